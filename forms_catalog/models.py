@@ -1,0 +1,89 @@
+"""Services (Leistungen) and the versioned form definitions that every municipality renders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Service(models.Model):
+    """A public service citizens can apply for, identical in every municipality."""
+
+    slug = models.SlugField(_("Kennung"), max_length=60, unique=True)
+    # Leistungsschlüssel (formerly LeiKa). Left empty where not verified: never invented.
+    leistungsschluessel = models.CharField(
+        _("Leistungsschlüssel"), max_length=14, blank=True, default=""
+    )
+    name_de = models.CharField(_("Name (deutsch)"), max_length=200)
+    name_en = models.CharField(_("Name (englisch)"), max_length=200)
+    summary_de = models.TextField(_("Kurzbeschreibung (deutsch)"), blank=True, default="")
+    summary_en = models.TextField(_("Kurzbeschreibung (englisch)"), blank=True, default="")
+    legal_basis = models.TextField(_("Rechtsgrundlage"), blank=True, default="")
+    requirements_de = models.TextField(_("Was Sie brauchen (deutsch)"), blank=True, default="")
+    requirements_en = models.TextField(_("Was Sie brauchen (englisch)"), blank=True, default="")
+    fee_note_de = models.TextField(_("Gebühren (deutsch)"), blank=True, default="")
+    fee_note_en = models.TextField(_("Gebühren (englisch)"), blank=True, default="")
+    processing_time_de = models.CharField(
+        _("Bearbeitungsdauer (deutsch)"), max_length=200, blank=True, default=""
+    )
+    processing_time_en = models.CharField(
+        _("Bearbeitungsdauer (englisch)"), max_length=200, blank=True, default=""
+    )
+    # Days after the final decision until personal data is purged.
+    retention_days = models.PositiveIntegerField(_("Aufbewahrungsfrist (Tage)"), default=365)
+    sort_order = models.PositiveIntegerField(_("Reihenfolge"), default=100)
+    is_active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "name_de"]
+        verbose_name = _("Leistung")
+        verbose_name_plural = _("Leistungen")
+
+    def __str__(self) -> str:
+        return self.name_de
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_de
+
+
+class FormVersion(models.Model):
+    """One version of a service's form. Immutable once published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Entwurf")
+        PUBLISHED = "published", _("veröffentlicht")
+        RETIRED = "retired", _("zurückgezogen")
+
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="versions", verbose_name=_("Leistung")
+    )
+    number = models.PositiveIntegerField(_("Version"))
+    status = models.CharField(
+        _("Status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    definition = models.JSONField(_("Definition"))
+    # SHA-256 of the canonical JSON of the definition: tells whether a file changed.
+    checksum = models.CharField(_("Prüfsumme"), max_length=64, blank=True, default="")
+    change_note = models.TextField(_("Änderungshinweis"), blank=True, default="")
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    published_at = models.DateTimeField(_("veröffentlicht am"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("veröffentlicht von"),
+    )
+
+    class Meta:
+        ordering = ["service", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "number"], name="unique_version_number"),
+        ]
+        verbose_name = _("Formularversion")
+        verbose_name_plural = _("Formularversionen")
+
+    def __str__(self) -> str:
+        return f"{self.service.name_de} v{self.number} ({self.get_status_display()})"
