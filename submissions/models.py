@@ -1,0 +1,206 @@
+"""Drafts, filed submissions, their attachments, history and deliveries."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Generated names only: the citizen's file name is kept in the database,
+    # never used as a storage path.
+    return f"attachments/{instance.id.hex[:2]}/{instance.id.hex}"
+
+
+def pdf_path(instance: Submission, filename: str) -> str:
+    return f"pdfs/{instance.reference}/{uuid.uuid4().hex}-{filename}"
+
+
+class Draft(models.Model):
+    """A citizen's application in progress, saved on the server after every step."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # SHA-256 of the resume token; the token itself exists only in the resume link.
+    token_hash = models.CharField(max_length=64, unique=True)
+    service = models.ForeignKey("forms_catalog.Service", on_delete=models.CASCADE)
+    # The version the citizen started on; they finish on it even if a newer one is published.
+    form_version = models.ForeignKey("forms_catalog.FormVersion", on_delete=models.PROTECT)
+    gemeinde = models.ForeignKey("municipalities.Gemeinde", on_delete=models.PROTECT)
+    data = models.JSONField(default=dict, blank=True)
+    current_step = models.CharField(max_length=100, blank=True, default="")
+    language = models.CharField(max_length=8, default="de")
+    email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Entwurf")
+        verbose_name_plural = _("Entwürfe")
+
+    def __str__(self) -> str:
+        return f"Draft {self.id} ({self.service_id})"
+
+
+class Submission(models.Model):
+    """A filed application. Created in one transaction with its first history event."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("eingegangen")
+        FORWARDED = "forwarded", _("an die Behörde übermittelt")
+        IN_PROGRESS = "in_progress", _("in Bearbeitung")
+        INFO_REQUESTED = "info_requested", _("Rückfrage an Sie")
+        APPROVED = "approved", _("bewilligt")
+        REJECTED = "rejected", _("abgelehnt")
+        WITHDRAWN = "withdrawn", _("zurückgezogen")
+
+    reference = models.CharField(_("Aktenzeichen"), max_length=20, unique=True)
+    # Hash of the secret that, with the reference, opens the citizen's status page.
+    access_secret_hash = models.CharField(max_length=128)
+    service = models.ForeignKey(
+        "forms_catalog.Service", on_delete=models.PROTECT, verbose_name=_("Leistung")
+    )
+    form_version = models.ForeignKey(
+        "forms_catalog.FormVersion", on_delete=models.PROTECT, verbose_name=_("Formularversion")
+    )
+    gemeinde = models.ForeignKey(
+        "municipalities.Gemeinde", on_delete=models.PROTECT, verbose_name=_("Gemeinde")
+    )
+    office = models.ForeignKey(
+        "municipalities.Office",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="submissions",
+        verbose_name=_("zuständige Behörde"),
+    )
+    answers = models.JSONField(_("Angaben"), default=dict)
+    language = models.CharField(max_length=8, default="de")
+    applicant_name = models.CharField(_("Antragsteller/in"), max_length=200, blank=True, default="")
+    applicant_email = models.EmailField(_("E-Mail"), blank=True, default="")
+    fee_amount = models.DecimalField(
+        _("Gebühr"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("Status"), max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    submitted_at = models.DateTimeField(_("eingereicht am"), db_index=True)
+    decided_at = models.DateTimeField(_("entschieden am"), null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_submissions",
+        verbose_name=_("zugewiesen an"),
+    )
+    # Pipeline progress: each step records its completion, so a re-run skips it.
+    office_resolved_at = models.DateTimeField(null=True, blank=True)
+    pdfs_rendered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    citizen_notified_at = models.DateTimeField(null=True, blank=True)
+    pipeline_error = models.TextField(blank=True, default="")
+    office_pdf = models.FileField(upload_to=pdf_path, blank=True, max_length=300)
+    receipt_pdf = models.FileField(upload_to=pdf_path, blank=True, max_length=300)
+    # Set when retention removed the personal data; the row stays as an anonymous record.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("Antrag")
+        verbose_name_plural = _("Anträge")
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class SubmissionEvent(models.Model):
+    """One entry in a submission's history (status changes, pipeline milestones)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
+    comment = models.TextField(blank=True, default="")
+    visible_to_citizen = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("Verlaufseintrag")
+        verbose_name_plural = _("Verlauf")
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.kind}"
+
+
+class Attachment(models.Model):
+    """An uploaded file, first of a draft, then of the submission made from it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    draft = models.ForeignKey(
+        Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    field_path = models.CharField(max_length=200)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("Anhang")
+        verbose_name_plural = _("Anhänge")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Delivery(models.Model):
+    """Delivery of a submission to its office over one channel."""
+
+    class Channel(models.TextChoices):
+        INBOX = "inbox", _("Posteingang im Fachverfahren (Back Office)")
+        EMAIL = "email", _("E-Mail-Benachrichtigung")
+        WEBHOOK = "webhook", _("Webhook")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("ausstehend")
+        DELIVERED = "delivered", _("zugestellt")
+        FAILED = "failed", _("fehlgeschlagen")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "channel"], name="one_delivery_per_channel"
+            ),
+        ]
+        verbose_name = _("Zustellung")
+        verbose_name_plural = _("Zustellungen")
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.channel} {self.status}"
