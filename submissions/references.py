@@ -31,7 +31,7 @@ _PRIMITIVE = 0b100101  # x^5 + x^2 + 1
 _RANDOM_CHARS = 7
 _SECRET_CHARS = 16
 _HASH_SALT = "submissions.references.access-secret"
-_REFERENCE_RE = re.compile(r"^(?:TH)?(\d{4})([0-9A-Z]{8})$")
+_REFERENCE_RE = re.compile(r"^(?:TH)?([0-9]{4})([0-9A-Z]{8})$", re.ASCII)
 
 
 def _times_two(value: int) -> int:

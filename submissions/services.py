@@ -37,6 +37,17 @@ def _attachment_ids(value: Any) -> Iterator[str]:
             yield from _attachment_ids(item)
 
 
+def _without_nul(value: Any) -> Any:
+    """The answers with NUL characters removed: PostgreSQL cannot store them in JSON text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _referenced_attachments(*, draft: Draft, answers: dict) -> list[Attachment]:
     ids: set[uuid.UUID] = set()
     for raw in _attachment_ids(answers):
@@ -81,6 +92,7 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
     if not isinstance(answers, dict):
         raise SubmissionError("answers must be an object")
     language = language if language in {"de", "en"} else "de"
+    answers = _without_nul(answers)
     with transaction.atomic():
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
         if locked.submitted_at is not None:
