@@ -38,3 +38,22 @@ class DataEdition(models.Model):
     def __str__(self) -> str:
         stand = f" {self.gebietsstand:%d.%m.%Y}" if self.gebietsstand else ""
         return f"{self.get_source_display()}{stand}"
+
+
+class CacheVersion(models.Model):
+    """A token that changes whenever the data behind an in-process cache changes.
+
+    Kept in the database rather than in Redis so that it follows transactions:
+    a rolled-back change also rolls back the token, and a process compares
+    tokens for equality, so it rebuilds whenever the token differs.
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("Cache-Version")
+        verbose_name_plural = _("Cache-Versionen")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.token}"

@@ -253,10 +253,11 @@ class ResponsibilityException(Validity):
 
 # Models of separate concerns live in their own modules; importing them here
 # registers them with the app.
-from municipalities.model_editions import DataEdition  # noqa: E402
+from municipalities.model_editions import CacheVersion, DataEdition  # noqa: E402
 from municipalities.model_fees import LocalFeeParameter  # noqa: E402
 
 __all__ = [
+    "CacheVersion",
     "DataEdition",
     "Gemeinde",
     "Gemeindeverband",

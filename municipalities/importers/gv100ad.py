@@ -109,7 +109,9 @@ def _number(text: str, *, what: str, line: int) -> int | None:
 
 def _digits(text: str, *, length: int, what: str, line: int) -> str:
     if len(text) != length or not DIGITS.fullmatch(text):
-        raise Gv100adError(f"{what} muss aus {length} Ziffern bestehen, gelesen: {text!r}", line=line)
+        raise Gv100adError(
+            f"{what} muss aus {length} Ziffern bestehen, gelesen: {text!r}", line=line
+        )
     return text
 
 
@@ -262,7 +264,8 @@ def _check_complete(edition: Edition) -> None:
     for kreis in edition.kreise.values():
         if kreis.key not in used_kreise:
             raise Gv100adError(
-                f"Kreis {kreis.key} ({kreis.name}) hat keine Gemeinden; die Datei ist unvollständig",
+                f"Kreis {kreis.key} ({kreis.name}) hat keine Gemeinden; "
+                "die Datei ist unvollständig",
                 line=kreis.line,
             )
 
