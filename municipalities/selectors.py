@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, Q, Subquery, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from forms_catalog.models import Service
@@ -39,6 +39,35 @@ class NoResponsibleOffice(LookupError):
         )
 
 
+# Hand-written SQL because the ORM form of this query costs ~3 ms of Python per
+# call (four nested subqueries compiled each time); this runs in well under 1 ms.
+# An exception valid on the day decides alone (an inactive exception office
+# means: nobody, not the rule's office); otherwise the newest valid rule's
+# level picks the Kreis's or the Verband's office (both one-to-one).
+_RESOLVE_SQL = f"""
+WITH exc AS (
+    SELECT office_id FROM {ResponsibilityException._meta.db_table}
+    WHERE service_id = %(service)s AND gemeinde_id = %(gemeinde)s
+      AND valid_from <= %(day)s AND (valid_to IS NULL OR valid_to >= %(day)s)
+    ORDER BY valid_from DESC, id DESC LIMIT 1
+), rule AS (
+    SELECT level FROM {ResponsibilityRule._meta.db_table}
+    WHERE service_id = %(service)s
+      AND valid_from <= %(day)s AND (valid_to IS NULL OR valid_to >= %(day)s)
+    ORDER BY valid_from DESC, id DESC LIMIT 1
+)
+SELECT o.* FROM {Office._meta.db_table} o
+WHERE o.is_active AND (
+    o.id = (SELECT office_id FROM exc)
+    OR (NOT EXISTS (SELECT 1 FROM exc) AND (
+        (o.kreis_id = %(kreis)s AND (SELECT level FROM rule) = %(kreis_level)s)
+        OR (o.verband_id = %(verband)s AND (SELECT level FROM rule) = %(municipal_level)s)
+    ))
+)
+ORDER BY o.id LIMIT 1
+"""  # noqa: S608 - table names from model metadata, values as parameters
+
+
 def responsible_office(
     *, service: Service, gemeinde: Gemeinde, on_date: datetime.date | None = None
 ) -> Office:
@@ -51,40 +80,16 @@ def responsible_office(
     stale). Raises NoResponsibleOffice if nothing (active) is responsible.
     """
     day = on_date or timezone.localdate()
-    rule_level = (
-        ResponsibilityRule.objects.valid_on(day)
-        .filter(service_id=service.pk)
-        .order_by("-valid_from", "-pk")
-        .values("level")[:1]
-    )
-    exception_office = (
-        ResponsibilityException.objects.valid_on(day)
-        .filter(service_id=service.pk, gemeinde_id=gemeinde.pk)
-        .order_by("-valid_from", "-pk")
-        .values("office_id")[:1]
-    )
-    Level = ResponsibilityRule.Level
-    office = (
-        Office.objects.filter(is_active=True)
-        .annotate(rule_level=Subquery(rule_level), exception_office=Subquery(exception_office))
-        .filter(
-            Q(pk=F("exception_office"))
-            | Q(exception_office__isnull=True)
-            & (
-                Q(rule_level=Level.KREIS, kreis_id=gemeinde.kreis_id)
-                | Q(rule_level=Level.MUNICIPAL_ADMINISTRATION, verband_id=gemeinde.verband_id)
-            )
-        )
-        .annotate(
-            priority=Case(
-                When(pk=F("exception_office"), then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("priority", "pk")
-        .first()
-    )
+    params = {
+        "service": service.pk,
+        "gemeinde": gemeinde.pk,
+        "kreis": gemeinde.kreis_id,
+        "verband": gemeinde.verband_id,
+        "day": day,
+        "kreis_level": ResponsibilityRule.Level.KREIS.value,
+        "municipal_level": ResponsibilityRule.Level.MUNICIPAL_ADMINISTRATION.value,
+    }
+    office = next(iter(Office.objects.raw(_RESOLVE_SQL, params)), None)
     if office is None:
         raise NoResponsibleOffice(service=service, gemeinde=gemeinde, on_date=day)
     return office
