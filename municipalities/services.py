@@ -281,7 +281,7 @@ def gv100ad_apply(
         )
         if offices:
             result.created["office"] += offices
-        DataEdition.objects.update_or_create(
+        record, created = DataEdition.objects.get_or_create(
             source=DataEdition.Source.GV100AD,
             land_key=edition.land_key,
             sha256=sha256 or f"gebietsstand-{edition.gebietsstand:%Y%m%d}",
@@ -291,6 +291,10 @@ def gv100ad_apply(
                 "summary": result.as_dict(),
             },
         )
+        if not created and result.changed:
+            # Keeps what the edition changed the last time it changed anything.
+            record.summary = result.as_dict()
+            record.save(update_fields=["summary", "imported_at"])
         if result.changed:
             municipal_data_changed()
     return result
@@ -441,12 +445,15 @@ def postcodes_import(*, path: str | Path) -> PostcodeImportResult:
         Postcode.objects.bulk_create(Postcode(code=c, gemeinde_id=g) for c, g in sorted(missing))
         result.created, result.removed = len(missing), len(stale)
         result.unchanged = len(wanted) - len(missing)
-        DataEdition.objects.update_or_create(
+        record, created = DataEdition.objects.get_or_create(
             source=DataEdition.Source.POSTCODES,
             land_key="16",
             sha256=hashlib.sha256(raw).hexdigest(),
-            defaults={"file_name": str(path)[-255:], "summary": result.__dict__},
+            defaults={"file_name": str(path)[-255:], "summary": dict(result.__dict__)},
         )
+        if not created and (missing or stale):
+            record.summary = dict(result.__dict__)
+            record.save(update_fields=["summary", "imported_at"])
         if missing or stale:
             municipal_data_changed()
     return result
