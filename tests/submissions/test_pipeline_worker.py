@@ -326,3 +326,41 @@ def test_runaway_render_is_stopped_by_the_time_limit_and_fails_visibly(
     assert not submission.deliveries.exists()
     alerts = [m for m in smtp_server.messages if m.rcpt_to == ["admins@portal.example"]]
     assert len(alerts) == 1 and submission.reference in alerts[0].message["Subject"]
+
+
+def test_worker_killed_while_rendering_leaves_no_duplicate_pdf(
+    office_setup,
+    office,
+    webhook_receiver,
+    smtp_server,
+    pipeline_env,
+    start_worker,
+    fast_sweeper,
+    _private_media,
+):
+    first = start_worker(env=pipeline_env)
+    # A long answer, so that the render takes a few seconds and the kill lands inside it.
+    draft = make_draft(office_setup)
+    submission, _ = submission_submit(
+        draft=draft, answers=make_answers(description="Wort " * 120_000), language="de"
+    )
+    wait_until(
+        lambda: "render_pdfs" in first.log() and "received" in first.log().split("render_pdfs")[-1],
+        timeout=30,
+        interval=0.05,
+        message=f"the render did not start:\n{first.log()}",
+    )
+    time.sleep(0.5)
+    first.kill()
+    submission.refresh_from_db()
+    assert submission.pdfs_rendered_at is None, "the kill came too late to test anything"
+    second = start_worker(env=pipeline_env)
+    wait_until(
+        lambda: all_done([submission], sweep=True),
+        timeout=120,
+        interval=0.5,
+        message=f"not delivered after the kill:\n{second.log()}",
+    )
+    assert_delivered_exactly_once(
+        [submission], receiver=webhook_receiver, smtp=smtp_server, media=_private_media
+    )
