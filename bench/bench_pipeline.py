@@ -77,6 +77,81 @@ FIELD_COUNTS = {
 }
 
 
+SAMPLE_VALUES = {
+    "email": "erika.mustermann@example.org",
+    "phone": "0361 1234567",
+    "date": "1980-05-17",
+    "number": 2,
+    "money": "25.00",
+    "yesno": True,
+    "consent": True,
+    "iban": "DE02120300000000202051",
+    "steuer_id": "12345678995",
+    "postcode": "99084",
+}
+
+
+def sample_value(field: dict):
+    """A plausible answer for one field of a catalogue definition (display only)."""
+    kind = field["type"]
+    if kind in SAMPLE_VALUES:
+        return SAMPLE_VALUES[kind]
+    if kind in {"choice", "multichoice"}:
+        options = field.get("options") or [{"value": "x"}]
+        return [options[0]["value"]] if kind == "multichoice" else options[0]["value"]
+    if kind == "file":
+        return None
+    if kind == "textarea":
+        return "Ausführliche Beschreibung des Anliegens. " * 8
+    return "Beispielangabe"
+
+
+def sample_answers(definition: dict) -> dict:
+    answers: dict = {}
+
+    def fill(fields: list, target: dict) -> None:
+        for field in fields:
+            if field.get("type") == "group":
+                if field.get("repeatable"):
+                    items = []
+                    for _ in range(2):
+                        item: dict = {}
+                        fill(field["fields"], item)
+                        items.append(item)
+                    target[field["id"]] = items
+                else:
+                    fill(field["fields"], target)
+                continue
+            value = sample_value(field)
+            if value is not None:
+                target[field["id"]] = value
+
+    for step in definition.get("steps", []):
+        fill(step.get("fields", []), answers)
+    return answers
+
+
+def catalogue_versions() -> dict | None:
+    """The published catalogue versions of the five forms, or None without the loader."""
+    try:
+        from forms_catalog.services import catalogue_load
+
+        from forms_catalog.selectors import published_version
+    except ImportError:
+        return None
+    from forms_catalog.models import Service
+
+    catalogue_load()
+    versions = {}
+    for slug in FORMS:
+        service = Service.objects.filter(slug=slug).first()
+        version = published_version(service=service) if service else None
+        if version is None:
+            return None
+        versions[slug] = version
+    return versions
+
+
 def main() -> int:
     args = parse_args()
     from tests.support.redis_server import ThrowawayRedis
@@ -124,27 +199,35 @@ def main() -> int:
         smtp = SMTPServer(keep_messages=False).start()
         receiver = WebhookReceiver().start()
         gemeinde = GemeindeFactory(name="Benchhausen")
-        office = OfficeFactory(
-            verband=gemeinde.verband,
-            notification_email="eingang@bench.example",
-            webhook_url=receiver.url,
-            webhook_secret="bench-secret",  # noqa: S106 - a local test receiver
-        )
-        versions = {}
-        for slug in FORMS:
-            service, _ = Service.objects.get_or_create(
-                slug=slug, defaults={"name_de": slug, "name_en": slug}
-            )
-            ResponsibilityRule.objects.create(service=service, level="municipal")
-            versions[slug] = FormVersion.objects.create(
-                service=service,
-                number=1,
-                status="published",
-                definition=generated_definition(slug, FIELD_COUNTS[slug]),
-                published_at=timezone.now(),
-            )
+        channels = {
+            "notification_email": "eingang@bench.example",
+            "webhook_url": receiver.url,
+            "webhook_secret": "bench-secret",  # a local test receiver
+        }
+        # Offices at both levels, so every form routes whichever level its rule names.
+        office = OfficeFactory(verband=gemeinde.verband, **channels)
+        OfficeFactory(kreis=gemeinde.kreis, kind="kreis", **channels)
+        versions = catalogue_versions()
+        from_catalogue = versions is not None
+        if not from_catalogue:
+            versions = {}
+            for slug in FORMS:
+                service, _ = Service.objects.get_or_create(
+                    slug=slug, defaults={"name_de": slug, "name_en": slug}
+                )
+                versions[slug] = FormVersion.objects.create(
+                    service=service,
+                    number=1,
+                    status="published",
+                    definition=generated_definition(slug, FIELD_COUNTS[slug]),
+                    published_at=timezone.now(),
+                )
+        for version in versions.values():
+            ResponsibilityRule.objects.create(service=version.service, level="municipal")
 
         def answers_for(slug: str) -> dict:
+            if from_catalogue:
+                return sample_answers(versions[slug].definition)
             answers = {
                 f"f{i}": f"Beispielangabe {i} für {slug}, etwas länger formuliert."
                 for i in range(FIELD_COUNTS[slug])
@@ -152,7 +235,12 @@ def main() -> int:
             answers.update(name="Erika Mustermann", email="erika@bench.example")
             return answers
 
-        print("Definitions: generated stand-ins with each form's field count.")
+        print(
+            "Definitions: the catalogue files (forms_catalog/catalogue)"
+            if from_catalogue
+            else "Definitions: generated stand-ins with each form's field count "
+            "(the catalogue is not loaded)"
+        )
         print("\n1. PDF render time of the office copy (WeasyPrint, this process)")
         render_office_copy(
             submission=SubmissionFactory(
