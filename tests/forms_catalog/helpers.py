@@ -28,7 +28,13 @@ def T(de: str, en: str | None = None) -> dict[str, str]:
 
 
 def field(fid: str, kind: str, required: bool = True, **extra: Any) -> dict[str, Any]:
-    return {"id": fid, "type": kind, "label": T(f"Feld {fid}", f"Field {fid}"), "required": required, **extra}
+    return {
+        "id": fid,
+        "type": kind,
+        "label": T(f"Feld {fid}", f"Field {fid}"),
+        "required": required,
+        **extra,
+    }
 
 
 def options(*values: str) -> list[dict[str, Any]]:
@@ -42,12 +48,19 @@ def definition(*fields: dict[str, Any], rules: list | None = None, **extra: Any)
     return {"schema_version": 1, "steps": [step], **extra}
 
 
-def step_form(defn: dict[str, Any], data: dict[str, Any] | None, *, step: str = "s",
-              answers: dict | None = None, files: dict | None = None, language: str = "de"):
+def step_form(
+    defn: dict[str, Any],
+    data: dict[str, Any] | None,
+    *,
+    step: str = "s",
+    answers: dict | None = None,
+    files: dict | None = None,
+    language: str = "de",
+):
     compiled = CompiledForm(defn)
     return compiled.form_class(step)(
         data=data, files=files, answers=answers or {}, language=language, today=TODAY
-    )  # fmt: skip
+    )
 
 
 def pdf(name: str = "nachweis.pdf", content: bytes = PDF_BYTES) -> SimpleUploadedFile:
@@ -55,13 +68,22 @@ def pdf(name: str = "nachweis.pdf", content: bytes = PDF_BYTES) -> SimpleUploade
 
 
 def attachment(name: str = "nachweis.pdf", size: int = 1234, content_type: str = "application/pdf"):
-    return {"attachment_id": str(uuid.uuid4()), "name": name, "size": size, "content_type": content_type}
+    return {
+        "attachment_id": str(uuid.uuid4()),
+        "name": name,
+        "size": size,
+        "content_type": content_type,
+    }
 
 
 def store_upload(field_id: str, upload: Any, content_type: str) -> dict[str, Any]:
     """Stands in for the wizard's Attachment creation: returns the answer entry."""
-    return {"attachment_id": str(uuid.uuid4()), "name": upload.portal_name, "size": upload.size,
-            "content_type": content_type}  # fmt: skip
+    return {
+        "attachment_id": str(uuid.uuid4()),
+        "name": upload.portal_name,
+        "size": upload.size,
+        "content_type": content_type,
+    }
 
 
 def catalogue(slug: str) -> dict[str, Any]:

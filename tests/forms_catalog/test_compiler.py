@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from django.template.loader import render_to_string
-from django.utils.datastructures import MultiValueDict
 
 from forms_catalog.compiler import CompiledForm
 from tests.forms_catalog.helpers import TODAY, T, definition, field, options, step_form
@@ -42,12 +41,16 @@ def test_visibility_from_an_earlier_step_hides_the_field_from_the_page():
         "schema_version": 1,
         "steps": [
             {"id": "one", "title": T("Eins"), "fields": [field("has_dog", "yesno")]},
-            {"id": "two", "title": T("Zwei"), "fields": [
-                field("dog_name", "text", visible_if={"eq": [{"field": "has_dog"}, True]}),
-                field("note", "text", required=False),
-            ]},
+            {
+                "id": "two",
+                "title": T("Zwei"),
+                "fields": [
+                    field("dog_name", "text", visible_if={"eq": [{"field": "has_dog"}, True]}),
+                    field("note", "text", required=False),
+                ],
+            },
         ],
-    }  # fmt: skip
+    }
     compiled = CompiledForm(defn)
     form = compiled.form_class("two")(answers={"has_dog": False})
     html = render_to_string("forms_catalog/step_fields.html", {"form": form})
@@ -65,11 +68,14 @@ def test_step_visibility_and_hidden_group():
         "schema_version": 1,
         "steps": [
             {"id": "one", "title": T("Eins"), "fields": [field("born", "date", past=True)]},
-            {"id": "minor", "title": T("Minderjährig"),
-             "visible_if": {"lt": [{"age": {"field": "born"}}, 18]},
-             "fields": [field("consent", "consent")]},
+            {
+                "id": "minor",
+                "title": T("Minderjährig"),
+                "visible_if": {"lt": [{"age": {"field": "born"}}, 18]},
+                "fields": [field("consent", "consent")],
+            },
         ],
-    }  # fmt: skip
+    }
     compiled = CompiledForm(defn)
     assert compiled.step_is_visible("minor", {"born": "2015-01-01"}, TODAY)
     assert not compiled.step_is_visible("minor", {"born": "1980-01-01"}, TODAY)
@@ -86,14 +92,19 @@ def test_earlier_steps_own_stale_answers_do_not_leak_into_this_steps_visibility(
 
 # --- repeatable groups ---------------------------------------------------------------
 DOGS = {
-    "id": "dogs", "type": "group", "label": T("Hunde", "Dogs"), "repeatable": True,
-    "min": 1, "max": 3, "item_label": T("Hund", "Dog"),
+    "id": "dogs",
+    "type": "group",
+    "label": T("Hunde", "Dogs"),
+    "repeatable": True,
+    "min": 1,
+    "max": 3,
+    "item_label": T("Hund", "Dog"),
     "fields": [
         field("name", "text"),
         field("dangerous", "yesno"),
         field("permit", "text", visible_if={"eq": [{"field": "dangerous"}, True]}),
     ],
-}  # fmt: skip
+}
 
 
 def dog_data(*dogs, prefix="dogs"):
@@ -153,8 +164,10 @@ def test_add_button_stops_at_max():
 
 
 def test_remove_button_removes_that_item_and_keeps_the_others_values():
-    data = {**dog_data(("Bello", "no", None), ("Rex", "yes", "P1"), ("Luna", "no", None)),
-            "dogs-remove": "1"}  # fmt: skip
+    data = {
+        **dog_data(("Bello", "no", None), ("Rex", "yes", "P1"), ("Luna", "no", None)),
+        "dogs-remove": "1",
+    }
     form = step_form(definition(DOGS), data)
     assert form.pending_action == "remove:dogs"
     html = render_to_string("forms_catalog/step_fields.html", {"form": form})
@@ -169,8 +182,10 @@ def test_remove_button_removes_that_item_and_keeps_the_others_values():
 def test_remove_below_minimum_and_forged_index_are_ignored():
     form = step_form(definition(DOGS), {**dog_data(("Bello", "no", None)), "dogs-remove": "0"})
     assert form.item_counts["dogs"] == 1
-    form = step_form(definition(DOGS), {**dog_data(("a", "no", None), ("b", "no", None)),
-                                        "dogs-remove": "<script>"})  # fmt: skip
+    form = step_form(
+        definition(DOGS),
+        {**dog_data(("a", "no", None), ("b", "no", None)), "dogs-remove": "<script>"},
+    )
     assert form.item_counts["dogs"] == 2
 
 
@@ -195,17 +210,29 @@ def test_saved_group_answers_fill_the_unbound_form():
 
 # --- rules ---------------------------------------------------------------------------
 DATES = [field("start", "date"), field("end", "date")]
-RULE = {"id": "order", "assert": {"le": [{"field": "start"}, {"field": "end"}]}, "fields": ["end"],
-        "message": T("Ende vor Beginn", "End before start")}  # fmt: skip
+RULE = {
+    "id": "order",
+    "assert": {"le": [{"field": "start"}, {"field": "end"}]},
+    "fields": ["end"],
+    "message": T("Ende vor Beginn", "End before start"),
+}
 
 
 def dates(start, end):
-    return {"start_day": start[0], "start_month": start[1], "start_year": start[2],
-            "end_day": end[0], "end_month": end[1], "end_year": end[2]}  # fmt: skip
+    return {
+        "start_day": start[0],
+        "start_month": start[1],
+        "start_year": start[2],
+        "end_day": end[0],
+        "end_month": end[1],
+        "end_year": end[2],
+    }
 
 
 def test_cross_field_rule_attaches_its_message_to_the_named_field():
-    form = step_form(definition(*DATES, rules=[RULE]), dates(("2", "1", "2026"), ("1", "1", "2026")))
+    form = step_form(
+        definition(*DATES, rules=[RULE]), dates(("2", "1", "2026"), ("1", "1", "2026"))
+    )
     assert not form.is_valid()
     assert form.errors["end"] == ["Ende vor Beginn"]
     ok = step_form(definition(*DATES, rules=[RULE]), dates(("1", "1", "2026"), ("1", "1", "2026")))
@@ -231,8 +258,17 @@ def test_rule_against_an_earlier_step_and_in_english():
 
 
 def test_group_rules_are_checked_per_item():
-    group = {**DOGS, "rules": [{"id": "no_rex", "fields": ["name"],
-             "assert": {"ne": [{"field": "name"}, "Rex"]}, "message": T("Kein Rex")}]}  # fmt: skip
+    group = {
+        **DOGS,
+        "rules": [
+            {
+                "id": "no_rex",
+                "fields": ["name"],
+                "assert": {"ne": [{"field": "name"}, "Rex"]},
+                "message": T("Kein Rex"),
+            }
+        ],
+    }
     form = step_form(definition(group), dog_data(("Bello", "no", None), ("Rex", "no", None)))
     assert not form.is_valid()
     assert form.errors == {"dogs-1-name": ["Kein Rex"]}
@@ -301,8 +337,11 @@ def test_english_rendering_uses_english_texts():
 
 
 def test_saved_answers_are_shown_again_in_an_unbound_form():
-    _, html = render(definition(field("born", "date"), field("ok", "yesno")), None,
-                     answers={"born": "1990-10-03", "ok": True})  # fmt: skip
+    _, html = render(
+        definition(field("born", "date"), field("ok", "yesno")),
+        None,
+        answers={"born": "1990-10-03", "ok": True},
+    )
     assert 'name="born_day" value="3"' in html
     assert 'name="born_year" value="1990"' in html
     assert re.search(r'value="yes" checked', html)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.forms_catalog.helpers import (
     EXE_BYTES,
@@ -17,7 +18,6 @@ from tests.forms_catalog.helpers import (
     step_form,
     store_upload,
 )
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 CHOICE = field("c", "choice", options=options("a", "b"))
 MULTI = field("m", "multichoice", options=options("a", "b", "c"), max_choices=2)
@@ -37,10 +37,16 @@ VALID = [
     (field("v", "iban"), {"v": "de89 3704 0044 0532 0130 00"}, "DE89370400440532013000"),
     (field("v", "steuer_id"), {"v": "86 095 742 719"}, "86095742719"),
     (field("v", "postcode"), {"v": "99084"}, "99084"),
-    (field("v", "pattern", pattern=r"\d{15}", pattern_message={"de": "15", "en": "15"}),
-     {"v": "276098106123456"}, "276098106123456"),
-    (field("v", "date", past=True, min_age=18), {"v_day": "3", "v_month": "10", "v_year": "1990"},
-     "1990-10-03"),
+    (
+        field("v", "pattern", pattern=r"\d{15}", pattern_message={"de": "15", "en": "15"}),
+        {"v": "276098106123456"},
+        "276098106123456",
+    ),
+    (
+        field("v", "date", past=True, min_age=18),
+        {"v_day": "3", "v_month": "10", "v_year": "1990"},
+        "1990-10-03",
+    ),
 ]
 
 
@@ -78,19 +84,42 @@ INVALID = [
     (field("v", "steuer_id"), {"v": "86095742718"}, "Steuer"),
     (field("v", "steuer_id"), {"v": "01234567890"}, "Steuer"),
     (field("v", "postcode"), {"v": "9908"}, "fünfstellige"),
-    (field("v", "pattern", pattern=r"\d+(/\d+)?", pattern_message={"de": "Format 12/3", "en": "x"}),
-     {"v": "12/a"}, "Format 12/3"),
+    (
+        field(
+            "v", "pattern", pattern=r"\d+(/\d+)?", pattern_message={"de": "Format 12/3", "en": "x"}
+        ),
+        {"v": "12/a"},
+        "Format 12/3",
+    ),
     (field("v", "date"), {"v_day": "31", "v_month": "2", "v_year": "2020"}, "gültiges Datum"),
     (field("v", "date"), {"v_day": "1", "v_month": "", "v_year": "2020"}, "Tag, Monat und Jahr"),
     (field("v", "date"), {"v_day": "1", "v_month": "1", "v_year": "20"}, "gültiges Datum"),
-    (field("v", "date", past=True), {"v_day": "1", "v_month": "1", "v_year": "2030"}, "Vergangenheit"),
+    (
+        field("v", "date", past=True),
+        {"v_day": "1", "v_month": "1", "v_year": "2030"},
+        "Vergangenheit",
+    ),
     (field("v", "date", future=True), {"v_day": "1", "v_month": "1", "v_year": "2020"}, "Zukunft"),
-    (field("v", "date", min_age=18), {"v_day": "23", "v_month": "11", "v_year": "2008"}, "18 Jahre"),
-    (field("v", "date", min_date="2000-01-01"), {"v_day": "1", "v_month": "1", "v_year": "1999"},
-     "nicht vor dem 01.01.2000"),
+    (
+        field("v", "date", min_age=18),
+        {"v_day": "23", "v_month": "11", "v_year": "2008"},
+        "18 Jahre",
+    ),
+    (
+        field("v", "date", min_date="2000-01-01"),
+        {"v_day": "1", "v_month": "1", "v_year": "1999"},
+        "nicht vor dem 01.01.2000",
+    ),
     (field("v", "text"), {}, "füllen Sie"),
-    (field("v", "text", reject=[{"text": "aller Art", "message": {"de": "Zu allgemein", "en": "x"}}]),
-     {"v": "Handel mit Waren aller Art"}, "Zu allgemein"),
+    (
+        field(
+            "v",
+            "text",
+            reject=[{"text": "aller Art", "message": {"de": "Zu allgemein", "en": "x"}}],
+        ),
+        {"v": "Handel mit Waren aller Art"},
+        "Zu allgemein",
+    ),
 ]
 
 
@@ -125,7 +154,9 @@ def test_ten_thousand_characters_are_refused_even_without_max_length(kind):
     assert "v" in form.errors
 
 
-@pytest.mark.parametrize("bad", ["Erika\x00", "Eri\x07ka", "Erika\u202egnp.exe", "a\x1bb", "x\ud800"])
+@pytest.mark.parametrize(
+    "bad", ["Erika\x00", "Eri\x07ka", "Erika\u202egnp.exe", "a\x1bb", "x\ud800"]
+)
 def test_control_characters_are_refused(bad):
     form = step_form(definition(field("v", "text")), {"v": bad})
     assert not form.is_valid()
@@ -221,12 +252,18 @@ def test_multiple_files_respect_max_files_and_keep_earlier_uploads():
     files = {"f": [pdf("a.pdf"), pdf("b.pdf")]}
     from django.utils.datastructures import MultiValueDict
 
-    form = step_form(definition(MULTI_FILE), {}, files=MultiValueDict(files), answers={"f": [earlier]})
+    form = step_form(
+        definition(MULTI_FILE), {}, files=MultiValueDict(files), answers={"f": [earlier]}
+    )
     assert not form.is_valid()
     assert "höchstens 2" in form.errors["f"][0]
 
-    form = step_form(definition(MULTI_FILE), {}, files=MultiValueDict({"f": [pdf("a.pdf")]}),
-                     answers={"f": [earlier]})  # fmt: skip
+    form = step_form(
+        definition(MULTI_FILE),
+        {},
+        files=MultiValueDict({"f": [pdf("a.pdf")]}),
+        answers={"f": [earlier]},
+    )
     assert form.is_valid(), form.errors
     assert [a["name"] for a in form.get_answers(store_upload)["f"]] == ["nachweis.pdf", "a.pdf"]
 
@@ -236,15 +273,20 @@ def test_required_file_is_satisfied_by_an_earlier_upload_and_can_be_deleted():
     form = step_form(definition(FILE), {}, answers={"f": [earlier]})
     assert form.is_valid()
     assert form.answers["f"] == [earlier]
-    form = step_form(definition(FILE), {"f-delete": earlier["attachment_id"]}, answers={"f": [earlier]})
+    form = step_form(
+        definition(FILE), {"f-delete": earlier["attachment_id"]}, answers={"f": [earlier]}
+    )
     assert not form.is_valid()
     assert "Datei hoch" in form.errors["f"][0]
 
 
 def test_forged_attachment_references_in_saved_answers_are_dropped():
     forged = {"attachment_id": "../../x", "name": "a.pdf", "size": 10, "content_type": "text/html"}
-    form = step_form(definition(field("f", "file", required=False, extensions=["pdf"])), {},
-                     answers={"f": [forged]})  # fmt: skip
+    form = step_form(
+        definition(field("f", "file", required=False, extensions=["pdf"])),
+        {},
+        answers={"f": [forged]},
+    )
     assert form.is_valid()
     assert "f" not in form.answers
 

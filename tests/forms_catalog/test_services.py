@@ -31,9 +31,13 @@ pytestmark = pytest.mark.django_db
 
 def three_steps(bad_field: dict) -> dict:
     steps = [
-        {"id": f"s{i}", "title": T(f"Schritt {i}"), "fields": [field(f"f{i}_{j}", "text") for j in range(5)]}
+        {
+            "id": f"s{i}",
+            "title": T(f"Schritt {i}"),
+            "fields": [field(f"f{i}_{j}", "text") for j in range(5)],
+        }
         for i in range(3)
-    ]  # fmt: skip
+    ]
     steps[2]["fields"][4] = bad_field
     return {"schema_version": 1, "steps": steps}
 
@@ -41,22 +45,35 @@ def three_steps(bad_field: dict) -> dict:
 @pytest.mark.parametrize(
     ("bad_field", "path", "words"),
     [
-        (field("x", "text", visible_if={"eq": [{"field": "nowhere"}, 1]}),
-         "steps[2].fields[4].visible_if.eq[0].field", "unknown or later field 'nowhere'"),
-        (field("x", "text", visible_if={"eq": [{"field": "later"}, 1]}),
-         "steps[2].fields[4].visible_if.eq[0].field", "later"),
+        (
+            field("x", "text", visible_if={"eq": [{"field": "nowhere"}, 1]}),
+            "steps[2].fields[4].visible_if.eq[0].field",
+            "unknown or later field 'nowhere'",
+        ),
+        (
+            field("x", "text", visible_if={"eq": [{"field": "later"}, 1]}),
+            "steps[2].fields[4].visible_if.eq[0].field",
+            "later",
+        ),
         (field("x", "text", visible_if={"python": "1"}), "steps[2].fields[4].visible_if", ""),
         (field("x", "choice"), "steps[2].fields[4]", "options"),
         (field("x", "colour"), "steps[2].fields[4].type", ""),
-        (field("x", "pattern", pattern="(", pattern_message=T("x")), "steps[2].fields[4].pattern",
-         "invalid regular expression"),
+        (
+            field("x", "pattern", pattern="(", pattern_message=T("x")),
+            "steps[2].fields[4].pattern",
+            "invalid regular expression",
+        ),
         (field("f0_1", "text"), "steps[2].fields[4].id", "already used at steps[0].fields[1]"),
         (field("x", "text", min_length=10, max_length=5), "steps[2].fields[4].min_length", ""),
-        ({"id": "x", "type": "text", "label": {"de": "nur deutsch"}}, "steps[2].fields[4].label", "en"),
+        (
+            {"id": "x", "type": "text", "label": {"de": "nur deutsch"}},
+            "steps[2].fields[4].label",
+            "en",
+        ),
         (field("x", "text", autocomplete="iban"), "steps[2].fields[4].autocomplete", "autofill"),
         (field("x", "file", extensions=["exe"]), "steps[2].fields[4].extensions[0]", ""),
     ],
-)  # fmt: skip
+)
 def test_publishing_an_invalid_definition_is_refused_naming_the_path(bad_field, path, words):
     service = ServiceFactory()
     draft = form_version_create_draft(service=service, definition=three_steps(bad_field))
@@ -71,10 +88,23 @@ def test_publishing_an_invalid_definition_is_refused_naming_the_path(bad_field, 
 
 
 def test_fee_and_rule_references_are_checked():
-    defn = definition(field("a", "text"), rules=[
-        {"id": "r", "assert": {"eq": [{"field": "zz"}, 1]}, "fields": ["nope"], "message": T("m")}])  # fmt: skip
-    defn["fees"] = {"lines": [{"id": "l", "label": T("x"), "amount": {"param": "undeclared"}},
-                              {"id": "m", "label": T("y"), "for_each": "a", "amount": 1}]}  # fmt: skip
+    defn = definition(
+        field("a", "text"),
+        rules=[
+            {
+                "id": "r",
+                "assert": {"eq": [{"field": "zz"}, 1]},
+                "fields": ["nope"],
+                "message": T("m"),
+            }
+        ],
+    )
+    defn["fees"] = {
+        "lines": [
+            {"id": "l", "label": T("x"), "amount": {"param": "undeclared"}},
+            {"id": "m", "label": T("y"), "for_each": "a", "amount": 1},
+        ]
+    }
     paths = {e.path for e in definition_errors(defn)}
     assert {
         "steps[0].rules[0].assert.eq[0].field",
@@ -93,7 +123,9 @@ def test_a_render_failure_blocks_publishing(settings, tmp_path):
     broken = tmp_path / "forms_catalog"
     broken.mkdir()
     (broken / "step_fields.html").write_text("{% if %}")
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
     errors = definition_errors(definition(field("a", "text")))
     assert errors and errors[0].path == "steps[0]" and "cannot render" in errors[0].message
 
@@ -130,7 +162,9 @@ def test_lifecycle_draft_published_retired_and_immutability():
 
 def test_publish_records_the_user(django_user_model):
     user = django_user_model.objects.create_user("editor")
-    draft = form_version_create_draft(service=ServiceFactory(), definition=definition(field("a", "text")))
+    draft = form_version_create_draft(
+        service=ServiceFactory(), definition=definition(field("a", "text"))
+    )
     form_version_publish(version=draft, user=user)
     draft.refresh_from_db()
     assert draft.published_by == user
