@@ -201,3 +201,15 @@ def test_on_date_defaults_to_today():
         calculate_fee(version=version, answers={"born": adult}, parameters={}, on_date=TODAY).amount
         == 5
     )
+
+
+def test_declared_parameters_list_the_published_forms_fee_keys():
+    from forms_catalog.selectors import declared_parameters
+    from forms_catalog.services import catalogue_load
+
+    catalogue_load()
+    from forms_catalog.models import Service
+
+    ids = [p["id"] for p in declared_parameters(service=Service.objects.get(slug="hundeanmeldung"))]
+    assert ids == ["rate_first", "rate_second", "rate_further", "rate_dangerous"]
+    assert declared_parameters(service=ServiceFactory()) == []
