@@ -63,6 +63,11 @@ def three_steps(bad_field: dict) -> dict:
             "steps[2].fields[4].pattern",
             "invalid regular expression",
         ),
+        (
+            field("x", "pattern", pattern="(a+)+$", pattern_message=T("x")),
+            "steps[2].fields[4].pattern",
+            "nested quantifier",
+        ),
         (field("f0_1", "text"), "steps[2].fields[4].id", "already used at steps[0].fields[1]"),
         (field("x", "text", min_length=10, max_length=5), "steps[2].fields[4].min_length", ""),
         (

@@ -23,7 +23,9 @@ PAGE = """{% extends "base.html" %}
 <form method="post" enctype="multipart/form-data" novalidate>
   {% csrf_token %}
   {% include "forms_catalog/step_fields.html" %}
-  <button class="kern-btn kern-btn--primary" type="submit"><span class="kern-label">Weiter</span></button>
+  <button class="kern-btn kern-btn--primary" type="submit">
+    <span class="kern-label">Weiter</span>
+  </button>
 </form>
 {% endblock %}"""
 
@@ -43,8 +45,9 @@ def step_pages(language: str):
             variants = [("errors", failed)] + ([("empty", empty)] if language == "de" else [])
             for kind, form in variants:
                 title = compiled.step_title(step.id, language)
-                yield f"{path.stem}/{step.id}/{kind}", template.render(
-                    {"form": form, "title": title}, request
+                yield (
+                    f"{path.stem}/{step.id}/{kind}",
+                    template.render({"form": form, "title": title}, request),
                 )
 
 
