@@ -353,3 +353,18 @@ def test_form_list_for_the_wizard():
     assert step_id == "s"
     assert form_class(data={"s-kind": "a"}, prefix="s").is_valid()
     assert compiled.step_title("s", "en") == "Step"
+
+
+def test_files_chosen_before_pressing_add_are_checked_and_kept_in_uploads():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.forms_catalog.helpers import EXE_BYTES, pdf
+
+    doc = field("doc", "file", extensions=["pdf"])
+    other = field("other", "file", extensions=["pdf"], required=False)
+    data = {**dog_data(("Bello", "no", None)), "dogs-add": "1"}
+    files = {"doc": pdf("nachweis.pdf"), "other": SimpleUploadedFile("x.pdf", EXE_BYTES)}
+    form = step_form(definition(DOGS, doc, other), data, files=files)
+    assert form.pending_action == "add:dogs" and not form.is_valid()
+    assert [u.name for u in form.uploads["doc"]] == ["nachweis.pdf"]
+    assert "other" not in form.uploads  # the disguised file is not kept
