@@ -724,8 +724,11 @@ def _raw_from_json(spec: FieldSpec, value: Any) -> Any:
     """A stored answer in the shape the request would carry (for re-display)."""
     if value is None:
         return None
-    if spec.type == "date" and isinstance(value, str) and len(value) == 10:
-        year, month, day = value.split("-")
+    if spec.type == "date":
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value) if isinstance(value, str) else None
+        if not match:
+            return None
+        year, month, day = match.groups()
         return (str(int(day)), str(int(month)), year)
     if spec.type == "yesno":
         return "yes" if value is True else "no" if value is False else None

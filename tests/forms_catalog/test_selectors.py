@@ -158,6 +158,10 @@ def test_fee_none_without_rules_and_hostile_parameters_fall_back_to_defaults():
     assert fee.amount == Decimal("30.00")
     assert fee.lines == [("Gebühr {n}".replace("{n}", ""), Decimal("30.00"))]
     assert calculate_fee(version=version, answers={"n": 3}, parameters={"rate": True}).amount == 30
+    for junk in ("Infinity", "NaN", "1e99999", [1], {"a": 1}):
+        assert (
+            calculate_fee(version=version, answers={"n": 3}, parameters={"rate": junk}).amount == 30
+        )
     assert calculate_fee(version=version, answers={"n": 3}, parameters=None).amount == 30
     assert calculate_fee(version=version, answers={}, parameters={}) is None  # answer missing
 
