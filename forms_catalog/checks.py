@@ -71,8 +71,17 @@ def schema_errors(definition: Any) -> list[DefinitionError]:
     return sorted(unique.values(), key=lambda e: e.path)
 
 
+MAX_DEFINITION_BYTES = 1_000_000
+
+
 def definition_errors(definition: Any, *, render: bool = True) -> list[DefinitionError]:
     """Every problem of a definition; empty list means it may be published."""
+    try:
+        size = len(json.dumps(definition, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return [DefinitionError("", "not JSON data")]
+    if size > MAX_DEFINITION_BYTES:
+        return [DefinitionError("", f"definition too large ({size} bytes, at most 1 MB)")]
     errors = schema_errors(definition)
     if errors:
         return errors

@@ -279,3 +279,11 @@ def test_export_form_defaults_to_the_published_version_and_reports_unknown_slugs
     bad.write_text(json.dumps(broken))
     with pytest.raises(CommandError, match="steps"):
         call_command("import_form", str(bad))
+
+
+def test_oversized_or_non_json_definitions_are_refused():
+    huge = definition(field("a", "text"))
+    huge["steps"][0]["fields"] = [field(f"f{i}", "text", help=T("x" * 1999)) for i in range(80)]
+    many = {"schema_version": 1, "steps": [dict(huge["steps"][0], id=f"s{i}") for i in range(10)]}
+    assert definition_errors(many)[0].message.startswith("definition too large")
+    assert definition_errors({"x": object()})[0].message == "not JSON data"
