@@ -299,7 +299,7 @@ def format_size(size: int) -> str:
 
 
 def display_value(spec: FieldSpec, value: Any, language: str) -> str:
-    """The answer as people read it (summary page, PDF). Never raises on odd stored data."""
+    """The answer as people read it (summary page, PDF), complete. Never raises on odd data."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     kind = spec.type
@@ -343,5 +343,5 @@ def display_value(spec: FieldSpec, value: Any, language: str) -> str:
 
 
 def _text(value: Any) -> str:
-    # Bounded: a summary row or a PDF line never carries a huge stored value.
-    return str(value)[:5000]
+    # Never shortened: nothing a citizen submitted may go missing from a summary or PDF.
+    return str(value)
