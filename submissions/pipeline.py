@@ -463,6 +463,26 @@ def status_page_url() -> str:
 
 # --- The sweeper -------------------------------------------------------------
 
+PIPELINE_QUEUES = ("default", "pdf", "delivery", "email")
+
+
+def broker_backlog() -> int | None:
+    """Messages waiting in the pipeline's queues, or None if the broker cannot tell."""
+    from thueringen_portal.celery import app
+
+    if app.conf.task_always_eager:
+        return None
+    try:
+        with app.connection_for_write() as connection:
+            # The Redis transport keeps each queue as a list; other brokers: unknown.
+            client = getattr(connection.default_channel, "client", None)
+            if client is None:
+                return None
+            return sum(int(client.llen(queue)) for queue in PIPELINE_QUEUES)
+    except Exception:  # the sweeper must run even when the broker is unhappy
+        logger.warning("sweeper: could not read the queue lengths", exc_info=True)
+        return None
+
 
 def pipeline_sweep(*, limit: int = 1000) -> dict[str, int]:
     """Re-enqueue what is stuck: quiet pipelines and due delivery attempts. Idempotent.
@@ -473,20 +493,30 @@ def pipeline_sweep(*, limit: int = 1000) -> dict[str, int]:
     """
     now = timezone.now()
     threshold = now - stuck_after()
+    backlog = broker_backlog()
+    busy = backlog is not None and backlog > _setting("PORTAL_SWEEP_MAX_BACKLOG", 1000)
+    if busy:
+        # A long queue means "busy", not "stuck": re-enqueueing every quiet
+        # submission would only add duplicates for the workers to skip.
+        logger.info("sweeper: %s tasks queued, submissions are not re-enqueued now", backlog)
     unfinished = (
         Q(office_resolved_at__isnull=True)
         | Q(pdfs_rendered_at__isnull=True)
         | Q(citizen_notified_at__isnull=True)
     )
-    stuck_ids = list(
-        Submission.objects.filter(
-            unfinished,
-            pipeline_failed_at__isnull=True,
-            purged_at__isnull=True,
-            pipeline_progress_at__lt=threshold,
+    stuck_ids = (
+        []
+        if busy
+        else list(
+            Submission.objects.filter(
+                unfinished,
+                pipeline_failed_at__isnull=True,
+                purged_at__isnull=True,
+                pipeline_progress_at__lt=threshold,
+            )
+            .order_by("pipeline_progress_at")
+            .values_list("pk", flat=True)[:limit]
         )
-        .order_by("pipeline_progress_at")
-        .values_list("pk", flat=True)[:limit]
     )
     resumed = 0
     for submission_id in stuck_ids:

@@ -323,3 +323,5 @@ CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"] = {
     "task": "submissions.tasks.sweep_stuck_submissions",
     "schedule": env_int("PORTAL_SWEEP_INTERVAL_SECONDS", 60),
 }
+# Above this many queued tasks the sweeper treats quiet submissions as waiting, not stuck.
+PORTAL_SWEEP_MAX_BACKLOG = env_int("PORTAL_SWEEP_MAX_BACKLOG", 1000)

@@ -164,3 +164,15 @@ def test_submission_of_a_gemeinde_without_office_data_never_reaches_a_worker_unn
     assert pipeline_resolve_office(submission_id=submission.pk) is Step.STOPPED
     submission.refresh_from_db()
     assert submission.pipeline_failed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweeper_does_not_pile_duplicates_onto_a_long_queue(office_setup, settings, clean_broker):
+    settings.PORTAL_SWEEP_MAX_BACKLOG = 3
+    old = timezone.now() - datetime.timedelta(hours=1)
+    SubmissionFactory(form_version=office_setup["version"], pipeline_progress_at=old)
+    for _ in range(4):  # a backlog the workers have not reached yet
+        clean_broker.lpush("pdf", b"{}")
+    assert pipeline_sweep()["submissions"] == 0
+    clean_broker.delete("pdf")
+    assert pipeline_sweep()["submissions"] == 1
