@@ -370,9 +370,13 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
         delivery.attempts += 1
         try:
             status_code = send(delivery=delivery)
-        except DeliveryError as exc:
-            delivery.last_error = str(exc)[:2000]
-            delivery.last_status_code = exc.status_code
+        except Exception as exc:
+            if not isinstance(exc, DeliveryError):
+                # A bug or odd data must not loop unseen: it counts as a failed
+                # attempt, so after the retry window admins are alerted.
+                logger.exception("delivery %s (%s) raised", delivery_id, delivery.channel)
+            delivery.last_error = f"{exc}"[:2000] or type(exc).__name__
+            delivery.last_status_code = getattr(exc, "status_code", None)
             window = datetime.timedelta(
                 seconds=_setting("PORTAL_DELIVERY_RETRY_WINDOW_SECONDS", 24 * 60 * 60)
             )
