@@ -281,3 +281,24 @@ def test_sweeper_skips_a_delivery_in_flight_instead_of_waiting_for_it(
         attempt.join(10)
     delivery.refresh_from_db()
     assert delivery.status == "delivered"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_that_does_not_answer_in_time_is_a_failed_attempt(
+    office_setup, webhook_receiver, settings
+):
+    settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS = 1
+    delivery = delivery_for(
+        office_setup, "webhook", webhook_url=webhook_receiver.url, webhook_secret=SECRET
+    )
+    webhook_receiver.hold = threading.Event()
+    webhook_receiver.hold_timeout = 5
+    started = time.monotonic()
+    try:
+        assert pipeline_deliver(delivery_id=delivery.pk) is Step.STOPPED
+    finally:
+        webhook_receiver.hold.set()
+    assert time.monotonic() - started < 4
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert "timed out" in delivery.last_error
