@@ -304,3 +304,12 @@ LOGGING = {
 PORTAL_DRAFT_LIFETIME_DAYS = env_int("PORTAL_DRAFT_LIFETIME_DAYS", 30)
 PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 CSRF_FAILURE_VIEW = "thueringen_portal.views.csrf_failure"
+
+# --- Citizen pages -------------------------------------------------------------
+# Where accessibility feedback is mailed (it is always stored as well).
+PORTAL_FEEDBACK_EMAIL = os.environ.get("PORTAL_FEEDBACK_EMAIL", "")
+CELERY_IMPORTS = ["submissions.drafts_tasks"]
+CELERY_BEAT_SCHEDULE["purge-expired-drafts"] = {
+    "task": "submissions.drafts_tasks.purge_expired_drafts",
+    "schedule": 60 * 60,
+}

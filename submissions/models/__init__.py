@@ -14,8 +14,10 @@ from .core import (
     attachment_path,
     pdf_path,
 )
+from .feedback import AccessibilityFeedback
 
 __all__ = [
+    "AccessibilityFeedback",
     "Attachment",
     "Delivery",
     "Draft",

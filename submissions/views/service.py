@@ -1,0 +1,71 @@
+"""The service page of one municipality: what you need, fee, time, office; starts a draft."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from forms_catalog.models import Service
+from municipalities.models import Gemeinde
+
+from ..drafts import draft_create, draft_grant_session
+from ..ratelimit import rate_limit_hit
+from .common import language, too_many_requests
+
+
+def current_gemeinde(ags: str) -> Gemeinde:
+    if not (len(ags) == 8 and ags.isdigit()):
+        raise Http404
+    gemeinde = Gemeinde.objects.current().select_related("kreis", "verband").filter(ags=ags).first()
+    if gemeinde is None:
+        raise Http404
+    return gemeinde
+
+
+def localized(obj: object, name: str, lang: str) -> str:
+    return getattr(obj, f"{name}_en" if lang == "en" else f"{name}_de", "") or getattr(
+        obj, f"{name}_de", ""
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def service_page(request: HttpRequest, ags: str, slug: str) -> HttpResponse:
+    from forms_catalog.selectors import published_version
+    from municipalities.selectors import NoResponsibleOffice, responsible_office
+
+    gemeinde = current_gemeinde(ags)
+    service = Service.objects.filter(slug=slug, is_active=True).first()
+    if service is None:
+        raise Http404
+    version = published_version(service=service)
+    if request.method == "POST":
+        if version is None:
+            return redirect(request.path)
+        if rate_limit_hit(request=request, scope="start"):
+            return too_many_requests(request)
+        draft = draft_create(
+            service=service, gemeinde=gemeinde, version=version, language=language()
+        )
+        draft_grant_session(request=request, draft=draft)
+        return redirect("citizen:draft", draft_id=draft.id)
+    try:
+        office = responsible_office(service=service, gemeinde=gemeinde)
+    except NoResponsibleOffice:
+        office = None
+    lang = language()
+    return render(
+        request,
+        "submissions/service.html",
+        {
+            "gemeinde": gemeinde,
+            "service": service,
+            "service_name": service.name(lang),
+            "summary": localized(service, "summary", lang),
+            "requirements": localized(service, "requirements", lang),
+            "fee_note": localized(service, "fee_note", lang),
+            "processing_time": localized(service, "processing_time", lang),
+            "version": version,
+            "office": office,
+        },
+    )
