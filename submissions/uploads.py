@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -136,11 +137,10 @@ def attachment_create(
 def attachment_for_draft(*, draft: Draft, attachment_id: object) -> Attachment | None:
     """The draft's own, not yet submitted attachment with this id, or None."""
     try:
-        return Attachment.objects.filter(
-            id=str(attachment_id), draft=draft, submission__isnull=True
-        ).first()
-    except (ValueError, TypeError):
+        key = uuid.UUID(str(attachment_id))
+    except (ValueError, TypeError, AttributeError):
         return None
+    return Attachment.objects.filter(id=key, draft=draft, submission__isnull=True).first()
 
 
 def attachments_of_draft(*, draft: Draft, field_path: str | None = None) -> list[Attachment]:
