@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", TemplateView.as_view(template_name="portal/start.html"), name="start"),
     path("", include("submissions.urls")),
+    path("", include("municipalities.urls")),
 ]
 
 handler400 = "thueringen_portal.views.error_400"
