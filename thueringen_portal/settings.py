@@ -313,3 +313,22 @@ CELERY_BEAT_SCHEDULE["purge-expired-drafts"] = {
     "task": "submissions.drafts_tasks.purge_expired_drafts",
     "schedule": 60 * 60,
 }
+
+# --- Submission pipeline -----------------------------------------------------
+# A pipeline that made no progress for this long is re-enqueued by the sweeper.
+PORTAL_PIPELINE_STUCK_SECONDS = env_int("PORTAL_PIPELINE_STUCK_SECONDS", 600)
+# Delivery retries: exponential backoff with jitter, capped, for at least this window.
+PORTAL_DELIVERY_BACKOFF_BASE_SECONDS = env_int("PORTAL_DELIVERY_BACKOFF_BASE_SECONDS", 30)
+PORTAL_DELIVERY_BACKOFF_MAX_SECONDS = env_int("PORTAL_DELIVERY_BACKOFF_MAX_SECONDS", 3600)
+PORTAL_DELIVERY_RETRY_WINDOW_SECONDS = env_int("PORTAL_DELIVERY_RETRY_WINDOW_SECONDS", 86400)
+# Waits up to this long ride on a Celery countdown; longer ones on the sweeper
+# (must stay well below the broker's visibility timeout).
+PORTAL_DELIVERY_MAX_COUNTDOWN_SECONDS = env_int("PORTAL_DELIVERY_MAX_COUNTDOWN_SECONDS", 300)
+PORTAL_WEBHOOK_TIMEOUT_SECONDS = env_int("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 15)
+# Hard and soft time limits of one PDF render task.
+PORTAL_PDF_TIME_LIMIT = env_int("PORTAL_PDF_TIME_LIMIT", 120)
+PORTAL_PDF_SOFT_TIME_LIMIT = env_int("PORTAL_PDF_SOFT_TIME_LIMIT", 100)
+CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"] = {
+    "task": "submissions.tasks.sweep_stuck_submissions",
+    "schedule": env_int("PORTAL_SWEEP_INTERVAL_SECONDS", 60),
+}

@@ -104,6 +104,12 @@ class Submission(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     citizen_notified_at = models.DateTimeField(null=True, blank=True)
     pipeline_error = models.TextField(blank=True, default="")
+    # Last time a pipeline step made progress or was (re-)enqueued: the sweeper
+    # re-enqueues submissions whose pipeline has been quiet for too long.
+    pipeline_progress_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set when the pipeline stopped on an error that needs a person (see pipeline_error);
+    # the sweeper leaves such submissions alone until someone retries them.
+    pipeline_failed_at = models.DateTimeField(null=True, blank=True)
     office_pdf = models.FileField(upload_to=pdf_path, blank=True, max_length=300)
     receipt_pdf = models.FileField(upload_to=pdf_path, blank=True, max_length=300)
     # Set when retention removed the personal data; the row stays as an anonymous record.
@@ -192,6 +198,12 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a task for the next attempt was last put on the queue; the sweeper
+    # only re-enqueues a due attempt whose task has gone missing.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Start of the retry window (creation, or the last "retry now").
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,0 +1,172 @@
+"""PDFs of a submission: the office copy and the citizen's receipt (WeasyPrint).
+
+Tagged PDF/A-3b, A4, "Seite x von y" in the footer. The office copy carries
+the answers also as an embedded JSON file (`export_answers`), so office systems
+can read them without parsing text. WeasyPrint is imported lazily (its import
+is slow and only PDF workers need it), one FontConfiguration is reused per
+process, and its URL fetcher serves the project's static files only: a
+rendered document can never make the worker fetch anything from a network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import Submission
+
+PDF_VARIANT = "pdf/a-3b"
+# The prefix of URLs the fetcher will serve; anything else is refused.
+STATIC_BASE = "https://portal-static.invalid/"
+
+_font_config = None
+_fetcher = None
+
+
+def _weasyprint():
+    import weasyprint
+
+    # Its per-step progress messages would drown the worker log.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+    return weasyprint
+
+
+def font_configuration():
+    """One FontConfiguration per process (building it scans the system fonts)."""
+    global _font_config
+    if _font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _font_config = FontConfiguration()
+    return _font_config
+
+
+class RefusedURL(ValueError):
+    pass
+
+
+def static_file_for(url: str) -> Path:
+    """The static file a URL of the PDF templates names; RefusedURL for anything else."""
+    prefix = STATIC_BASE + settings.STATIC_URL.lstrip("/")
+    if not url.startswith(prefix):
+        raise RefusedURL(f"refused to fetch {url[:200]!r}: only static files are served")
+    relative = url[len(prefix) :].split("?")[0].split("#")[0]
+    if not relative or ".." in relative.split("/") or relative.startswith("/"):
+        raise RefusedURL(f"refused to fetch {url[:200]!r}")
+    found = finders.find(relative)
+    if not found:
+        raise RefusedURL(f"no such static file: {relative[:200]!r}")
+    return Path(found)
+
+
+def url_fetcher():
+    """A WeasyPrint URL fetcher that serves only the project's static files."""
+    global _fetcher
+    if _fetcher is None:
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+        class StaticOnlyFetcher(URLFetcher):
+            def fetch(self, url, headers=None):
+                path = static_file_for(url)
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(
+                    url, body=path.read_bytes(), headers={"Content-Type": content_type}
+                )
+
+        _fetcher = StaticOnlyFetcher(allowed_protocols=["https"], allow_redirects=False)
+    return _fetcher
+
+
+def render_html_to_pdf(html: str, *, attachments: list | None = None) -> bytes:
+    weasyprint = _weasyprint()
+    document = weasyprint.HTML(string=html, base_url=STATIC_BASE, url_fetcher=url_fetcher())
+    return document.write_pdf(
+        font_config=font_configuration(),
+        pdf_tags=True,
+        pdf_variant=PDF_VARIANT,
+        attachments=attachments or [],
+        uncompressed_pdf=False,
+    )
+
+
+@dataclass(frozen=True)
+class AttachmentLine:
+    name: str
+    size: int
+    content_type: str
+
+
+def _context(submission: Submission, *, language: str) -> dict[str, Any]:
+    from forms_catalog.selectors import summarize
+
+    version = submission.form_version
+    service = submission.service
+    return {
+        "submission": submission,
+        "language": language,
+        "service_name": service.name(language),
+        "version_number": version.number,
+        "gemeinde": submission.gemeinde,
+        "office": submission.office,
+        "submitted_at": timezone.localtime(submission.submitted_at),
+        "sections": summarize(version=version, answers=submission.answers, language=language),
+        "attachments": [
+            AttachmentLine(a.original_name, a.size, a.content_type)
+            for a in submission.attachments.all()
+        ],
+        "static_base": STATIC_BASE,
+    }
+
+
+def export_json(submission: Submission) -> bytes:
+    from forms_catalog.selectors import export_answers
+
+    document = {
+        "reference": submission.reference,
+        "service": submission.service.slug,
+        "form_version": submission.form_version.number,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "gemeinde_ags": submission.gemeinde.ags,
+        "answers": export_answers(version=submission.form_version, answers=submission.answers),
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
+
+
+def render_office_copy(*, submission: Submission) -> bytes:
+    """The office's PDF: every visible answer by step, the attachments, the answers as JSON."""
+    weasyprint = _weasyprint()
+    with translation.override("de"):
+        html = render_to_string(
+            "submissions/pdf/office_copy.html", _context(submission, language="de")
+        )
+    data = weasyprint.Attachment(
+        string=export_json(submission),
+        name=f"antrag-{submission.reference}.json",
+        description="Angaben des Antrags (maschinenlesbar)",
+        relationship="Data",
+        base_url=STATIC_BASE,
+        url_fetcher=url_fetcher(),
+    )
+    return render_html_to_pdf(html, attachments=[data])
+
+
+def render_receipt(*, submission: Submission) -> bytes:
+    """The citizen's receipt, in their language: reference, office, what happens next."""
+    from .pipeline import status_page_url
+
+    language = submission.language if submission.language in {"de", "en"} else "de"
+    with translation.override(language):
+        context = _context(submission, language=language)
+        context["status_url"] = status_page_url()
+        html = render_to_string("submissions/pdf/receipt.html", context)
+    return render_html_to_pdf(html)

@@ -1,0 +1,509 @@
+"""The processing pipeline of a submission: resolve office → PDFs → deliver → notify.
+
+Every step is a service that (1) locks the submission or delivery row with
+``SELECT ... FOR UPDATE SKIP LOCKED`` so two workers never do the same step at
+the same time, (2) checks the state recorded on the row and skips what is
+done, (3) records its completion in the same transaction as its effect, and
+(4) hands over to ``pipeline_advance``, which reads the recorded state and
+enqueues the one task that is next. Re-running any step, or the whole chain,
+is therefore harmless: that is what makes at-least-once delivery by Celery and
+the beat sweeper safe. PostgreSQL is the source of truth; Redis only carries
+the next piece of work.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+from enum import Enum
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage, mail_admins
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import Delivery, Submission, SubmissionEvent
+
+logger = logging.getLogger(__name__)
+
+
+class Step(Enum):
+    DONE = "done"  # the step ran now or had run before: go on
+    BUSY = "busy"  # another worker holds the row: it will go on
+    STOPPED = "stopped"  # failed visibly, or nothing to do
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def stuck_after() -> datetime.timedelta:
+    return datetime.timedelta(seconds=_setting("PORTAL_PIPELINE_STUCK_SECONDS", 600))
+
+
+# --- Orchestration -----------------------------------------------------------
+
+
+def pipeline_start(*, submission_id: int) -> None:
+    """Enqueue the first open step. Call after commit (on_commit)."""
+    pipeline_advance(submission_id=submission_id)
+
+
+def _inbox_delivered(submission: Submission) -> bool:
+    return submission.deliveries.filter(
+        channel=Delivery.Channel.INBOX, status=Delivery.Status.DELIVERED
+    ).exists()
+
+
+def pipeline_next_task(submission: Submission):
+    """The task that does the first step not yet recorded on ``submission``, or None."""
+    from . import tasks
+
+    if submission.pipeline_failed_at is not None or submission.purged_at is not None:
+        return None
+    if submission.office_resolved_at is None:
+        return tasks.resolve_office
+    if submission.pdfs_rendered_at is None:
+        return tasks.render_pdfs
+    if not _inbox_delivered(submission):
+        return tasks.deliver_submission
+    if submission.citizen_notified_at is None:
+        return tasks.notify_citizen
+    return None
+
+
+def pipeline_advance(*, submission_id: int) -> None:
+    """Enqueue the next step of the pipeline (after commit if inside a transaction)."""
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None:
+        return
+    task = pipeline_next_task(submission)
+    if task is None:
+        return
+    Submission.objects.filter(pk=submission_id).update(pipeline_progress_at=timezone.now())
+    transaction.on_commit(lambda: task.delay(submission_id))
+
+
+def _lock_submission(submission_id: int) -> Submission | None:
+    """The submission row, locked for this transaction, or None if another worker holds it."""
+    return Submission.objects.select_for_update(skip_locked=True).filter(pk=submission_id).first()
+
+
+def _event(submission: Submission, kind: str, **fields) -> None:
+    SubmissionEvent.objects.create(submission=submission, kind=kind, **fields)
+
+
+def pipeline_fail(*, submission_id: int, reason: str) -> None:
+    """Stop the pipeline visibly: recorded on the submission, alerted to platform admins.
+
+    Staff restart it with ``submission_pipeline_retry`` once the cause is fixed.
+    """
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().get(pk=submission_id)
+        if submission.pipeline_failed_at is not None:
+            return
+        submission.pipeline_failed_at = timezone.now()
+        submission.pipeline_error = reason[:2000]
+        submission.save(update_fields=["pipeline_failed_at", "pipeline_error"])
+        _event(submission, "pipeline_failed", comment=reason[:2000])
+        reference = submission.reference
+        transaction.on_commit(
+            lambda: mail_admins(
+                f"Antrag {reference}: Verarbeitung angehalten",
+                f"Die Verarbeitung des Antrags {reference} wurde angehalten:\n\n{reason}\n\n"
+                f"Nach Behebung der Ursache im Back Office erneut anstoßen.",
+                fail_silently=True,
+            )
+        )
+    logger.error("pipeline of submission %s failed: %s", submission_id, reason)
+
+
+# --- Step 1: responsible office ----------------------------------------------
+
+
+def pipeline_resolve_office(*, submission_id: int) -> Step:
+    """Find and record the responsible office. Idempotent."""
+    from municipalities.selectors import NoResponsibleOffice, responsible_office
+
+    with transaction.atomic():
+        submission = _lock_submission(submission_id)
+        if submission is None:
+            return Step.BUSY
+        if submission.pipeline_failed_at is not None:
+            return Step.STOPPED
+        if submission.office_resolved_at is not None:
+            return Step.DONE
+        try:
+            office = responsible_office(
+                service=submission.service,
+                gemeinde=submission.gemeinde,
+                on_date=timezone.localdate(submission.submitted_at),
+            )
+        except NoResponsibleOffice as exc:
+            reason = f"Keine zuständige Behörde gefunden: {exc}"
+        else:
+            now = timezone.now()
+            submission.office = office
+            submission.office_resolved_at = now
+            submission.pipeline_progress_at = now
+            submission.save(update_fields=["office", "office_resolved_at", "pipeline_progress_at"])
+            _event(submission, "office_resolved", comment=office.name)
+            return Step.DONE
+    pipeline_fail(submission_id=submission_id, reason=reason)
+    return Step.STOPPED
+
+
+# --- Step 2: PDFs ------------------------------------------------------------
+
+
+def _store(name: str, content: bytes) -> str:
+    # A fixed name per submission and document: a re-run replaces the file
+    # instead of leaving a second copy behind.
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, ContentFile(content))
+
+
+def pipeline_render_pdfs(*, submission_id: int) -> Step:
+    """Render the office copy and the citizen's receipt and store both privately. Idempotent."""
+    from .pdf import render_office_copy, render_receipt
+
+    with transaction.atomic():
+        submission = _lock_submission(submission_id)
+        if submission is None:
+            return Step.BUSY
+        if submission.pipeline_failed_at is not None:
+            return Step.STOPPED
+        if submission.pdfs_rendered_at is not None:
+            return Step.DONE
+        office_pdf = render_office_copy(submission=submission)
+        receipt_pdf = render_receipt(submission=submission)
+        folder = f"pdfs/{submission.reference}"
+        submission.office_pdf.name = _store(
+            f"{folder}/antrag-{submission.reference}.pdf", office_pdf
+        )
+        submission.receipt_pdf.name = _store(
+            f"{folder}/eingangsbestaetigung-{submission.reference}.pdf", receipt_pdf
+        )
+        now = timezone.now()
+        submission.pdfs_rendered_at = now
+        submission.pipeline_progress_at = now
+        submission.save(
+            update_fields=["office_pdf", "receipt_pdf", "pdfs_rendered_at", "pipeline_progress_at"]
+        )
+        _event(submission, "pdfs_rendered")
+    return Step.DONE
+
+
+# --- Step 3: delivery --------------------------------------------------------
+
+
+def delivery_channels(*, office) -> list[str]:
+    """The channels of an office: the back-office inbox always, e-mail and webhook if set up."""
+    channels = [Delivery.Channel.INBOX]
+    if office.notification_email:
+        channels.append(Delivery.Channel.EMAIL)
+    if office.webhook_url and office.webhook_secret:
+        channels.append(Delivery.Channel.WEBHOOK)
+    return channels
+
+
+def pipeline_prepare_deliveries(*, submission_id: int) -> Step:
+    """Create one Delivery per channel (once: unique per channel) and enqueue the pending ones."""
+    with transaction.atomic():
+        submission = _lock_submission(submission_id)
+        if submission is None:
+            return Step.BUSY
+        if submission.pipeline_failed_at is not None or submission.office is None:
+            return Step.STOPPED
+        now = timezone.now()
+        for channel in delivery_channels(office=submission.office):
+            Delivery.objects.get_or_create(
+                submission=submission,
+                channel=channel,
+                defaults={"next_attempt_at": now, "window_started_at": now},
+            )
+        pending = list(
+            submission.deliveries.filter(status=Delivery.Status.PENDING).values_list(
+                "pk", flat=True
+            )
+        )
+        submission.pipeline_progress_at = now
+        submission.save(update_fields=["pipeline_progress_at"])
+    for delivery_id in pending:
+        delivery_enqueue(delivery_id=delivery_id)
+    return Step.DONE
+
+
+def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
+    """Put a due delivery attempt on the queue unless a task for it is already waiting.
+
+    The conditional UPDATE is the claim: of two callers (task, sweeper, admin)
+    only one enqueues. ``force`` enqueues a due attempt regardless ("retry now").
+    """
+    from . import tasks
+
+    now = timezone.now()
+    due = Q(status=Delivery.Status.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    if not force:
+        due &= (
+            Q(enqueued_at__isnull=True)
+            | Q(enqueued_at__lt=F("next_attempt_at"))
+            | Q(enqueued_at__lt=now - stuck_after())
+        )
+    if not Delivery.objects.filter(due, pk=delivery_id).update(enqueued_at=now):
+        return False
+    transaction.on_commit(lambda: tasks.deliver_delivery.delay(delivery_id))
+    return True
+
+
+def retry_delay(*, attempts: int) -> float:
+    """Exponential backoff with jitter, capped: base·2^(n-1), scaled by a random 0.5–1."""
+    base = _setting("PORTAL_DELIVERY_BACKOFF_BASE_SECONDS", 30)
+    cap = _setting("PORTAL_DELIVERY_BACKOFF_MAX_SECONDS", 3600)
+    raw = min(cap, base * 2 ** min(max(attempts - 1, 0), 30))
+    return raw * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+
+
+def _delivery_failed(delivery: Delivery, error: str) -> None:
+    now = timezone.now()
+    delivery.status = Delivery.Status.FAILED
+    delivery.failed_at = now
+    delivery.save(
+        update_fields=["status", "failed_at", "last_error", "attempts", "last_status_code"]
+    )
+    _event(delivery.submission, f"delivery_failed_{delivery.channel}", comment=error[:2000])
+    reference = delivery.submission.reference
+    channel = delivery.get_channel_display()
+    transaction.on_commit(
+        lambda: mail_admins(
+            f"Antrag {reference}: Zustellung fehlgeschlagen ({channel})",
+            f"Die Zustellung des Antrags {reference} über den Kanal „{channel}“ ist nach "
+            f"{delivery.attempts} Versuchen endgültig fehlgeschlagen.\n\nLetzter Fehler: "
+            f"{error}\n\nIm Back Office kann die Zustellung mit „Jetzt erneut zustellen“ "
+            "wiederholt werden.",
+            fail_silently=True,
+        )
+    )
+
+
+def _delivery_succeeded(delivery: Delivery) -> None:
+    from . import tasks
+
+    now = timezone.now()
+    delivery.status = Delivery.Status.DELIVERED
+    delivery.delivered_at = now
+    delivery.next_attempt_at = None
+    delivery.save(
+        update_fields=[
+            "status",
+            "delivered_at",
+            "next_attempt_at",
+            "attempts",
+            "last_status_code",
+            "last_error",
+        ]
+    )
+    submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
+    _event(submission, f"delivered_{delivery.channel}")
+    fields = ["pipeline_progress_at"]
+    submission.pipeline_progress_at = now
+    if (
+        delivery.channel == Delivery.Channel.INBOX
+        and submission.status == Submission.Status.RECEIVED
+    ):
+        # The office can now see the case: for the citizen it is forwarded.
+        submission.status = Submission.Status.FORWARDED
+        fields.append("status")
+        _event(
+            submission,
+            "status_changed",
+            from_status=Submission.Status.RECEIVED,
+            to_status=Submission.Status.FORWARDED,
+            visible_to_citizen=True,
+        )
+    if not submission.deliveries.exclude(status=Delivery.Status.DELIVERED).exists():
+        submission.delivered_at = now
+        fields.append("delivered_at")
+    submission.save(update_fields=fields)
+    if delivery.channel == Delivery.Channel.INBOX:
+        transaction.on_commit(lambda: tasks.notify_citizen.delay(submission.pk))
+
+
+def pipeline_deliver(*, delivery_id: int) -> Step:
+    """Make one attempt to deliver over one channel, then record success, a retry, or failure.
+
+    The row stays locked during the attempt, so a duplicate task skips it;
+    a worker killed mid-attempt rolls back and the attempt is made again
+    (receivers deduplicate by the idempotency key = delivery id).
+    """
+    from .delivery import DeliveryError, send
+
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("submission", "submission__office")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None:
+            return Step.BUSY
+        now = timezone.now()
+        if delivery.status != Delivery.Status.PENDING:
+            return Step.STOPPED
+        if delivery.next_attempt_at and delivery.next_attempt_at > now + datetime.timedelta(
+            seconds=2
+        ):
+            return Step.STOPPED  # a stale duplicate task: the next attempt is not due yet
+        delivery.attempts += 1
+        try:
+            status_code = send(delivery=delivery)
+        except DeliveryError as exc:
+            delivery.last_error = str(exc)[:2000]
+            delivery.last_status_code = exc.status_code
+            window = datetime.timedelta(
+                seconds=_setting("PORTAL_DELIVERY_RETRY_WINDOW_SECONDS", 24 * 60 * 60)
+            )
+            started = delivery.window_started_at or delivery.created_at
+            if now - started >= window:
+                _delivery_failed(delivery, delivery.last_error)
+                return Step.STOPPED
+            delay = retry_delay(attempts=delivery.attempts)
+            delivery.next_attempt_at = now + datetime.timedelta(seconds=delay)
+            fields = ["attempts", "last_error", "last_status_code", "next_attempt_at"]
+            if delay <= _setting("PORTAL_DELIVERY_MAX_COUNTDOWN_SECONDS", 300):
+                # Short waits ride on a countdown; longer ones on the beat sweeper,
+                # because Redis re-delivers a countdown longer than its visibility
+                # timeout, and the database is where the schedule lives anyway.
+                delivery.enqueued_at = delivery.next_attempt_at
+                fields.append("enqueued_at")
+                from . import tasks
+
+                transaction.on_commit(
+                    lambda: tasks.deliver_delivery.apply_async((delivery_id,), countdown=delay)
+                )
+            delivery.save(update_fields=fields)
+            logger.warning(
+                "delivery %s (%s) attempt %s failed: %s",
+                delivery_id,
+                delivery.channel,
+                delivery.attempts,
+                delivery.last_error,
+            )
+            return Step.STOPPED
+        delivery.last_status_code = status_code
+        delivery.last_error = ""
+        _delivery_succeeded(delivery)
+    return Step.DONE
+
+
+# --- Step 4: the citizen's e-mail --------------------------------------------
+
+
+def pipeline_notify_citizen(*, submission_id: int) -> Step:
+    """E-mail the citizen the receipt (once). Raises on SMTP errors, so the task retries."""
+    with transaction.atomic():
+        submission = _lock_submission(submission_id)
+        if submission is None:
+            return Step.BUSY
+        if submission.citizen_notified_at is not None:
+            return Step.DONE
+        if submission.pdfs_rendered_at is None or submission.office is None:
+            return Step.STOPPED
+        if submission.applicant_email:
+            with translation.override(submission.language):
+                context = {
+                    "submission": submission,
+                    "status_url": status_page_url(),
+                    "service_name": submission.service.name(submission.language),
+                }
+                subject = render_to_string("submissions/email/receipt_subject.txt", context).strip()
+                body = render_to_string("submissions/email/receipt_body.txt", context)
+            message = EmailMessage(subject=subject, body=body, to=[submission.applicant_email])
+            with submission.receipt_pdf.open("rb") as handle:
+                message.attach(
+                    f"Eingangsbestaetigung-{submission.reference}.pdf",
+                    handle.read(),
+                    "application/pdf",
+                )
+            message.send(fail_silently=False)
+            comment = ""
+        else:
+            comment = "keine E-Mail-Adresse angegeben"
+        now = timezone.now()
+        submission.citizen_notified_at = now
+        submission.pipeline_progress_at = now
+        submission.save(update_fields=["citizen_notified_at", "pipeline_progress_at"])
+        _event(submission, "citizen_notified", comment=comment)
+    return Step.DONE
+
+
+def status_page_url() -> str:
+    """The public status page (the citizen enters reference and secret there)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse("submissions:status")
+    except NoReverseMatch:
+        path = "/status/"
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+# --- The sweeper -------------------------------------------------------------
+
+
+def pipeline_sweep(*, limit: int = 1000) -> dict[str, int]:
+    """Re-enqueue what is stuck: quiet pipelines and due delivery attempts. Idempotent.
+
+    Run by beat every minute. Stuck = an unfinished pipeline that made no
+    progress for PORTAL_PIPELINE_STUCK_SECONDS (e.g. its task was lost when a
+    worker was killed or Redis lost data).
+    """
+    now = timezone.now()
+    threshold = now - stuck_after()
+    unfinished = (
+        Q(office_resolved_at__isnull=True)
+        | Q(pdfs_rendered_at__isnull=True)
+        | Q(citizen_notified_at__isnull=True)
+    )
+    stuck_ids = list(
+        Submission.objects.filter(
+            unfinished,
+            pipeline_failed_at__isnull=True,
+            purged_at__isnull=True,
+            pipeline_progress_at__lt=threshold,
+        )
+        .order_by("pipeline_progress_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    resumed = 0
+    for submission_id in stuck_ids:
+        # Conditional claim, so two sweepers do not both re-enqueue.
+        claimed = Submission.objects.filter(
+            pk=submission_id, pipeline_progress_at__lt=threshold
+        ).update(pipeline_progress_at=now)
+        if claimed:
+            pipeline_advance(submission_id=submission_id)
+            resumed += 1
+    due_ids = list(
+        Delivery.objects.filter(
+            status=Delivery.Status.PENDING,
+            next_attempt_at__lte=now,
+        )
+        .filter(
+            Q(enqueued_at__isnull=True)
+            | Q(enqueued_at__lt=F("next_attempt_at"))
+            | Q(enqueued_at__lt=threshold)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    enqueued = sum(delivery_enqueue(delivery_id=pk) for pk in due_ids)
+    return {"submissions": resumed, "deliveries": enqueued}

@@ -1,0 +1,86 @@
+"""Celery tasks of the submission pipeline: thin wrappers around `pipeline` services.
+
+Each task takes an id, calls one idempotent step, and hands over to the next
+step through `pipeline_advance`. Settings make them at-least-once (late ack,
+reject on worker loss, prefetch 1); routing by name puts render_* on the pdf
+queue, deliver_* on delivery and notify_* on email.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from . import pipeline
+
+logger = logging.getLogger(__name__)
+
+COMMON = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="submissions.tasks.resolve_office", **COMMON)
+def resolve_office(submission_id: int) -> str:
+    step = pipeline.pipeline_resolve_office(submission_id=submission_id)
+    if step is pipeline.Step.DONE:
+        pipeline.pipeline_advance(submission_id=submission_id)
+    return step.value
+
+
+@shared_task(
+    name="submissions.tasks.render_pdfs",
+    bind=True,
+    soft_time_limit=getattr(settings, "PORTAL_PDF_SOFT_TIME_LIMIT", 100),
+    time_limit=getattr(settings, "PORTAL_PDF_TIME_LIMIT", 120),
+    **COMMON,
+)
+def render_pdfs(self, submission_id: int) -> str:
+    try:
+        step = pipeline.pipeline_render_pdfs(submission_id=submission_id)
+    except SoftTimeLimitExceeded:
+        # A render that runs away would do so again on every retry: stop visibly.
+        pipeline.pipeline_fail(
+            submission_id=submission_id, reason="PDF-Erzeugung hat das Zeitlimit überschritten."
+        )
+        return pipeline.Step.STOPPED.value
+    except Exception as exc:
+        if self.request.retries < 3:
+            raise self.retry(exc=exc, countdown=15 * (self.request.retries + 1)) from exc
+        logger.exception("rendering the PDFs of submission %s failed", submission_id)
+        pipeline.pipeline_fail(
+            submission_id=submission_id, reason=f"PDF-Erzeugung fehlgeschlagen: {exc!r}"[:500]
+        )
+        return pipeline.Step.STOPPED.value
+    if step is pipeline.Step.DONE:
+        pipeline.pipeline_advance(submission_id=submission_id)
+    return step.value
+
+
+@shared_task(name="submissions.tasks.deliver_submission", **COMMON)
+def deliver_submission(submission_id: int) -> str:
+    return pipeline.pipeline_prepare_deliveries(submission_id=submission_id).value
+
+
+@shared_task(name="submissions.tasks.deliver_delivery", **COMMON)
+def deliver_delivery(delivery_id: int) -> str:
+    return pipeline.pipeline_deliver(delivery_id=delivery_id).value
+
+
+@shared_task(name="submissions.tasks.notify_citizen", bind=True, **COMMON)
+def notify_citizen(self, submission_id: int) -> str:
+    try:
+        return pipeline.pipeline_notify_citizen(submission_id=submission_id).value
+    except OSError as exc:  # SMTP errors are OSErrors too
+        if self.request.retries < 10:
+            countdown = min(300, 10 * 2**self.request.retries)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        # Beyond that the beat sweeper picks the submission up again later.
+        logger.warning("citizen e-mail for submission %s keeps failing: %s", submission_id, exc)
+        return pipeline.Step.STOPPED.value
+
+
+@shared_task(name="submissions.tasks.sweep_stuck_submissions", **COMMON)
+def sweep_stuck_submissions() -> dict[str, int]:
+    return pipeline.pipeline_sweep()
