@@ -13,7 +13,9 @@ def language() -> str:
 
 
 def too_many_requests(request: HttpRequest) -> HttpResponse:
-    return render(request, "submissions/429.html", status=429, headers={"Retry-After": "600"})
+    response = render(request, "submissions/429.html", status=429)
+    response["Retry-After"] = "600"
+    return response
 
 
 def error_page(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:

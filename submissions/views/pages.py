@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 @require_http_methods(["GET", "POST"])
 def accessibility(request: HttpRequest) -> HttpResponse:
-    form = FeedbackForm(request.POST or None)
+    form = FeedbackForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if rate_limit_hit(request=request, scope="feedback"):
             return too_many_requests(request)

@@ -7,7 +7,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from forms_catalog.models import Service
+from forms_catalog.selectors import published_version
 from municipalities.models import Gemeinde
+from municipalities.selectors import NoResponsibleOffice, responsible_office
 
 from ..drafts import draft_create, draft_grant_session
 from ..ratelimit import rate_limit_hit
@@ -31,9 +33,6 @@ def localized(obj: object, name: str, lang: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def service_page(request: HttpRequest, ags: str, slug: str) -> HttpResponse:
-    from forms_catalog.selectors import published_version
-    from municipalities.selectors import NoResponsibleOffice, responsible_office
-
     gemeinde = current_gemeinde(ags)
     service = Service.objects.filter(slug=slug, is_active=True).first()
     if service is None:

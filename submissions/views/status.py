@@ -7,9 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from municipalities.selectors import NoResponsibleOffice, responsible_office
+
 from ..forms import StatusLookupForm
 from ..models import Submission
 from ..ratelimit import rate_limit_hit
+from ..selectors import submission_for_citizen
 from .common import too_many_requests
 
 SESSION_KEY = "portal_submissions"
@@ -50,6 +53,13 @@ def _history(submission: Submission) -> list[dict]:
 def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
     submission = granted_submission(request, reference)
     secret = request.session.get(f"portal_secret_{submission.reference}", "")
+    office = submission.office
+    if office is None:
+        # The pipeline records the office in a moment; until then show who will get it.
+        try:
+            office = responsible_office(service=submission.service, gemeinde=submission.gemeinde)
+        except NoResponsibleOffice:
+            office = None
     return render(
         request,
         "submissions/confirmation.html",
@@ -59,6 +69,7 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
             "gemeinde": submission.gemeinde,
             "service_name": submission.service.name(submission.language),
             "receipt_ready": bool(submission.receipt_pdf),
+            "office": office,
         },
     )
 
@@ -66,14 +77,12 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def status_lookup(request: HttpRequest) -> HttpResponse:
-    form = StatusLookupForm(request.POST or None)
+    form = StatusLookupForm(request.POST if request.method == "POST" else None)
     submission = None
     if request.method == "POST":
         if rate_limit_hit(request=request, scope="status"):
             return too_many_requests(request)
         if form.is_valid():
-            from ..selectors import submission_for_citizen
-
             submission = submission_for_citizen(
                 reference=form.cleaned_data["reference"], secret=form.cleaned_data["secret"]
             )

@@ -17,7 +17,6 @@ from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,9 +26,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import View
-from forms_catalog.selectors import calculate_fee, summarize
 from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
+
+from forms_catalog.selectors import calculate_fee, summarize
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
 
 from ..drafts import (
@@ -44,6 +44,7 @@ from ..formflow import FormFlow
 from ..forms import DeclarationForm, SaveForLaterForm
 from ..models import Draft
 from ..ratelimit import rate_limit_hit
+from ..services import DraftAlreadySubmitted, submission_submit
 from ..uploads import AttachmentRejected, attachment_answer, attachment_create, attachment_prune
 from .common import error_page, language, session_warning_seconds, too_many_requests
 from .status import grant_submission
@@ -295,7 +296,6 @@ class DraftWizard(NamedUrlWizardView):
                 else (self.get_step_url(previous) if previous else None),
                 "returning": returning,
                 "return_param": RETURN_TO_CHECK,
-                "error_summary": form.error_summary if errors else [],
                 "page_has_errors": errors,
                 "session_warning_seconds": session_warning_seconds(),
             }
@@ -347,7 +347,7 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
         return redirect("citizen:step", draft_id=draft.id, step=failing)
     answers = DraftProgress(draft, flow).answers
     lang = language()
-    declaration = DeclarationForm(request.POST or None)
+    declaration = DeclarationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if rate_limit_hit(request=request, scope="submit"):
             return too_many_requests(request)
@@ -382,14 +382,11 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
 
 
 def _submit(request: HttpRequest, draft: Draft, answers: dict, lang: str) -> HttpResponse:
-    from ..services import submission_submit
-
-    with transaction.atomic():
-        # Lock the draft: a double click must not file the application twice.
-        locked = Draft.objects.select_for_update().filter(id=draft.id).first()
-        if locked is None or locked.submitted_at is not None:
-            return draft_missing(request, draft.id)
-        submission, secret = submission_submit(draft=locked, answers=answers, language=lang)
+    try:
+        # submission_submit locks the draft: a double click files once.
+        submission, secret = submission_submit(draft=draft, answers=answers, language=lang)
+    except DraftAlreadySubmitted:
+        return draft_missing(request, draft.id)
     grant_submission(request, submission)
     request.session[f"portal_secret_{submission.reference}"] = secret
     request.session[f"portal_draft_submitted_{draft.id}"] = submission.reference
@@ -402,7 +399,7 @@ def save_for_later(request: HttpRequest, draft_id) -> HttpResponse:
     draft = draft_for_session(request=request, draft_id=draft_id)
     if draft is None:
         return draft_missing(request, draft_id)
-    form = SaveForLaterForm(request.POST or None)
+    form = SaveForLaterForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {
         "draft": draft,
         "gemeinde": draft.gemeinde,
