@@ -207,6 +207,11 @@ def gv100ad_apply(
             new_from=new_from,
             retire_on=retire_on,
         )
+        known_verbaende = set(
+            Gemeindeverband.objects.filter(key__startswith=edition.land_key).values_list(
+                "key", flat=True
+            )
+        )
         verbaende = _sync(
             model=Gemeindeverband,
             key_field="key",
@@ -265,6 +270,7 @@ def gv100ad_apply(
 
         for record in edition.verbaende.values():
             verband = verbaende[record.key]
+            created_now = record.key not in known_verbaende
             serving = serving_gemeinde_record(edition, record)
             if serving is None and record.kind != Gemeindeverband.Kind.VERWALTUNGSGEMEINSCHAFT:
                 result.warnings.append(
@@ -272,7 +278,8 @@ def gv100ad_apply(
                     f"(Sitz {record.seat!r})"
                 )
             serving_id = gemeinden[serving.ags].pk if serving else None
-            if _apply(verband, {"serving_gemeinde_id": serving_id}):
+            # A Verband created in this run is counted once, as created.
+            if _apply(verband, {"serving_gemeinde_id": serving_id}) and not created_now:
                 result.updated["verband"] += 1
 
         offices = _create_default_offices(
