@@ -348,7 +348,7 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
 
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("submission", "submission__office")
             .filter(pk=delivery_id)
             .first()

@@ -1,0 +1,166 @@
+"""Pipeline steps in-process: idempotent steps, visible failure, the sweeper, the beat job."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from municipalities.models import Office
+from submissions.models import Delivery, Submission
+from submissions.pipeline import (
+    Step,
+    pipeline_prepare_deliveries,
+    pipeline_render_pdfs,
+    pipeline_resolve_office,
+    pipeline_sweep,
+)
+from submissions.services import submission_pipeline_retry, submission_submit
+from tests.factories import GemeindeFactory, SubmissionFactory
+from tests.submissions.conftest import make_answers, make_draft
+
+
+def queued_tasks(redis_client, queue: str) -> list[str]:
+    return [json.loads(raw)["headers"]["task"] for raw in redis_client.lrange(queue, 0, -1)]
+
+
+def test_sweeper_runs_every_minute_from_beat():
+    entry = django_settings.CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"]
+    assert entry["task"] == "submissions.tasks.sweep_stuck_submissions"
+    assert entry["schedule"] == 60
+
+
+def test_tasks_are_routed_to_their_queues_and_acknowledged_late():
+    from submissions import tasks
+    from thueringen_portal.celery import app
+
+    router = app.amqp.router
+    for task, queue in [
+        (tasks.render_pdfs, "pdf"),
+        (tasks.deliver_delivery, "delivery"),
+        (tasks.deliver_submission, "delivery"),
+        (tasks.notify_citizen, "email"),
+    ]:
+        assert router.route({}, task.name)["queue"].name == queue
+        assert task.acks_late and task.reject_on_worker_lost
+    assert tasks.render_pdfs.time_limit == django_settings.PORTAL_PDF_TIME_LIMIT
+    # Countdowns stay far below the visibility timeout (Redis would re-deliver them).
+    visibility = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert visibility > django_settings.PORTAL_DELIVERY_MAX_COUNTDOWN_SECONDS * 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_steps_are_idempotent_a_rerun_changes_nothing(office_setup, _private_media, clean_broker):
+    submission, _ = submission_submit(
+        draft=make_draft(office_setup), answers=make_answers(), language="de"
+    )
+    assert queued_tasks(clean_broker, "default") == ["submissions.tasks.resolve_office"]
+    assert pipeline_resolve_office(submission_id=submission.pk) is Step.DONE
+    assert pipeline_resolve_office(submission_id=submission.pk) is Step.DONE
+    assert pipeline_render_pdfs(submission_id=submission.pk) is Step.DONE
+    submission.refresh_from_db()
+    first_pdf = submission.office_pdf.name
+    assert pipeline_render_pdfs(submission_id=submission.pk) is Step.DONE
+    submission.refresh_from_db()
+    assert submission.office_pdf.name == first_pdf
+    assert len(list((_private_media / "pdfs" / submission.reference).iterdir())) == 2
+    assert pipeline_prepare_deliveries(submission_id=submission.pk) is Step.DONE
+    assert pipeline_prepare_deliveries(submission_id=submission.pk) is Step.DONE
+    assert Delivery.objects.filter(submission=submission).count() == 1  # inbox only
+    # The second run did not enqueue the inbox delivery a second time.
+    assert queued_tasks(clean_broker, "delivery") == ["submissions.tasks.deliver_delivery"]
+    kinds = list(submission.events.values_list("kind", flat=True))
+    assert kinds.count("office_resolved") == 1 and kinds.count("pdfs_rendered") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_responsible_office_fails_visibly_alerts_admins_and_can_be_retried(
+    office_setup, settings, mailoutbox, clean_broker
+):
+    settings.ADMINS = [("Plattform", "admins@portal.example")]
+    office_setup["office"].delete()  # nobody handles this Gemeinde
+    submission, _ = submission_submit(
+        draft=make_draft(office_setup), answers=make_answers(), language="de"
+    )
+    assert pipeline_resolve_office(submission_id=submission.pk) is Step.STOPPED
+    submission.refresh_from_db()
+    assert submission.pipeline_failed_at is not None
+    assert "zuständige Behörde" in submission.pipeline_error
+    assert submission.events.filter(kind="pipeline_failed").exists()
+    assert [m.to for m in mailoutbox] == [["admins@portal.example"]]
+    assert submission.reference in mailoutbox[0].subject
+    # The sweeper leaves a visibly failed submission to people.
+    Submission.objects.filter(pk=submission.pk).update(
+        pipeline_progress_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert pipeline_sweep()["submissions"] == 0
+
+    Office.objects.create(
+        name="VG neu",
+        kind=Office.Kind.MUNICIPAL_ADMINISTRATION,
+        verband=submission.gemeinde.verband,
+    )
+    clean_broker.flushdb()
+    submission_pipeline_retry(submission=submission)
+    submission.refresh_from_db()
+    assert submission.pipeline_failed_at is None and submission.pipeline_error == ""
+    assert queued_tasks(clean_broker, "default") == ["submissions.tasks.resolve_office"]
+    assert pipeline_resolve_office(submission_id=submission.pk) is Step.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweeper_reenqueues_only_what_is_stuck(office_setup, settings, clean_broker):
+    settings.PORTAL_PIPELINE_STUCK_SECONDS = 600
+    old = timezone.now() - datetime.timedelta(minutes=11)
+    stuck = SubmissionFactory(form_version=office_setup["version"], pipeline_progress_at=old)
+    fresh = SubmissionFactory(
+        form_version=office_setup["version"], pipeline_progress_at=timezone.now()
+    )
+    finished = SubmissionFactory(
+        form_version=office_setup["version"],
+        pipeline_progress_at=old,
+        office_resolved_at=old,
+        pdfs_rendered_at=old,
+        citizen_notified_at=old,
+    )
+    due = Delivery.objects.create(
+        submission=finished,
+        channel="webhook",
+        next_attempt_at=old,
+        enqueued_at=old - datetime.timedelta(minutes=1),
+    )
+    Delivery.objects.create(
+        submission=finished,
+        channel="email",
+        next_attempt_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    Delivery.objects.create(
+        submission=fresh, channel="inbox", status="delivered", next_attempt_at=old
+    )
+    assert pipeline_sweep() == {"submissions": 1, "deliveries": 1}
+    assert queued_tasks(clean_broker, "default") == ["submissions.tasks.resolve_office"]
+    assert queued_tasks(clean_broker, "delivery") == ["submissions.tasks.deliver_delivery"]
+    assert (
+        json.loads(clean_broker.lrange("delivery", 0, 0)[0])["headers"]["argsrepr"]
+        == f"({due.pk},)"
+    )
+    # A second sweep right after enqueues nothing again: the tasks are on their way.
+    assert pipeline_sweep() == {"submissions": 0, "deliveries": 0}
+    stuck.refresh_from_db()
+    assert stuck.pipeline_progress_at > old
+
+
+@pytest.mark.django_db(transaction=True)
+def test_submission_of_a_gemeinde_without_office_data_never_reaches_a_worker_unnoticed(
+    office_setup, clean_broker
+):
+    # Another Gemeinde, in a Verband without any office.
+    lonely = GemeindeFactory(name="Einsamhausen")
+    draft = make_draft({**office_setup, "gemeinde": lonely})
+    submission, _ = submission_submit(draft=draft, answers=make_answers(), language="de")
+    assert pipeline_resolve_office(submission_id=submission.pk) is Step.STOPPED
+    submission.refresh_from_db()
+    assert submission.pipeline_failed_at is not None
