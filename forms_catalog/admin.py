@@ -240,7 +240,7 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
             except FormVersionError as exc:
                 messages.error(request, f"{version}: {exc.message}")
                 for error in exc.errors[:50]:
-                    messages.error(request, str(error))
+                    messages.error(request, f"v{version.number} – {error}")
             else:
                 messages.success(request, _("%(v)s veröffentlicht.") % {"v": version})
 

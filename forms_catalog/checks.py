@@ -34,6 +34,10 @@ AUTOCOMPLETE_TOKENS = {
 }  # fmt: skip
 
 
+# A quantified group that itself contains a quantifier: (a+)+, (\\d*)*, (x+){2,}.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+
+
 @dataclass(frozen=True)
 class DefinitionError:
     path: str
@@ -128,6 +132,10 @@ def semantic_errors(definition: dict[str, Any]) -> list[DefinitionError]:
                 re.compile(spec["pattern"])
             except re.error as exc:
                 err(f"{path}.pattern", f"invalid regular expression: {exc}")
+            else:
+                if _NESTED_QUANTIFIER.search(spec["pattern"]):
+                    # Python's re has no timeout: (a+)+ can hang a worker on crafted input.
+                    err(f"{path}.pattern", "nested quantifier (e.g. (a+)+) may backtrack forever")
         for low, high in (
             ("min_length", "max_length"),
             ("min", "max"),

@@ -300,14 +300,31 @@ class StepForm(forms.Form):
 
     # -- cleaning ---------------------------------------------------------
     def is_valid(self) -> bool:
-        return self.pending_action is None and super().is_valid()
+        # Always run full_clean (it records `uploads` even when a button was pressed).
+        valid = super().is_valid()
+        return valid and self.pending_action is None
 
     def full_clean(self) -> None:
         if self.pending_action:
             self._errors = ErrorDict()
             self.cleaned_data = {}
+            self._keep_uploads()
             return
         super().full_clean()
+
+    def _keep_uploads(self) -> None:
+        """On an add/remove press, still check new files so the page can keep those that
+        passed (`uploads`): nothing the citizen chose is lost by pressing a button."""
+        for spec in self.step.top_fields():
+            if spec.type != "file":
+                continue
+            raw = self.fields[spec.id].widget.value_from_datadict(
+                self.data, self.files, self.add_prefix(spec.id)
+            )
+            try:
+                self._clean_files(spec, spec.id, raw)
+            except ValidationError:
+                self.uploads.pop(spec.id, None)
 
     def _clean_fields(self) -> None:
         values = self._earlier_values()

@@ -37,6 +37,12 @@ def parameter_values(compiled: CompiledForm, parameters: dict[str, Any] | None) 
     return values
 
 
+def _amount(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return None
+    return Decimal(value)
+
+
 def _label(template: dict[str, str], language: str, values: dict[str, str]) -> str:
     # Only {name} placeholders: never str.format on definition text.
     return re.sub(
@@ -73,8 +79,8 @@ def calculate(
                 item_scope.item_fields, item_scope.index = fids, index + 1
                 if "when" in line and not truthy(evaluate(line["when"], item_scope)):
                     continue
-                amount = evaluate(line["amount"], item_scope)
-                if not isinstance(amount, Decimal):
+                amount = _amount(evaluate(line["amount"], item_scope))
+                if amount is None:
                     return None  # a needed parameter or answer is missing: fee unknown
                 texts = {k: display_value(specs[k], v, language) for k, v in item.items()}
                 texts["index"] = str(index + 1)
@@ -82,8 +88,8 @@ def calculate(
             continue
         if "when" in line and not truthy(evaluate(line["when"], scope)):
             continue
-        amount = evaluate(line["amount"], scope)
-        if not isinstance(amount, Decimal):
+        amount = _amount(evaluate(line["amount"], scope))
+        if amount is None:
             return None
         lines.append((_label(line["label"], language, {}), amount.quantize(CENT)))
     total = sum((amount for _, amount in lines), Decimal("0.00"))

@@ -42,6 +42,7 @@ __all__ = [
     "applicant_contact",
     "calculate_fee",
     "compiled_form",
+    "declared_parameters",
     "export_answers",
     "latest_version",
     "published_version",
@@ -160,3 +161,12 @@ def applicant_contact(*, version: FormVersion, answers: dict[str, Any]) -> tuple
         part for part in (roles.get("applicant_given_name"), roles.get("applicant_name")) if part
     )
     return name, roles.get("applicant_email", "")
+
+
+def declared_parameters(*, service: Service) -> list[dict[str, Any]]:
+    """The fee parameters the published form declares: [{"id", "type", "label": {de, en},
+    "default"}]. Municipalities set their own values under these ids (LocalFeeParameter.key)."""
+    version = published_version(service=service)
+    if version is None:
+        return []
+    return list(compiled_form(version=version).definition.parameters)

@@ -61,6 +61,8 @@ def summarize(
                 continue
             assert isinstance(item, GroupSpec)
             legend = tr(item.label, language)
+            if not _shown_empty(compiled, item, visible, on_date):
+                continue  # a hidden group: none of its fields is listed
             if not item.repeatable:
                 for spec in item.fields:
                     if spec.id in visible or _shown_empty(compiled, spec, visible, on_date):
@@ -80,7 +82,9 @@ def summarize(
     return sections
 
 
-def _shown_empty(compiled: CompiledForm, spec: FieldSpec, visible: dict, on_date) -> bool:
+def _shown_empty(
+    compiled: CompiledForm, spec: FieldSpec | GroupSpec, visible: dict, on_date
+) -> bool:
     """A visible but unanswered optional field is listed as "—"; a hidden one never."""
     if spec.visible_if is None:
         return True

@@ -13,6 +13,11 @@ from forms_catalog.services import form_version_export
 class Command(BaseCommand):
     help = "Export a form version as JSON (default: the published one) to stdout or --output."
 
+    def add_base_argument(self, parser, *args, **kwargs):
+        # --version selects a form version here, not the Django version.
+        if "--version" not in args:
+            super().add_base_argument(parser, *args, **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument("--version", type=int, dest="number")
