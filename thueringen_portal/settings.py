@@ -50,7 +50,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with two-factor login and the back-office overview pages.
+    "submissions.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -304,3 +305,12 @@ LOGGING = {
 PORTAL_DRAFT_LIFETIME_DAYS = env_int("PORTAL_DRAFT_LIFETIME_DAYS", 30)
 PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 CSRF_FAILURE_VIEW = "thueringen_portal.views.csrf_failure"
+
+# --- Back office -------------------------------------------------------------
+# Task modules outside `tasks.py` that workers must load.
+CELERY_IMPORTS = ["submissions.tasks_backoffice"]
+# Retention: delete personal data whose time is up, once a night.
+CELERY_BEAT_SCHEDULE["submissions.purge_expired"] = {
+    "task": "submissions.tasks.purge_expired",
+    "schedule": env_int("PORTAL_PURGE_INTERVAL_SECONDS", 24 * 60 * 60),
+}

@@ -5,6 +5,7 @@ core: drafts, submissions, attachments, history, deliveries. Other concerns
 imported here so Django finds them.
 """
 
+from .backoffice import AuditEntry, CaseNote, StaffMembership, StatusNotification
 from .core import (
     Attachment,
     Delivery,
@@ -17,8 +18,12 @@ from .core import (
 
 __all__ = [
     "Attachment",
+    "AuditEntry",
+    "CaseNote",
     "Delivery",
     "Draft",
+    "StaffMembership",
+    "StatusNotification",
     "Submission",
     "SubmissionEvent",
     "attachment_path",
