@@ -89,7 +89,8 @@ def ensure_service(name: str, url: str, default_port: int, starter, how_to_get: 
     host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
     if reachable(host, port):
         return None
-    if is_local(host):
+    # PORTAL_NO_SERVICE_START=1: only check, never start (e.g. on a shared server).
+    if is_local(host) and os.environ.get("PORTAL_NO_SERVICE_START") != "1":
         print(f"{name} is not answering on {host}:{port}; trying to start it.")
         starter(port) if name == "Redis" else starter()
         if wait_for(host, port):

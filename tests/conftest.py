@@ -26,3 +26,12 @@ def _private_media(settings, tmp_path):
         },
     }
     return media
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is a failed run: nothing may pass by not running."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and exitstatus == 0:
+        reporter.write_line(f"{len(skipped)} test(s) were skipped; skipping is not allowed here.")
+        session.exitstatus = 1

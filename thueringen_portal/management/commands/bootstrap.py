@@ -29,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--demo", action="store_true", help="create demo accounts")
 
     def handle(self, *args, demo: bool = False, **options):
+        # The embedded default keeps its SQLite file and media under var/.
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         available = get_commands()
