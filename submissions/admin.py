@@ -496,8 +496,18 @@ class SubmissionAdmin(admin.ModelAdmin):
                 wrap(self.attachment_view),
                 name=f"{prefix}_attachment",
             ),
-            *super().get_urls(),
+            *[
+                pattern
+                for pattern in super().get_urls()
+                if str(pattern.pattern) != "<path:object_id>/"
+            ],
+            # Django's own catch-all redirects any ID to the change page; this
+            # one answers 404 right away for a case the user may not see.
+            path("<path:object_id>/", wrap(self.case_redirect_view)),
         ]
+
+    def case_redirect_view(self, request, object_id):
+        return self._back_to_case(self._case_or_404(request, object_id))
 
     def _back_to_case(self, case: Submission) -> HttpResponseRedirect:
         return HttpResponseRedirect(

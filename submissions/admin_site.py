@@ -8,7 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django_otp.admin import OTPAdminSite
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import case_selectors
 from .casework import audit_record
@@ -21,12 +23,31 @@ def request_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+class PortalLoginForm(OTPAdminAuthenticationForm):
+    """Password plus the code of the staff member's authenticator app (their TOTP device)."""
+
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "token_required": _("Bitte geben Sie den Einmalcode aus Ihrer Authenticator-App ein."),
+        "invalid_token": _("Der Einmalcode ist falsch oder abgelaufen."),
+        "device_required": _("Für dieses Konto ist keine Authenticator-App eingerichtet."),
+    }
+
+    def _chosen_device(self, user):
+        device = super()._chosen_device(user)
+        if device is None:
+            # Staff have one authenticator app; no device picker on the form.
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        return device
+
+
 class PortalAdminSite(OTPAdminSite):
     """Staff log in with password and a TOTP code; unverified sessions count as no access."""
 
     site_header = _("Thüringen-Portal – Verwaltung")
     site_title = _("Thüringen-Portal – Verwaltung")
     index_title = _("Übersicht")
+    login_form = PortalLoginForm
     login_template = "admin/portal/login.html"
     index_template = "admin/portal/index.html"
 

@@ -83,7 +83,7 @@ def ensure_roles(*, apps) -> dict[str, int]:
     # Permissions are normally created after `migrate`; a data migration runs
     # before that, so create them now for every installed app.
     for app_config in apps.get_app_configs():
-        had_models = app_config.models_module
+        had_models = getattr(app_config, "models_module", None)
         app_config.models_module = had_models or True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = had_models

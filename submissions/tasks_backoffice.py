@@ -16,3 +16,10 @@ from .casework import case_notify_citizen
 )
 def notify_case_status(notification_id: int) -> bool:
     return case_notify_citizen(notification_id=notification_id)
+
+
+@shared_task(name="submissions.tasks.purge_expired")
+def purge_expired() -> int:
+    from .retention import retention_purge_expired
+
+    return len(retention_purge_expired().submissions)
