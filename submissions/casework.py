@@ -287,7 +287,7 @@ def case_notify_citizen(*, notification_id: int) -> bool:
     """Send the status e-mail of one notification. Idempotent: returns False if already sent."""
     with transaction.atomic():
         notification = (
-            StatusNotification.objects.select_for_update()
+            StatusNotification.objects.select_for_update(of=("self",))
             .select_related("event__submission__office")
             .get(pk=notification_id)
         )

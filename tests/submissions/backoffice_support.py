@@ -33,6 +33,14 @@ class Staff:
 
 
 def make_staff(username: str, role: str, offices=(), *, login: bool = True) -> Staff:
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from submissions.roles import ROLE_GROUPS, ensure_roles
+
+    if not Group.objects.filter(name=ROLE_GROUPS[role]).exists():
+        # A transactional test flushed the groups the data migration created.
+        ensure_roles(apps=apps)
     credentials = staff_create(
         username=username, role=role, office_ids=[office.pk for office in offices]
     )
