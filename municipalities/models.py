@@ -92,6 +92,17 @@ class Gemeindeverband(Validity):
     seat = models.CharField(_("Sitz der Verwaltung"), max_length=100, blank=True, default="")
     kind = models.CharField(_("Art"), max_length=2, choices=Kind.choices)
     kreis = models.ForeignKey(Kreis, on_delete=models.PROTECT, related_name="verbaende")
+    # The Gemeinde whose administration serves the Verband: the erfüllende
+    # Gemeinde itself, or the only Gemeinde of a verbandsfreie one (set by the
+    # import; empty for a Verwaltungsgemeinschaft, which has its own office).
+    serving_gemeinde = models.ForeignKey(
+        "Gemeinde",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verwaltende Gemeinde"),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -238,3 +249,23 @@ class ResponsibilityException(Validity):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.gemeinde} → {self.office}"
+
+
+# Models of separate concerns live in their own modules; importing them here
+# registers them with the app.
+from municipalities.model_editions import CacheVersion, DataEdition  # noqa: E402
+from municipalities.model_fees import LocalFeeParameter  # noqa: E402
+
+__all__ = [
+    "CacheVersion",
+    "DataEdition",
+    "Gemeinde",
+    "Gemeindeverband",
+    "Kreis",
+    "Land",
+    "LocalFeeParameter",
+    "Office",
+    "Postcode",
+    "ResponsibilityException",
+    "ResponsibilityRule",
+]
