@@ -34,12 +34,21 @@ OFFICE_ROLES = (StaffMembership.Role.CLERK, StaffMembership.Role.LEAD)
 User = AbstractBaseUser | AnonymousUser
 
 
+def _memo(user: User, key, compute):
+    # Memoised on the user object, which lives for one request (request.user):
+    # an admin page asks these questions dozens of times.
+    cache = user.__dict__.setdefault("_backoffice_memo", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def is_platform_admin(*, user: User) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=PLATFORM_GROUP).exists()
+    return _memo(user, "platform", lambda: user.groups.filter(name=PLATFORM_GROUP).exists())
 
 
 def office_ids_for_user(*, user: User, roles: tuple[str, ...] = OFFICE_ROLES) -> set[int]:
@@ -47,8 +56,14 @@ def office_ids_for_user(*, user: User, roles: tuple[str, ...] = OFFICE_ROLES) ->
     if not user.is_authenticated or not user.is_active or not user.is_staff:
         return set()
     return set(
-        StaffMembership.objects.filter(user=user, role__in=roles, office__isnull=False).values_list(
-            "office_id", flat=True
+        _memo(
+            user,
+            ("offices", tuple(roles)),
+            lambda: frozenset(
+                StaffMembership.objects.filter(
+                    user=user, role__in=roles, office__isnull=False
+                ).values_list("office_id", flat=True)
+            ),
         )
     )
 
