@@ -204,7 +204,7 @@ def generate(rows: int) -> None:
                 CASE WHEN st IN ('approved', 'rejected', 'withdrawn')
                      THEN sub + interval '1 day' * (1 + random() * 60) END,
                 '', '', ''
-            FROM generate_series(%s, %s) AS i
+            FROM generate_series(%s::bigint, %s::bigint) AS i
             CROSS JOIN o CROSS JOIN g CROSS JOIN v
             CROSS JOIN LATERAL (SELECT
                 upper(lpad(to_hex(i), 8, '0')) AS h,

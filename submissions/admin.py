@@ -51,8 +51,10 @@ from .casework import (
 )
 from .models import AuditEntry, StaffMembership, Submission
 
-# The submission pipeline's admin pieces (deliveries, "retry now"), when present:
-# the module may define SUBMISSION_ACTIONS (admin actions on cases).
+# The submission pipeline's admin pieces, when present: it registers the
+# Delivery admin itself and offers `retry_pipeline` (and optionally a list
+# SUBMISSION_ACTIONS) as actions on cases. Deliveries per channel are shown on
+# the case page.
 admin_pipeline = (
     importlib.import_module("submissions.admin_pipeline")
     if importlib.util.find_spec("submissions.admin_pipeline") is not None
@@ -316,7 +318,12 @@ class SubmissionAdmin(admin.ModelAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
-        for action in getattr(admin_pipeline, "SUBMISSION_ACTIONS", []):
+        pipeline_actions = list(getattr(admin_pipeline, "SUBMISSION_ACTIONS", []))
+        if hasattr(admin_pipeline, "retry_pipeline"):
+            pipeline_actions.append(admin_pipeline.retry_pipeline)
+        # Offered to everyone who works cases (the list is already scoped);
+        # the pipeline's actions ask for "change", which nobody has here.
+        for action in pipeline_actions:
             name, description = action.__name__, getattr(action, "short_description", None)
             actions[name] = (action, name, description or name)
         return actions
