@@ -288,6 +288,7 @@ def main() -> None:
         ("search reference (full)", f"?q={sample_reference}"),
         ("search reference prefix", f"?q={sample_reference[:10]}"),
         ("search applicant name", "?q=Schr%C3%B6der"),
+        ("search name without match", "?q=Zzyzx"),
         (
             "search name + status + service",
             f"?q=Anna&status__exact=received&service__id__exact={service_id}",
@@ -295,7 +296,7 @@ def main() -> None:
     ]
     print(f"database: {bench_db}; submissions: {total:,}")
     print(f"clerk of '{office.name}' ({office_cases:,} cases, the busiest office)")
-    print(f"{'scenario':38} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    print(f"{'scenario':38} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL ms':>8}")
     from django.db import reset_queries
     from django.test.utils import CaptureQueriesContext
 
@@ -310,17 +311,23 @@ def main() -> None:
                 started = time.perf_counter()
                 response = client.get(url)
                 timings.append((time.perf_counter() - started) * 1000)
+        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
         if os.environ.get("BENCH_SHOW_QUERIES"):
             for q in queries.captured_queries:
                 print("   ", q["time"], q["sql"][:300])
         print(
             f"{label:38} {statistics.median(timings):8.1f} {percentile(timings, 0.95):8.1f} "
-            f"{len(queries):8d}"
+            f"{len(queries):8d} {sql_ms:8.1f}"
         )
     # The plan of the default list query, for the record.
     queryset = Submission.objects.filter(office_id=office.pk).order_by("-submitted_at", "-pk")[:51]
     print("\nEXPLAIN (default list):")
     print(queryset.explain(analyze=True))
+    searched = Submission.objects.filter(
+        office_id=office.pk, applicant_name__icontains="Schröder"
+    ).order_by("-submitted_at", "-pk")[:51]
+    print("\nEXPLAIN (search applicant name):")
+    print(searched.explain(analyze=True))
 
 
 if __name__ == "__main__":
