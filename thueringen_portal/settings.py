@@ -50,7 +50,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with two-factor login and the back-office overview pages.
+    "submissions.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -331,4 +332,13 @@ PORTAL_PDF_SOFT_TIME_LIMIT = env_int("PORTAL_PDF_SOFT_TIME_LIMIT", 100)
 CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"] = {
     "task": "submissions.tasks.sweep_stuck_submissions",
     "schedule": env_int("PORTAL_SWEEP_INTERVAL_SECONDS", 60),
+}
+
+# --- Back office -------------------------------------------------------------
+# Task modules outside `tasks.py` that workers must load.
+CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.tasks_backoffice"]
+# Retention: delete personal data whose time is up, once a night.
+CELERY_BEAT_SCHEDULE["submissions.purge_expired"] = {
+    "task": "submissions.tasks.purge_expired",
+    "schedule": env_int("PORTAL_PURGE_INTERVAL_SECONDS", 24 * 60 * 60),
 }

@@ -312,3 +312,51 @@ def test_static_pages_have_footer_links_and_language_switch(client, url):
     for link in ("/barrierefreiheit/", "/impressum/", "/datenschutz/", "/quellen/"):
         assert f'href="{link}"' in body
     assert 'name="language" value="en"' in body and 'href="#main"' in body
+
+
+def submitted(client, setup) -> Submission:
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_all(client, draft)
+    client.post(f"/antrag/{draft.id}/pruefen/", {"declaration": "on"})
+    return Submission.objects.get()
+
+
+def test_receipt_is_offered_once_rendered_and_only_to_its_citizen(client, setup):
+    from django.core.files.base import ContentFile
+    from django.test import Client
+
+    submission = submitted(client, setup)
+    page = client.get(f"/bestaetigung/{submission.reference}/").content.decode()
+    assert "Seite neu laden" in page and ".pdf" not in page
+    assert client.get(f"/status/{submission.reference}/eingangsbestaetigung.pdf").status_code == 302
+    submission.receipt_pdf.save("receipt.pdf", ContentFile(b"%PDF-1.7 receipt"))
+    page = client.get(f"/bestaetigung/{submission.reference}/").content.decode()
+    assert "Eingangsbestätigung herunterladen (PDF)" in page
+    response = client.get(f"/status/{submission.reference}/eingangsbestaetigung.pdf")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 receipt"
+    assert response["Content-Disposition"].startswith("attachment")
+    stranger = Client()
+    assert stranger.get(f"/status/{submission.reference}/eingangsbestaetigung.pdf").status_code == 404
+
+
+def test_submitting_is_rate_limited_per_address(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_all(client, draft)
+    for _ in range(10):
+        assert client.post(f"/antrag/{draft.id}/pruefen/", {}).status_code == 200
+    response = client.post(f"/antrag/{draft.id}/pruefen/", {"declaration": "on"})
+    assert response.status_code == 429 and response["Retry-After"] == "600"
+    assert not Submission.objects.exists()
+
+
+def test_english_pages_and_messages(client, setup):
+    _, gemeinde, _ = setup
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get("/").content.decode()
+    assert '<html lang="en">' in body and "Apply online" in body
+    draft = start(client, gemeinde)
+    response = client.post(step_url(draft, "halter"), {})
+    assert "<title>Error:" in response.content.decode()
