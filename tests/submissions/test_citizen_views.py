@@ -338,7 +338,9 @@ def test_receipt_is_offered_once_rendered_and_only_to_its_citizen(client, setup)
     assert b"".join(response.streaming_content) == b"%PDF-1.7 receipt"
     assert response["Content-Disposition"].startswith("attachment")
     stranger = Client()
-    assert stranger.get(f"/status/{submission.reference}/eingangsbestaetigung.pdf").status_code == 404
+    assert (
+        stranger.get(f"/status/{submission.reference}/eingangsbestaetigung.pdf").status_code == 404
+    )
 
 
 def test_submitting_is_rate_limited_per_address(client, setup):

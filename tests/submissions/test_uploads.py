@@ -26,6 +26,14 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 32
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _german():
+    from django.utils import translation
+
+    with translation.override("de"):
+        yield
+
+
 @pytest.fixture
 def draft():
     version = FormVersionFactory()
