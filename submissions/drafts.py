@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import logging
 import secrets
+import uuid
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -136,21 +137,37 @@ def draft_mail_resume_link(*, draft: Draft, email: str, url: str, language: str)
 
 
 def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:
-    """Delete expired drafts with the files only they refer to; returns the number deleted.
+    """Purge expired drafts: delete the files only they refer to and every answer.
 
-    Files already taken over by a submission are kept. Idempotent.
+    The row itself stays as an anonymous record (no answers, no e-mail, no
+    usable token) so that the back office can still count started drafts;
+    this is the same outcome as the retention job's, and either may run
+    first. Files already taken over by a submission are kept. Idempotent;
+    returns the number of drafts purged.
     """
+    from .retention import PURGED_DRAFT_MARKER
+
     now = now or timezone.now()
-    expired_ids = list(Draft.objects.filter(expires_at__lte=now).values_list("id", flat=True))
-    if not expired_ids:
-        return 0
-    orphans = list(Attachment.objects.filter(draft_id__in=expired_ids, submission__isnull=True))
-    for attachment in orphans:
-        # Storage first: a crash in between leaves a row pointing at nothing,
-        # which the next run deletes, rather than a file nobody knows about.
-        if attachment.file:
-            attachment.file.storage.delete(attachment.file.name)
-    with transaction.atomic():
-        Attachment.objects.filter(id__in=[a.id for a in orphans]).delete()
-        Draft.objects.filter(id__in=expired_ids).delete()
+    expired_ids = list(
+        Draft.objects.filter(expires_at__lte=now)
+        .exclude(token_hash__startswith=PURGED_DRAFT_MARKER)
+        .values_list("id", flat=True)
+    )
+    for draft_id in expired_ids:
+        with transaction.atomic():
+            draft = Draft.objects.select_for_update().filter(id=draft_id).first()
+            if draft is None or draft.token_hash.startswith(PURGED_DRAFT_MARKER):
+                continue
+            orphans = list(Attachment.objects.filter(draft=draft, submission__isnull=True))
+            Attachment.objects.filter(id__in=[a.id for a in orphans]).delete()
+            Attachment.objects.filter(draft=draft).update(draft=None)
+            draft.data = {}
+            draft.email = ""
+            draft.current_step = ""
+            draft.token_hash = f"{PURGED_DRAFT_MARKER}{uuid.uuid4().hex}"
+            draft.save(update_fields=["data", "email", "current_step", "token_hash", "updated_at"])
+        # Files go only once their rows are gone for good.
+        for attachment in orphans:
+            if attachment.file:
+                attachment.file.storage.delete(attachment.file.name)
     return len(expired_ids)

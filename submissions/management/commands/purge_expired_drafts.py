@@ -1,4 +1,4 @@
-"""Delete drafts past their expiry together with their uploaded files."""
+"""Purge drafts past their expiry: their answers and the uploaded files only they refer to."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,8 +6,8 @@ from submissions.drafts import draft_purge_expired
 
 
 class Command(BaseCommand):
-    help = "Delete expired drafts and the uploaded files only they refer to."
+    help = "Purge expired drafts: answers and the uploaded files only they refer to."
 
     def handle(self, *args, **options):
         count = draft_purge_expired()
-        self.stdout.write(f"Deleted {count} expired draft(s).")
+        self.stdout.write(f"Purged {count} expired draft(s).")
