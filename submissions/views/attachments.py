@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
 from ..drafts import draft_for_session
 from ..uploads import attachment_for_draft
+from .common import allow_methods
 
 
 @never_cache
-@require_GET
+@allow_methods("GET", "HEAD")
 def draft_attachment_download(request: HttpRequest, draft_id, attachment_id) -> HttpResponse:
     draft = draft_for_session(request=request, draft_id=draft_id)
     if draft is None:

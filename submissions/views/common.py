@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -30,3 +32,35 @@ def error_page(request: HttpRequest, *, status: int, title: str, message: str) -
 
 def session_warning_seconds() -> int:
     return settings.SESSION_COOKIE_AGE
+
+
+def method_not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    response = error_page(
+        request,
+        status=405,
+        title=_("Ungültige Anfrage"),
+        message=_(
+            "Ihre Anfrage konnte nicht verarbeitet werden. Bitte prüfen Sie Ihre Eingaben "
+            "und versuchen Sie es erneut."
+        ),
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def allow_methods(*methods: str):
+    """Like require_http_methods, but a wrong method gets the portal's error page."""
+    allowed = [m.upper() for m in methods]
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in allowed:
+                return method_not_allowed(request, allowed)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

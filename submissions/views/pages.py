@@ -9,17 +9,16 @@ from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
 
 from ..forms import FeedbackForm
 from ..models import AccessibilityFeedback
 from ..ratelimit import rate_limit_hit
-from .common import language, too_many_requests
+from .common import allow_methods, language, too_many_requests
 
 logger = logging.getLogger(__name__)
 
 
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def accessibility(request: HttpRequest) -> HttpResponse:
     form = FeedbackForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -51,17 +50,17 @@ def accessibility(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@allow_methods("GET", "HEAD")
 def accessibility_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "submissions/pages/accessibility_thanks.html")
 
 
-@require_GET
+@allow_methods("GET", "HEAD")
 def imprint(request: HttpRequest) -> HttpResponse:
     return render(request, "submissions/pages/imprint.html")
 
 
-@require_GET
+@allow_methods("GET", "HEAD")
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -71,7 +70,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@allow_methods("GET", "HEAD")
 def keepalive(request: HttpRequest) -> JsonResponse:
     """Called by session-timeout.js; any request renews the session (SESSION_SAVE_EVERY_REQUEST)."""
     request.session["keepalive"] = True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
 
 from forms_catalog.models import Service
 from forms_catalog.selectors import published_version
@@ -13,7 +12,7 @@ from municipalities.selectors import NoResponsibleOffice, responsible_office
 
 from ..drafts import draft_create, draft_grant_session
 from ..ratelimit import rate_limit_hit
-from .common import language, too_many_requests
+from .common import allow_methods, language, too_many_requests
 
 
 def current_gemeinde(ags: str) -> Gemeinde:
@@ -31,7 +30,7 @@ def localized(obj: object, name: str, lang: str) -> str:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def service_page(request: HttpRequest, ags: str, slug: str) -> HttpResponse:
     gemeinde = current_gemeinde(ags)
     service = Service.objects.filter(slug=slug, is_active=True).first()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
 
 from municipalities.selectors import NoResponsibleOffice, responsible_office
 
@@ -13,7 +12,7 @@ from ..forms import StatusLookupForm
 from ..models import Submission
 from ..ratelimit import rate_limit_hit
 from ..selectors import submission_for_citizen
-from .common import too_many_requests
+from .common import allow_methods, too_many_requests
 
 SESSION_KEY = "portal_submissions"
 
@@ -49,7 +48,7 @@ def _history(submission: Submission) -> list[dict]:
 
 
 @never_cache
-@require_GET
+@allow_methods("GET", "HEAD")
 def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
     submission = granted_submission(request, reference)
     secret = request.session.get(f"portal_secret_{submission.reference}", "")
@@ -75,7 +74,7 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def status_lookup(request: HttpRequest) -> HttpResponse:
     form = StatusLookupForm(request.POST if request.method == "POST" else None)
     submission = None
@@ -114,7 +113,7 @@ def _not_found_message() -> str:
 
 
 @never_cache
-@require_GET
+@allow_methods("GET", "HEAD")
 def receipt(request: HttpRequest, reference: str) -> HttpResponse:
     submission = granted_submission(request, reference)
     if not submission.receipt_pdf:

@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import View
 from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
@@ -46,7 +45,14 @@ from ..models import Draft
 from ..ratelimit import rate_limit_hit
 from ..services import DraftAlreadySubmitted, submission_submit
 from ..uploads import AttachmentRejected, attachment_answer, attachment_create, attachment_prune
-from .common import error_page, language, session_warning_seconds, too_many_requests
+from .common import (
+    allow_methods,
+    error_page,
+    language,
+    method_not_allowed,
+    session_warning_seconds,
+    too_many_requests,
+)
 from .status import grant_submission
 
 # Bounds for what is kept of a step's raw POST data, so a draft row stays small
@@ -172,6 +178,9 @@ class DraftWizard(NamedUrlWizardView):
         self.storage = DraftStorage(self.prefix, request, None, draft=draft)
         self.steps = StepsHelper(self)
         return View.dispatch(self, request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        return method_not_allowed(request, ["GET", "HEAD", "POST"])
 
     # --- formtools hooks ------------------------------------------------------
     def get_form_list(self):
@@ -307,7 +316,7 @@ step_view = never_cache(DraftWizard.as_view(url_name="citizen:step"))
 
 
 @never_cache
-@require_GET
+@allow_methods("GET", "HEAD")
 def draft_entry(request: HttpRequest, draft_id) -> HttpResponse:
     draft = draft_for_session(request=request, draft_id=draft_id)
     if draft is None:
@@ -331,7 +340,7 @@ def first_problem_step(draft: Draft, flow: FormFlow) -> str | None:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
     draft = draft_for_session(request=request, draft_id=draft_id)
     if draft is None:
@@ -394,7 +403,7 @@ def _submit(request: HttpRequest, draft: Draft, answers: dict, lang: str) -> Htt
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def save_for_later(request: HttpRequest, draft_id) -> HttpResponse:
     draft = draft_for_session(request=request, draft_id=draft_id)
     if draft is None:
@@ -423,7 +432,7 @@ def save_for_later(request: HttpRequest, draft_id) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@allow_methods("GET", "HEAD")
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     if rate_limit_hit(request=request, scope="resume"):
         return too_many_requests(request)

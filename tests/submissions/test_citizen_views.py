@@ -362,3 +362,20 @@ def test_english_pages_and_messages(client, setup):
     draft = start(client, gemeinde)
     response = client.post(step_url(draft, "halter"), {})
     assert "<title>Error:" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("put", "/status/"), ("delete", "/impressum/"), ("patch", "/barrierefreiheit/")],
+)
+def test_wrong_http_methods_get_a_clear_page(client, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 405
+    assert "Ungültige Anfrage" in response.content.decode() and response["Allow"]
+
+
+def test_wrong_method_on_a_wizard_step(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    response = client.put(step_url(draft, "halter"))
+    assert response.status_code == 405 and "Ungültige Anfrage" in response.content.decode()
