@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from forms_catalog.definition import tr
 from forms_catalog.models import Service
 from forms_catalog.selectors import published_version
 from municipalities.models import Gemeinde
-from municipalities.selectors import NoResponsibleOffice, responsible_office
+from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
 
 from ..drafts import draft_create, draft_grant_session
 from ..ratelimit import rate_limit_hit
@@ -65,5 +68,19 @@ def service_page(request: HttpRequest, ags: str, slug: str) -> HttpResponse:
             "processing_time": localized(service, "processing_time", lang),
             "version": version,
             "office": office,
+            "local_rates": local_rates(service=service, gemeinde=gemeinde, version=version),
         },
     )
+
+
+def local_rates(*, service: Service, gemeinde: Gemeinde, version) -> list[tuple[str, Decimal]]:
+    """The municipality's own fee values the form's fee rules use (e.g. dog tax rates)."""
+    if version is None:
+        return []
+    values = fee_parameters(service=service, gemeinde=gemeinde)
+    rates = []
+    for parameter in version.definition.get("parameters", []):
+        value = values.get(parameter["id"], parameter.get("default"))
+        if value is not None:
+            rates.append((tr(parameter["label"], language()), Decimal(str(value))))
+    return rates
