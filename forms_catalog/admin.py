@@ -123,6 +123,19 @@ class FormVersionForm(forms.ModelForm):
         model = FormVersion
         fields = ["service", "definition", "change_note"]
 
+    def clean_service(self):
+        service = self.cleaned_data["service"]
+        if (
+            self.instance.pk is None
+            and FormVersion.objects.filter(
+                service=service, status=FormVersion.Status.DRAFT
+            ).exists()
+        ):
+            raise forms.ValidationError(
+                _("Für diese Leistung gibt es bereits einen Entwurf; bitte bearbeiten Sie diesen.")
+            )
+        return service
+
     def clean_definition(self):
         definition = self.cleaned_data["definition"]
         errors = definition_errors(definition)

@@ -19,7 +19,6 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from . import expressions
-from .definition import parse
 from .validators import FILE_KINDS
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "form-definition.schema.json"
@@ -72,8 +71,17 @@ def schema_errors(definition: Any) -> list[DefinitionError]:
     return sorted(unique.values(), key=lambda e: e.path)
 
 
+MAX_DEFINITION_BYTES = 1_000_000
+
+
 def definition_errors(definition: Any, *, render: bool = True) -> list[DefinitionError]:
     """Every problem of a definition; empty list means it may be published."""
+    try:
+        size = len(json.dumps(definition, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return [DefinitionError("", "not JSON data")]
+    if size > MAX_DEFINITION_BYTES:
+        return [DefinitionError("", f"definition too large ({size} bytes, at most 1 MB)")]
     errors = schema_errors(definition)
     if errors:
         return errors
@@ -258,7 +266,7 @@ def _step_field_ids(step: dict[str, Any]) -> set[str]:
 
 
 def render_errors(definition: dict[str, Any]) -> list[DefinitionError]:
-    """Render every step once in both languages; any exception names its step."""
+    """Render every step in both languages, empty and with errors; a failure names its step."""
     from django.template.loader import render_to_string
 
     from .compiler import CompiledForm
@@ -271,9 +279,15 @@ def render_errors(definition: dict[str, Any]) -> list[DefinitionError]:
     for index, step in enumerate(compiled.steps):
         for language in ("de", "en"):
             try:
-                form = compiled.form_class(step.id)(answers={}, language=language)
-                render_to_string("forms_catalog/step_fields.html", {"form": form})
-                parse(definition)
+                form_class = compiled.form_class(step.id)
+                # Once empty and once submitted empty, so that the error markup renders too.
+                for form in (
+                    form_class(answers={}, language=language),
+                    form_class(data={}, answers={}, language=language),
+                ):
+                    form.is_valid()
+                    render_to_string("forms_catalog/error_summary.html", {"form": form})
+                    render_to_string("forms_catalog/step_fields.html", {"form": form})
             except Exception as exc:
                 errors.append(DefinitionError(f"steps[{index}]", f"cannot render: {exc!r}"))
                 break

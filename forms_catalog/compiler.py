@@ -155,6 +155,8 @@ UI_TEXT = {
         "uploaded": "Bereits hochgeladen",
         "delete_file": "Datei entfernen",
         "conditional": "Nur ausfüllen, wenn es nach Ihren Angaben auf dieser Seite zutrifft.",
+        "date_hint": "Zum Beispiel: 27 3 2007",
+        "euro": "in Euro",
     },
     "en": {
         "optional": "optional",
@@ -165,6 +167,8 @@ UI_TEXT = {
         "uploaded": "Already uploaded",
         "delete_file": "Remove file",
         "conditional": "Only fill in if it applies according to your answers on this page.",
+        "date_hint": "For example: 27 3 2007",
+        "euro": "in euros",
     },
 }
 
@@ -652,12 +656,15 @@ class StepForm(forms.Form):
             }.get(kind, "")
             if kind == "pattern" and spec.raw.get("inputmode"):
                 node.inputmode = spec.raw["inputmode"]
+            if kind == "money" and not node.unit:
+                node.unit = UI_TEXT[language]["euro"]
             if kind == "email" and not node.autocomplete:
                 node.autocomplete = "email"
             if kind == "phone" and not node.autocomplete:
                 node.autocomplete = "tel"
         elif kind == "date":
             node.widget = "date"
+            node.hint = node.hint or UI_TEXT[language]["date_hint"]
             parts = raw if isinstance(raw, (list, tuple)) and len(raw) == 3 else ("", "", "")
             node.parts = {
                 p: ("" if v is None else str(v)[:8])
@@ -717,8 +724,11 @@ def _raw_from_json(spec: FieldSpec, value: Any) -> Any:
     """A stored answer in the shape the request would carry (for re-display)."""
     if value is None:
         return None
-    if spec.type == "date" and isinstance(value, str) and len(value) == 10:
-        year, month, day = value.split("-")
+    if spec.type == "date":
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value) if isinstance(value, str) else None
+        if not match:
+            return None
+        year, month, day = match.groups()
         return (str(int(day)), str(int(month)), year)
     if spec.type == "yesno":
         return "yes" if value is True else "no" if value is False else None

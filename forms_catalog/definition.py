@@ -253,9 +253,10 @@ def parse_decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         return None
+    return number if number.is_finite() else None
 
 
 def typed_value(spec: FieldSpec, value: Any) -> Any:
@@ -298,36 +299,49 @@ def format_size(size: int) -> str:
 
 
 def display_value(spec: FieldSpec, value: Any, language: str) -> str:
-    """The answer as people read it (summary page, PDF)."""
-    if value is None or value == "" or value == []:
+    """The answer as people read it (summary page, PDF), complete. Never raises on odd data."""
+    if value is None or value == "" or value == [] or value == {}:
         return "—"
     kind = spec.type
     yes, no = ("Yes", "No") if language == "en" else ("Ja", "Nein")
-    if kind in {"yesno", "consent"}:
-        return yes if value is True else no
-    if kind == "choice":
+    if kind in {"yesno", "consent"} and isinstance(value, bool):
+        return yes if value else no
+    if kind == "choice" and isinstance(value, str):
         return spec.option_label(value, language)
-    if kind == "multichoice":
-        return ", ".join(spec.option_label(v, language) for v in value)
+    if kind == "multichoice" and isinstance(value, list):
+        return ", ".join(spec.option_label(v, language) for v in value if isinstance(v, str))
     if kind == "date":
-        typed = typed_value(spec, value)
-        return format_date(typed, language) if typed else str(value)
+        typed = typed_value(spec, value) if isinstance(value, str) else None
+        return format_date(typed, language) if typed else _text(value)
     if kind == "money":
         amount = parse_decimal(value)
-        return format_money(amount, language) if amount is not None else str(value)
+        return (
+            format_money(amount, language)
+            if amount is not None and amount.is_finite()
+            else _text(value)
+        )
     if kind == "number":
         number = parse_decimal(value)
-        if number is None:
-            return str(value)
+        if number is None or not number.is_finite():
+            return _text(value)
         text = f"{number:,}"
         if language != "en":
             text = text.replace(",", "X").replace(".", ",").replace("X", ".")
         unit = tr(spec.raw.get("unit"), language)
         return f"{text} {unit}".strip()
     if kind == "file":
-        return ", ".join(
-            f"{item.get('name', '')} ({format_size(int(item.get('size') or 0))})" for item in value
-        )
-    if kind == "iban":
+        items = value if isinstance(value, list) else []
+        names = [
+            f"{item.get('name', '')} ({format_size(item['size'])})"
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("size"), int)
+        ]
+        return ", ".join(names) or "—"
+    if kind == "iban" and isinstance(value, str):
         return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    # Never shortened: nothing a citizen submitted may go missing from a summary or PDF.
     return str(value)

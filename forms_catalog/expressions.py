@@ -111,9 +111,10 @@ def _number(value: Any) -> Decimal | None:
         return value
     if isinstance(value, (int, float, str)):
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except InvalidOperation:
             return None
+        return number if number.is_finite() else None
     return None
 
 

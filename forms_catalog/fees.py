@@ -30,17 +30,22 @@ def parameter_values(compiled: CompiledForm, parameters: dict[str, Any] | None) 
         if isinstance(value, bool):
             value = declared["default"]
         try:
-            values[declared["id"]] = None if value is None else Decimal(str(value))
+            number = None if value is None else Decimal(str(value))
         except InvalidOperation:
+            number = Decimal("NaN")
+        if number is not None and (not number.is_finite() or abs(number) > Decimal("1e9")):
             default = declared["default"]
-            values[declared["id"]] = None if default is None else Decimal(str(default))
+            number = None if default is None else Decimal(str(default))
+        values[declared["id"]] = number
     return values
 
 
 def _amount(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return None
-    return Decimal(value)
+    amount = Decimal(value)
+    # Bounded and finite: an absurd stored answer yields "fee unknown", not an exception.
+    return amount if amount.is_finite() and abs(amount) < Decimal("1e12") else None
 
 
 def _label(template: dict[str, str], language: str, values: dict[str, str]) -> str:

@@ -150,13 +150,29 @@ def calculate_fee(
 
 def applicant_contact(*, version: FormVersion, answers: dict[str, Any]) -> tuple[str, str]:
     """(name, email) of the applicant from the fields marked with a `role`; "" where
-    the form has no such field or it was not answered (or is hidden)."""
+    the form has no such field or it was not answered (or is hidden).
+
+    A definition that marks no role at all falls back to the first top-level
+    e-mail field and to fields with the ids `name` or `given_names` + `surname`.
+    """
     compiled = compiled_form(version=version)
     visible = compiled.visible_answers(answers)
+    specs = list(compiled.definition.fields.values())
     roles: dict[str, str] = {}
-    for spec in compiled.definition.fields.values():
+    for spec in specs:
         if spec.role and isinstance(visible.get(spec.id), str):
             roles[spec.role] = visible[spec.id]
+    if not any(spec.role for spec in specs):
+        emails = [s.id for s in specs if s.type == "email" and isinstance(visible.get(s.id), str)]
+        if emails:
+            roles["applicant_email"] = visible[emails[0]]
+        for role, field_id in (
+            ("applicant_name", "surname"),
+            ("applicant_given_name", "given_names"),
+            ("applicant_name", "name"),
+        ):
+            if isinstance(visible.get(field_id), str):
+                roles[role] = visible[field_id]
     name = " ".join(
         part for part in (roles.get("applicant_given_name"), roles.get("applicant_name")) if part
     )

@@ -28,6 +28,8 @@ def summarize(
     compiled: CompiledForm, answers: dict[str, Any], language: str, on_date=None
 ) -> list[SummarySection]:
     language = "en" if language == "en" else "de"
+    if not compiled.steps:
+        return _plain_listing(answers, language)
     visible = compiled.visible_answers(answers, on_date=on_date)
     visible_steps = set(compiled.visible_step_ids(answers, on_date))
     sections = []
@@ -82,6 +84,26 @@ def summarize(
     return sections
 
 
+def _plain_listing(answers: Any, language: str) -> list[SummarySection]:
+    """A version without steps (a placeholder, never a published catalogue form) has no
+    labels to offer: list what was stored, so nothing becomes invisible."""
+    if not isinstance(answers, dict) or not answers:
+        return []
+    rows = [
+        SummaryRow(path=str(key), label=str(key), value=_plain(value), step_id="")
+        for key, value in answers.items()
+    ]
+    return [SummarySection("", "Answers" if language == "en" else "Angaben", rows)]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return "—" if value is None or value == "" else str(value)
+
+
 def _shown_empty(
     compiled: CompiledForm, spec: FieldSpec | GroupSpec, visible: dict, on_date
 ) -> bool:
@@ -96,6 +118,8 @@ def export(
     compiled: CompiledForm, answers: dict[str, Any], *, meta: dict[str, Any], on_date=None
 ) -> dict[str, Any]:
     """Machine-readable answers: only visible ones, normalised JSON values, plus labels."""
+    if not compiled.steps:
+        return {**meta, "answers": answers if isinstance(answers, dict) else {}, "fields": []}
     visible = compiled.visible_answers(answers, on_date=on_date)
     fields: list[dict[str, Any]] = []
     for step in compiled.steps:

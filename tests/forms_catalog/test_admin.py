@@ -193,3 +193,15 @@ def test_editor_adds_a_draft_through_the_add_form(client, editor):
     assert response.status_code == 302, response.content.decode()[:3000]
     version = FormVersion.objects.get(service=service)
     assert version.status == FormVersion.Status.DRAFT and version.number == 1
+
+
+def test_adding_a_second_draft_is_refused_with_a_message(client, editor, hund):
+    form_version_create_draft(service=hund.service)
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:forms_catalog_formversion_add"),
+        {"service": hund.service.pk, "definition": json.dumps(hund.definition), "change_note": ""},
+    )
+    assert response.status_code == 200
+    assert "bereits einen Entwurf" in response.content.decode()
+    assert FormVersion.objects.filter(service=hund.service).count() == 2

@@ -368,3 +368,10 @@ def test_files_chosen_before_pressing_add_are_checked_and_kept_in_uploads():
     assert form.pending_action == "add:dogs" and not form.is_valid()
     assert [u.name for u in form.uploads["doc"]] == ["nachweis.pdf"]
     assert "other" not in form.uploads  # the disguised file is not kept
+
+
+def test_date_fields_get_an_example_hint_and_money_a_unit():
+    _, html = render(definition(field("born", "date"), field("rent", "money")))
+    assert "Zum Beispiel: 27 3 2007" in html
+    assert 'aria-describedby="id_born-hint"' in html
+    assert "in Euro" in html

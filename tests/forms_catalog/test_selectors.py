@@ -158,6 +158,10 @@ def test_fee_none_without_rules_and_hostile_parameters_fall_back_to_defaults():
     assert fee.amount == Decimal("30.00")
     assert fee.lines == [("Gebühr {n}".replace("{n}", ""), Decimal("30.00"))]
     assert calculate_fee(version=version, answers={"n": 3}, parameters={"rate": True}).amount == 30
+    for junk in ("Infinity", "NaN", "1e99999", [1], {"a": 1}):
+        assert (
+            calculate_fee(version=version, answers={"n": 3}, parameters={"rate": junk}).amount == 30
+        )
     assert calculate_fee(version=version, answers={"n": 3}, parameters=None).amount == 30
     assert calculate_fee(version=version, answers={}, parameters={}) is None  # answer missing
 
@@ -213,3 +217,32 @@ def test_declared_parameters_list_the_published_forms_fee_keys():
     ids = [p["id"] for p in declared_parameters(service=Service.objects.get(slug="hundeanmeldung"))]
     assert ids == ["rate_first", "rate_second", "rate_further", "rate_dangerous"]
     assert declared_parameters(service=ServiceFactory()) == []
+
+
+def test_applicant_contact_without_roles_falls_back_to_email_and_name_fields():
+    plain = definition(field("name", "text"), field("mail", "email"))
+    version = publish(ServiceFactory(), plain)
+    contact = applicant_contact(
+        version=version, answers={"name": "Erika Mustermann", "mail": "e@x.de"}
+    )
+    assert contact == ("Erika Mustermann", "e@x.de")
+
+
+def test_a_version_without_steps_is_summarised_as_a_plain_listing():
+    version = FormVersionFactory(service=ServiceFactory(), definition={})
+    answers = {"name": "Erika", "hund": [{"rufname": "Bello"}], "leer": None}
+    (section,) = summarize(version=version, answers=answers, language="de")
+    assert [(r.label, r.value) for r in section.rows] == [
+        ("name", "Erika"),
+        ("hund", "rufname: Bello"),
+        ("leer", "—"),
+    ]
+    assert export_answers(version=version, answers=answers)["answers"] == answers
+
+
+def test_long_answers_are_never_shortened_in_the_summary():
+    long_text = "Wort " * 5000
+    defn = definition(field("text", "textarea", max_length=20000))
+    version = publish(ServiceFactory(), defn)
+    rows = summarize(version=version, answers={"text": long_text}, language="de")[0].rows
+    assert rows[0].value == long_text

@@ -257,3 +257,33 @@ def test_export_contains_service_metadata():
     exported = form_version_export(version=version)
     assert exported["service"]["leistungsschluessel"] == "99050012104000"
     assert exported["version"]["checksum"] == version.checksum
+
+
+def test_export_form_defaults_to_the_published_version_and_reports_unknown_slugs(capsys, tmp_path):
+    catalogue_load()
+    call_command("export_form", "reisepass")
+    exported = json.loads(capsys.readouterr().out)
+    assert (
+        exported["service"]["slug"] == "reisepass" and exported["version"]["status"] == "published"
+    )
+    with pytest.raises(CommandError, match="no form version"):
+        call_command("export_form", "gibt-es-nicht")
+    with pytest.raises(CommandError, match="no form version"):
+        call_command("export_form", "reisepass", "--version", "99")
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2")
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("import_form", str(bad))
+    broken = {"format": "thueringen-portal/form-version@1", "service": {"slug": "x"}}
+    broken["definition"] = {"schema_version": 1, "steps": "nope"}
+    bad.write_text(json.dumps(broken))
+    with pytest.raises(CommandError, match="steps"):
+        call_command("import_form", str(bad))
+
+
+def test_oversized_or_non_json_definitions_are_refused():
+    huge = definition(field("a", "text"))
+    huge["steps"][0]["fields"] = [field(f"f{i}", "text", help=T("x" * 1999)) for i in range(80)]
+    many = {"schema_version": 1, "steps": [dict(huge["steps"][0], id=f"s{i}") for i in range(10)]}
+    assert definition_errors(many)[0].message.startswith("definition too large")
+    assert definition_errors({"x": object()})[0].message == "not JSON data"

@@ -20,7 +20,7 @@ PAGE = """{% extends "base.html" %}
 {% block content %}
 <h1 class="kern-heading-large">{{ title }}</h1>
 {% include "forms_catalog/error_summary.html" %}
-<form method="post" enctype="multipart/form-data" novalidate>
+<form method="post" enctype="{{ enctype|default:'multipart/form-data' }}" novalidate>
   {% csrf_token %}
   {% include "forms_catalog/step_fields.html" %}
   <button class="kern-btn kern-btn--primary" type="submit">
@@ -75,3 +75,74 @@ def test_step_forms_have_no_wcag_violations(live_server, page, language):
         count += 1
     assert count >= 30
     assert not reports, "\n".join(reports)
+
+
+def test_add_and_remove_dogs_by_keyboard_without_javascript(live_server, browser):
+    """The repeatable group's buttons are plain submit buttons: a real browser with
+    JavaScript off adds and removes a dog, keeps what was typed, then submits."""
+    import json
+
+    from django.http import QueryDict
+
+    compiled = CompiledForm(catalogue_definition("hundeanmeldung"))
+    form_class = compiled.form_class("hunde")
+    template = engines["django"].from_string(PAGE)
+    request = RequestFactory().get("/")
+    url = f"{live_server.url}/__step__"
+
+    def handle(route):
+        data = None
+        if route.request.method == "POST":
+            data = QueryDict(route.request.post_data or "", mutable=True)
+        form = form_class(data=data, prefix="hunde", answers={}, language="de", today=TODAY)
+        if data is not None and form.is_valid():
+            answers = json.dumps(form.answers)
+            body = (
+                f'<!DOCTYPE html><html lang="de"><title>ok</title><pre id="answers">{answers}</pre>'
+            )
+        else:
+            # URL-encoded here so that the test can parse the post with QueryDict.
+            context = {
+                "form": form,
+                "title": "Hunde",
+                "enctype": "application/x-www-form-urlencoded",
+            }
+            body = template.render(context, request)
+        route.fulfill(status=200, content_type="text/html", body=body)
+
+    context = browser.new_context(locale="de-DE", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.route(url, handle)
+        page.goto(url)
+        page.fill("#id_hunde-dogs-0-dog_name", "Bello")
+        page.focus("button[name='hunde-dogs-add']")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#id_hunde-dogs-1-dog_name")
+        assert page.input_value("#id_hunde-dogs-0-dog_name") == "Bello"
+        assert page.locator(".kern-error").count() == 0  # adding does not validate
+
+        page.fill("#id_hunde-dogs-1-dog_name", "Luna")
+        page.focus("button[name='hunde-dogs-remove'][value='0']")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#id_hunde-dogs-1-dog_name", state="detached")
+        assert page.input_value("#id_hunde-dogs-0-dog_name") == "Luna"
+
+        dog = {"chip_number": "276098106123456", "birth_date_day": "1", "birth_date_month": "3",
+               "birth_date_year": "2022", "breed": "Mischling", "colour": "braun",
+               "keeping_since_day": "15", "keeping_since_month": "11",
+               "keeping_since_year": "2026"}  # fmt: skip
+        for name, value in dog.items():
+            page.fill(f"#id_hunde-dogs-0-{name}", value)
+        page.check("#id_hunde-dogs-0-sex_1")
+        page.check("#id_hunde-dogs-0-dangerous_1")
+        page.focus("button[type='submit'].kern-btn--primary")
+        page.keyboard.press("Enter")
+        answers = json.loads(page.inner_text("#answers"))
+        assert answers["dogs"] == [
+            {"dog_name": "Luna", "chip_number": "276098106123456", "birth_date": "2022-03-01",
+             "breed": "Mischling", "sex": "huendin", "colour": "braun",
+             "keeping_since": "2026-11-15", "dangerous": False}
+        ]  # fmt: skip
+    finally:
+        context.close()
