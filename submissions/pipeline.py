@@ -258,9 +258,14 @@ def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
             | Q(enqueued_at__lt=F("next_attempt_at"))
             | Q(enqueued_at__lt=now - stuck_after())
         )
-    if not Delivery.objects.filter(due, pk=delivery_id).update(enqueued_at=now):
-        return False
-    transaction.on_commit(lambda: tasks.deliver_delivery.delay(delivery_id))
+    with transaction.atomic():
+        # A row locked by a running attempt is skipped, not waited for: the
+        # sweeper must not stall behind a slow webhook.
+        claimable = Delivery.objects.select_for_update(skip_locked=True).filter(due, pk=delivery_id)
+        if claimable.first() is None:
+            return False
+        Delivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
+        transaction.on_commit(lambda: tasks.deliver_delivery.delay(delivery_id))
     return True
 
 
@@ -450,7 +455,7 @@ def status_page_url() -> str:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        path = reverse("submissions:status")
+        path = reverse("citizen:status")
     except NoReverseMatch:
         path = "/status/"
     return f"{settings.PORTAL_BASE_URL}{path}"

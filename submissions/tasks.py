@@ -9,6 +9,7 @@ queue, deliver_* on delivery and notify_* on email.
 from __future__ import annotations
 
 import logging
+import random
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -19,11 +20,25 @@ from . import pipeline
 logger = logging.getLogger(__name__)
 
 COMMON = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+BUSY_RETRIES = 30
 
 
-@shared_task(name="submissions.tasks.resolve_office", **COMMON)
-def resolve_office(submission_id: int) -> str:
+def _again_if_busy(task, step: pipeline.Step) -> None:
+    """Try a step again shortly if another step held the submission row.
+
+    The lock may belong to a different step (e.g. a delivery recording its
+    success), so "busy" does not mean this step is done; a re-run is harmless
+    because every step checks the recorded state first. Past the limit the
+    beat sweeper takes over.
+    """
+    if step is pipeline.Step.BUSY and task.request.retries < BUSY_RETRIES:
+        raise task.retry(countdown=random.uniform(0.5, 2.0))  # noqa: S311 - spreading only
+
+
+@shared_task(name="submissions.tasks.resolve_office", bind=True, **COMMON)
+def resolve_office(self, submission_id: int) -> str:
     step = pipeline.pipeline_resolve_office(submission_id=submission_id)
+    _again_if_busy(self, step)
     if step is pipeline.Step.DONE:
         pipeline.pipeline_advance(submission_id=submission_id)
     return step.value
@@ -53,14 +68,17 @@ def render_pdfs(self, submission_id: int) -> str:
             submission_id=submission_id, reason=f"PDF-Erzeugung fehlgeschlagen: {exc!r}"[:500]
         )
         return pipeline.Step.STOPPED.value
+    _again_if_busy(self, step)
     if step is pipeline.Step.DONE:
         pipeline.pipeline_advance(submission_id=submission_id)
     return step.value
 
 
-@shared_task(name="submissions.tasks.deliver_submission", **COMMON)
-def deliver_submission(submission_id: int) -> str:
-    return pipeline.pipeline_prepare_deliveries(submission_id=submission_id).value
+@shared_task(name="submissions.tasks.deliver_submission", bind=True, **COMMON)
+def deliver_submission(self, submission_id: int) -> str:
+    step = pipeline.pipeline_prepare_deliveries(submission_id=submission_id)
+    _again_if_busy(self, step)
+    return step.value
 
 
 @shared_task(name="submissions.tasks.deliver_delivery", **COMMON)
@@ -71,7 +89,7 @@ def deliver_delivery(delivery_id: int) -> str:
 @shared_task(name="submissions.tasks.notify_citizen", bind=True, **COMMON)
 def notify_citizen(self, submission_id: int) -> str:
     try:
-        return pipeline.pipeline_notify_citizen(submission_id=submission_id).value
+        step = pipeline.pipeline_notify_citizen(submission_id=submission_id)
     except OSError as exc:  # SMTP errors are OSErrors too
         if self.request.retries < 10:
             countdown = min(300, 10 * 2**self.request.retries)
@@ -79,6 +97,8 @@ def notify_citizen(self, submission_id: int) -> str:
         # Beyond that the beat sweeper picks the submission up again later.
         logger.warning("citizen e-mail for submission %s keeps failing: %s", submission_id, exc)
         return pipeline.Step.STOPPED.value
+    _again_if_busy(self, step)
+    return step.value
 
 
 @shared_task(name="submissions.tasks.sweep_stuck_submissions", **COMMON)

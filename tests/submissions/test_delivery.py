@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from pathlib import Path
 
 import jsonschema
@@ -249,3 +250,34 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped(settings):
         attempts += 1
         total += retry_delay(attempts=attempts)
     assert 25 <= attempts <= 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweeper_skips_a_delivery_in_flight_instead_of_waiting_for_it(
+    office_setup, webhook_receiver, settings, clean_broker
+):
+    settings.PORTAL_PIPELINE_STUCK_SECONDS = 0
+    delivery = delivery_for(
+        office_setup, "webhook", webhook_url=webhook_receiver.url, webhook_secret=SECRET
+    )
+    webhook_receiver.hold = threading.Event()
+
+    def run() -> None:
+        try:
+            pipeline_deliver(delivery_id=delivery.pk)
+        finally:
+            connection.close()
+
+    attempt = threading.Thread(target=run)
+    attempt.start()
+    try:
+        assert webhook_receiver.held.wait(10)
+        started = time.monotonic()
+        result = pipeline_sweep()
+        assert time.monotonic() - started < 5
+        assert result["deliveries"] == 0
+    finally:
+        webhook_receiver.hold.set()
+        attempt.join(10)
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"

@@ -140,3 +140,14 @@ def test_url_fetcher_refuses_everything_but_static_files(url):
 def test_url_fetcher_serves_the_pdf_stylesheet():
     path = static_file_for("https://portal-static.invalid/static/submissions/pdf.css")
     assert path.read_text().startswith("/* PDFs of submissions")
+
+
+def test_receipt_is_in_the_citizens_language(submission):
+    submission.language = "en"
+    text = text_of(read(render_receipt(submission=submission)))
+    assert "Confirmation of receipt" in text
+    assert "What happens next?" in text
+    assert "Page 1 of 1" in text
+    assert "TH-2026-7K3M-Q9XD" in text
+    # The office copy stays German whatever the citizen's language.
+    assert "Seite 1 von 1" in text_of(read(render_office_copy(submission=submission)))

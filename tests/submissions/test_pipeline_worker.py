@@ -12,8 +12,6 @@ import hmac
 import io
 import json
 import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from submissions.models import Delivery, Submission
 from submissions.pipeline import pipeline_sweep
 from submissions.services import submission_submit
 from tests.submissions.conftest import make_answers, make_draft
+from tests.support.redis_server import ThrowawayRedis
 from tests.support.worker import wait_until
 from thueringen_portal.celery import app as celery_app
 
@@ -237,64 +236,6 @@ def test_webhook_down_then_back_delivers_each_submission_once(
 # --- Redis restart -----------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ThrowawayRedis:
-    """A redis-server of our own, with an append-only file, that a test may restart."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.directory),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("throwaway redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(20)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
 @pytest.fixture
 def throwaway_redis(tmp_path) -> Iterator[ThrowawayRedis]:
     if not shutil.which("redis-server"):
@@ -312,8 +253,8 @@ def broker(url: str) -> Iterator[None]:
     """Send this process's tasks to another broker for the duration of a test."""
 
     def reset() -> None:
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # Kombu keeps one pool per broker URL: forget ours, so the next send
+        # picks the pool of the URL now configured (never close a shared pool).
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
@@ -361,3 +302,65 @@ def test_redis_restarted_while_submissions_are_queued_loses_none(
         submissions, receiver=webhook_receiver, smtp=smtp_server, media=_private_media
     )
     connection.close()
+
+
+def test_runaway_render_is_stopped_by_the_time_limit_and_fails_visibly(
+    office_setup, office, pipeline_env, start_worker, smtp_server
+):
+    # Limits far below what a 1,000,000-character answer takes to lay out.
+    worker = start_worker(
+        env={**pipeline_env, "PORTAL_PDF_SOFT_TIME_LIMIT": "1", "PORTAL_PDF_TIME_LIMIT": "10"}
+    )
+    draft = make_draft(office_setup)
+    submission, _ = submission_submit(
+        draft=draft, answers=make_answers(description="Wort " * 200_000), language="de"
+    )
+    wait_until(
+        lambda: Submission.objects.get(pk=submission.pk).pipeline_failed_at is not None,
+        timeout=60,
+        message=f"the render was not stopped:\n{worker.log()}",
+    )
+    submission.refresh_from_db()
+    assert "Zeitlimit" in submission.pipeline_error
+    assert submission.pdfs_rendered_at is None and not submission.office_pdf
+    assert not submission.deliveries.exists()
+    alerts = [m for m in smtp_server.messages if m.rcpt_to == ["admins@portal.example"]]
+    assert len(alerts) == 1 and submission.reference in alerts[0].message["Subject"]
+
+
+def test_worker_killed_while_rendering_leaves_no_duplicate_pdf(
+    office_setup,
+    office,
+    webhook_receiver,
+    smtp_server,
+    pipeline_env,
+    start_worker,
+    fast_sweeper,
+    _private_media,
+):
+    first = start_worker(env=pipeline_env)
+    # A long answer, so that the render takes a few seconds and the kill lands inside it.
+    draft = make_draft(office_setup)
+    submission, _ = submission_submit(
+        draft=draft, answers=make_answers(description="Wort " * 120_000), language="de"
+    )
+    wait_until(
+        lambda: "render_pdfs" in first.log() and "received" in first.log().split("render_pdfs")[-1],
+        timeout=30,
+        interval=0.05,
+        message=f"the render did not start:\n{first.log()}",
+    )
+    time.sleep(0.5)
+    first.kill()
+    submission.refresh_from_db()
+    assert submission.pdfs_rendered_at is None, "the kill came too late to test anything"
+    second = start_worker(env=pipeline_env)
+    wait_until(
+        lambda: all_done([submission], sweep=True),
+        timeout=120,
+        interval=0.5,
+        message=f"not delivered after the kill:\n{second.log()}",
+    )
+    assert_delivered_exactly_once(
+        [submission], receiver=webhook_receiver, smtp=smtp_server, media=_private_media
+    )

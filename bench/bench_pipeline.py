@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""Benchmark of the submission pipeline (prints figures; never passes or fails on time).
+
+1. PDF render time per page of the office copy, for each of the five catalogue forms.
+2. Submit-to-delivered latency (p50/p95) with 2 worker processes.
+3. Drain rate of a backlog of submissions queued while no worker ran (default 10,000;
+   ``--backlog N`` for a smaller run).
+
+Runs against a fresh PostgreSQL database created for the run (like the tests),
+a throwaway redis-server on a random port, a local SMTP server and a local
+webhook receiver, so it touches no other data. Needs DATABASE_URL (PostgreSQL)
+and REDIS_URL set as for `make test`; `make bench` does that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FORMS = ["gewerbe-anmeldung", "wohngeld-mietzuschuss", "hundeanmeldung", "bauantrag", "reisepass"]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backlog", type=int, default=10_000, help="submissions in the backlog")
+    parser.add_argument("--latency-samples", type=int, default=60)
+    parser.add_argument("--render-rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    return parser.parse_args()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def generated_definition(slug: str, fields: int) -> dict:
+    """A stand-in definition with the form's size, used when no catalogue file is loaded."""
+    steps = []
+    per_step = 6
+    for s in range(0, fields, per_step):
+        steps.append(
+            {
+                "id": f"step{s // per_step + 1}",
+                "title": {
+                    "de": f"Abschnitt {s // per_step + 1}",
+                    "en": f"Part {s // per_step + 1}",
+                },
+                "fields": [
+                    {
+                        "id": f"f{i}",
+                        "type": "text",
+                        "label": {"de": f"Angabe {i} zu {slug}", "en": f"Field {i}"},
+                    }
+                    for i in range(s, min(s + per_step, fields))
+                ],
+            }
+        )
+    return {"steps": steps}
+
+
+FIELD_COUNTS = {
+    "gewerbe-anmeldung": 33,
+    "wohngeld-mietzuschuss": 45,
+    "hundeanmeldung": 20,
+    "bauantrag": 32,
+    "reisepass": 20,
+}
+
+
+SAMPLE_VALUES = {
+    "email": "erika.mustermann@example.org",
+    "phone": "0361 1234567",
+    "date": "1980-05-17",
+    "number": 2,
+    "money": "25.00",
+    "yesno": True,
+    "consent": True,
+    "iban": "DE02120300000000202051",
+    "steuer_id": "12345678995",
+    "postcode": "99084",
+}
+
+
+def sample_value(field: dict):
+    """A plausible answer for one field of a catalogue definition (display only)."""
+    kind = field["type"]
+    if kind in SAMPLE_VALUES:
+        return SAMPLE_VALUES[kind]
+    if kind in {"choice", "multichoice"}:
+        options = field.get("options") or [{"value": "x"}]
+        return [options[0]["value"]] if kind == "multichoice" else options[0]["value"]
+    if kind == "file":
+        return None
+    if kind == "textarea":
+        return "Ausführliche Beschreibung des Anliegens. " * 8
+    return "Beispielangabe"
+
+
+def sample_answers(definition: dict) -> dict:
+    answers: dict = {}
+
+    def fill(fields: list, target: dict) -> None:
+        for field in fields:
+            if field.get("type") == "group":
+                if field.get("repeatable"):
+                    items = []
+                    for _ in range(2):
+                        item: dict = {}
+                        fill(field["fields"], item)
+                        items.append(item)
+                    target[field["id"]] = items
+                else:
+                    fill(field["fields"], target)
+                continue
+            value = sample_value(field)
+            if value is not None:
+                target[field["id"]] = value
+
+    for step in definition.get("steps", []):
+        fill(step.get("fields", []), answers)
+    return answers
+
+
+def catalogue_versions() -> dict | None:
+    """The published catalogue versions of the five forms, or None without the loader."""
+    try:
+        from forms_catalog.services import catalogue_load
+
+        from forms_catalog.selectors import published_version
+    except ImportError:
+        return None
+    from forms_catalog.models import Service
+
+    catalogue_load()
+    versions = {}
+    for slug in FORMS:
+        service = Service.objects.filter(slug=slug).first()
+        version = published_version(service=service) if service else None
+        if version is None:
+            return None
+        versions[slug] = version
+    return versions
+
+
+def main() -> int:
+    args = parse_args()
+    from tests.support.redis_server import ThrowawayRedis
+
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    (workdir / "redis").mkdir()
+    broker = ThrowawayRedis(workdir / "redis")
+    broker.start()
+    media = workdir / "media"
+    media.mkdir()
+    os.environ.update(
+        CELERY_BROKER_URL=broker.url,
+        PORTAL_MEDIA_ROOT=str(media),
+        PORTAL_STORAGE_BACKEND="local",
+        DJANGO_SETTINGS_MODULE="thueringen_portal.settings",
+    )
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    from django.conf import settings
+    from django.test.utils import setup_databases, teardown_databases
+    from django.utils import timezone
+
+    # A database of its own, so a benchmark never collides with a test run.
+    default = settings.DATABASES["default"]
+    default["TEST"] = {**default.get("TEST", {}), "NAME": f"bench_{default['NAME']}"}
+    db_config = setup_databases(verbosity=0, interactive=False)
+    workers = []
+    smtp = receiver = None
+    try:
+        from forms_catalog.models import FormVersion, Service
+        from municipalities.models import ResponsibilityRule
+        from submissions.models import Submission
+        from submissions.pdf import render_office_copy
+        from submissions.services import submission_submit
+        from tests.factories import GemeindeFactory, OfficeFactory, SubmissionFactory
+        from tests.submissions.conftest import make_draft
+        from tests.support.smtp import SMTPServer
+        from tests.support.webhook import WebhookReceiver
+        from tests.support.worker import WorkerProcess, worker_env
+
+        smtp = SMTPServer(keep_messages=False).start()
+        receiver = WebhookReceiver().start()
+        gemeinde = GemeindeFactory(name="Benchhausen")
+        channels = {
+            "notification_email": "eingang@bench.example",
+            "webhook_url": receiver.url,
+            "webhook_secret": "bench-secret",  # a local test receiver
+        }
+        # Offices at both levels, so every form routes whichever level its rule names.
+        office = OfficeFactory(verband=gemeinde.verband, **channels)
+        OfficeFactory(kreis=gemeinde.kreis, kind="kreis", **channels)
+        versions = catalogue_versions()
+        from_catalogue = versions is not None
+        if not from_catalogue:
+            versions = {}
+            for slug in FORMS:
+                service, _ = Service.objects.get_or_create(
+                    slug=slug, defaults={"name_de": slug, "name_en": slug}
+                )
+                versions[slug] = FormVersion.objects.create(
+                    service=service,
+                    number=1,
+                    status="published",
+                    definition=generated_definition(slug, FIELD_COUNTS[slug]),
+                    published_at=timezone.now(),
+                )
+        for version in versions.values():
+            ResponsibilityRule.objects.create(service=version.service, level="municipal")
+
+        def answers_for(slug: str) -> dict:
+            if from_catalogue:
+                return sample_answers(versions[slug].definition)
+            answers = {
+                f"f{i}": f"Beispielangabe {i} für {slug}, etwas länger formuliert."
+                for i in range(FIELD_COUNTS[slug])
+            }
+            answers.update(name="Erika Mustermann", email="erika@bench.example")
+            return answers
+
+        print(
+            "Definitions: the catalogue files (forms_catalog/catalogue)"
+            if from_catalogue
+            else "Definitions: generated stand-ins with each form's field count "
+            "(the catalogue is not loaded)"
+        )
+        print("\n1. PDF render time of the office copy (WeasyPrint, this process)")
+        render_office_copy(
+            submission=SubmissionFactory(
+                form_version=versions["hundeanmeldung"], gemeinde=gemeinde, office=office
+            )
+        )  # warm-up: fonts, imports
+        for slug in FORMS:
+            submission = SubmissionFactory(
+                form_version=versions[slug],
+                gemeinde=gemeinde,
+                office=office,
+                answers=answers_for(slug),
+            )
+            timings, pages = [], 0
+            for _ in range(args.render_rounds):
+                start = time.perf_counter()
+                pdf = render_office_copy(submission=submission)
+                timings.append(time.perf_counter() - start)
+            import io
+
+            import pypdf
+
+            pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+            best = statistics.median(timings)
+            print(
+                f"   {slug:24s} {pages} page(s), {best * 1000:7.1f} ms per document, "
+                f"{best * 1000 / pages:7.1f} ms per page"
+            )
+
+        env = worker_env(
+            {
+                "CELERY_BROKER_URL": broker.url,
+                "PORTAL_MEDIA_ROOT": str(media),
+                "EMAIL_HOST": smtp.host,
+                "EMAIL_PORT": str(smtp.port),
+            }
+        )
+
+        def start_workers() -> None:
+            for n in range(args.workers):
+                worker = WorkerProcess(
+                    queues="default,pdf,delivery,email",
+                    concurrency=1,
+                    log_path=workdir / f"worker-{time.monotonic_ns()}-{n}.log",
+                    env=env,
+                )
+                workers.append(worker.start())
+
+        def stop_workers() -> None:
+            while workers:
+                workers.pop().stop()
+
+        def submit(slug: str) -> Submission:
+            draft = make_draft(
+                {
+                    "service": versions[slug].service,
+                    "version": versions[slug],
+                    "gemeinde": gemeinde,
+                },
+                data={},
+            )
+            submission, _ = submission_submit(draft=draft, answers=answers_for(slug), language="de")
+            return submission
+
+        def wait_delivered(ids: list[int], timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                done = Submission.objects.filter(
+                    pk__in=ids, delivered_at__isnull=False, citizen_notified_at__isnull=False
+                ).count()
+                if done == len(ids):
+                    return True
+                time.sleep(0.2)
+            return False
+
+        print(
+            f"\n2. Submit-to-delivered latency, {args.workers} worker processes (concurrency 1), "
+            "one submission per second"
+        )
+        start_workers()
+        ids = []
+        for i in range(args.latency_samples):
+            ids.append(submit(FORMS[i % len(FORMS)]).pk)
+            time.sleep(1.0)  # light load: one submission per second
+        wait_delivered(ids, timeout=600)
+        latencies = [
+            (s.delivered_at - s.submitted_at).total_seconds()
+            for s in Submission.objects.filter(pk__in=ids, delivered_at__isnull=False)
+        ]
+        print(
+            f"   {len(latencies)}/{len(ids)} delivered; p50 {percentile(latencies, 0.5):.2f} s, "
+            f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s "
+            "(all channels: inbox, office e-mail, webhook)"
+        )
+        stop_workers()
+
+        print(f"\n3. Draining a backlog of {args.backlog} submissions, {args.workers} workers")
+        start = time.perf_counter()
+        backlog = [submit(FORMS[i % len(FORMS)]).pk for i in range(args.backlog)]
+        print(f"   queued in {time.perf_counter() - start:.1f} s (submit service, this process)")
+        start = time.perf_counter()
+        start_workers()
+        finished = wait_delivered(backlog, timeout=max(600, args.backlog * 2))
+        elapsed = time.perf_counter() - start
+        done = Submission.objects.filter(pk__in=backlog, delivered_at__isnull=False).count()
+        print(
+            f"   {done}/{len(backlog)} delivered in {elapsed:.1f} s: "
+            f"{done / elapsed:.1f} submissions/s ({done / elapsed * 3600:.0f}/h)"
+            + ("" if finished else " (timed out)")
+        )
+        print(
+            f"   SMTP messages received: {smtp.received}; webhook posts: {len(receiver.requests)}"
+        )
+        stop_workers()
+    finally:
+        for worker in workers:
+            worker.stop()
+        if smtp:
+            smtp.stop()
+        if receiver:
+            receiver.stop()
+        from django.db import connections
+
+        connections.close_all()
+        teardown_databases(db_config, verbosity=0)
+        broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
