@@ -173,6 +173,8 @@ def generate(rows: int) -> None:
     present = Submission.objects.count()
     if present >= rows:
         print(f"{present:,} submissions present (kept; --rebuild to regenerate)")
+        with connection.schema_editor() as editor:
+            _case_list_indexes.create(None, editor)  # any index added since
         return
     started = time.perf_counter()
     with connection.schema_editor() as editor:

@@ -238,3 +238,22 @@ def test_clerk_of_two_offices_sees_both(world):
     response = both.client.get(f"{BASE}/")
     assert case_a.reference.encode() in response.content
     assert case_b.reference.encode() in response.content
+
+
+def test_list_counts_are_capped_instead_of_counting_the_whole_table(world, settings):
+    from submissions import admin as backoffice_admin
+    from tests.factories import SubmissionFactory
+
+    office_a, _case, clerk = world["a"]
+    SubmissionFactory.create_batch(12, office=office_a)
+    original = backoffice_admin.LIST_COUNT_CAP
+    backoffice_admin.LIST_COUNT_CAP = 10
+    try:
+        response = clerk.client.get(f"{BASE}/")
+    finally:
+        backoffice_admin.LIST_COUNT_CAP = original
+    assert response.status_code == 200
+    assert str(response.context["cl"].result_count) == "über 10"
+    assert "über 10" in response.content.decode()
+    response = clerk.client.get(f"{BASE}/")
+    assert response.context["cl"].result_count == 13
