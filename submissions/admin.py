@@ -84,7 +84,9 @@ class CappedCountPaginator(Paginator):
         object_list = self.object_list
         if not isinstance(object_list, QuerySet):
             return len(object_list)
-        counted = object_list[: LIST_COUNT_CAP + 1].count()
+        # Without ORDER BY the planner may combine indexes (e.g. office and
+        # trigram name search) instead of walking the sort order.
+        counted = object_list.order_by()[: LIST_COUNT_CAP + 1].count()
         return CappedCount(LIST_COUNT_CAP) if counted > LIST_COUNT_CAP else counted
 
 
