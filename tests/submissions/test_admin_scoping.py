@@ -257,3 +257,26 @@ def test_list_counts_are_capped_instead_of_counting_the_whole_table(world, setti
     assert "über 10" in response.content.decode()
     response = clerk.client.get(f"{BASE}/")
     assert response.context["cl"].result_count == 13
+
+
+def test_hostile_list_parameters_never_break_the_list(world):
+    _office, case, clerk = world["a"]
+    for query in (
+        "?q=" + "A" * 10_000,
+        "?q=%00%01%02TH-",
+        "?q=<script>alert(1)</script>",
+        "?q=th-2026-aaaa",
+        "?gemeinde=abc",
+        "?gemeinde=-1",
+        "?alter=99",
+        "?alter=x",
+        "?bearbeitung=<script>",
+        "?status__exact=bogus",
+        "?o=99",
+    ):
+        response = clerk.client.get(f"{BASE}/{query}")
+        assert response.status_code in (200, 302), (query, response.status_code)
+        assert b"<script>alert(1)</script>" not in response.content
+    # A lower-case reference prefix still finds the case.
+    response = clerk.client.get(f"{BASE}/?q=th-2026-aaaa")
+    assert case in response.context["cl"].result_list
