@@ -28,6 +28,7 @@ from django.http import (
     FileResponse,
     Http404,
     HttpRequest,
+    HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     StreamingHttpResponse,
@@ -292,7 +293,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_select_related = ("service", "gemeinde", "assigned_to", "office")
-    actions = ["take_cases", "export_csv"]
+    actions = ["take_cases", "export_csv", "export_statistics_csv"]
 
     # --- permissions: cases are worked through services, never edited as a form
     def has_module_permission(self, request):
@@ -738,6 +739,38 @@ class SubmissionAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="antraege-{stamp}.csv"'
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.action(
+        description=_("Kennzahlen der ausgewählten Anträge als CSV (je Leistung und Status)"),
+        permissions=["export"],
+    )
+    def export_statistics_csv(self, request, queryset):
+        rows = case_selectors.case_statistics(queryset=queryset)
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.EXPORT,
+            ip_address=request_ip(request),
+            detail=f"statistics of {sum(row.count for row in rows)} cases",
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = datetime.date.today().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="kennzahlen-{stamp}.csv"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        response.write("\ufeff")
+        writer = csv.writer(response, delimiter=";")
+        writer.writerow(["Leistung", "Status", "Anzahl", "Median Bearbeitungsdauer (Tage)"])
+        status_labels = dict(Submission.Status.choices)
+        for row in rows:
+            writer.writerow(
+                [
+                    _csv_cell(row.service),
+                    _csv_cell(status_labels.get(row.status, row.status)),
+                    row.count,
+                    "" if row.median_days is None else f"{row.median_days:.1f}",
+                ]
+            )
         return response
 
 

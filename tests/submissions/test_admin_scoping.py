@@ -55,7 +55,7 @@ def write_posts(case: Submission, other_user) -> list[tuple[str, dict]]:
 def action_posts(case: Submission) -> list[dict]:
     return [
         {"action": action, ACTION_CHECKBOX_NAME: [str(case.pk)], "index": "0"}
-        for action in ("export_csv", "take_cases", "delete_selected")
+        for action in ("export_csv", "export_statistics_csv", "take_cases", "delete_selected")
     ]
 
 
@@ -280,3 +280,26 @@ def test_hostile_list_parameters_never_break_the_list(world):
     # A lower-case reference prefix still finds the case.
     response = clerk.client.get(f"{BASE}/?q=th-2026-aaaa")
     assert case in response.context["cl"].result_list
+
+
+def test_statistics_export_of_selected_cases_is_aggregate_only(world):
+    _office, case, clerk = world["a"]
+    Submission.objects.filter(pk=case.pk).update(status="approved")
+    response = clerk.client.post(
+        f"{BASE}/",
+        {"action": "export_statistics_csv", ACTION_CHECKBOX_NAME: [str(case.pk)], "index": "0"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("Leistung;Status;Anzahl")
+    assert lines[1].endswith(";bewilligt;1;")
+    assert case.reference not in body and "Erika" not in body
+    assert AuditEntry.objects.filter(action="export", actor=clerk.user).exists()
+    # Another office's case cannot be slipped into the selection.
+    foreign = world["b"][1]
+    response = clerk.client.post(
+        f"{BASE}/",
+        {"action": "export_statistics_csv", ACTION_CHECKBOX_NAME: [str(foreign.pk)], "index": "0"},
+    )
+    assert response.status_code == 404
