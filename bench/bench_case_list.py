@@ -330,6 +330,25 @@ def main() -> None:
             f"{len(queries):8d} {statistics.median(sql_timings):8.1f} "
             f"{statistics.median(cpu_timings):8.1f}"
         )
+    # Overview pages (aggregates over the whole table; not the 150 ms goal).
+    from submissions.staff import staff_create
+
+    staff_create(username="bench_lead", role="lead", office_ids=[office.pk])
+    staff_create(username="bench_kz", role="kompetenzzentrum")
+    for label, username, url in [
+        ("office overview (lead, busiest office)", "bench_lead", "/admin/backoffice/uebersicht/"),
+        ("statewide statistics (Kompetenzzentrum)", "bench_kz", "/admin/backoffice/statistik/"),
+    ]:
+        page_client = Client()
+        otp_force_login(page_client, get_user_model().objects.get(username=username))
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            response = page_client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        print(f"{label:42} p50 {statistics.median(timings):8.1f} ms  max {max(timings):8.1f} ms")
+
     # The plan of the default list query, for the record.
     queryset = Submission.objects.filter(office_id=office.pk).order_by("-submitted_at", "-pk")[:51]
     print("\nEXPLAIN (default list):")
