@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import StaffMembership, Submission
 from .roles import PLATFORM_GROUP
@@ -113,12 +114,12 @@ def assignable_staff(*, submission: Submission) -> QuerySet:
 
 # --- Overview figures (aggregates only, never personal data) ----------------
 
-AGE_BUCKETS: list[tuple[str, int, int | None]] = [
+AGE_BUCKETS: list[tuple] = [
     # (label, from days, to days exclusive)
-    ("0–7 Tage", 0, 8),
-    ("8–30 Tage", 8, 31),
-    ("31–90 Tage", 31, 91),
-    ("über 90 Tage", 91, None),
+    (_("0–7 Tage"), 0, 8),
+    (_("8–30 Tage"), 8, 31),
+    (_("31–90 Tage"), 31, 91),
+    (_("über 90 Tage"), 91, None),
 ]
 
 
