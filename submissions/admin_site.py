@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.forms import OTPAuthenticationFormMixin
@@ -15,6 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import case_selectors
 from .casework import audit_record
 from .models import AuditEntry
+
+STATEWIDE_CACHE_SECONDS = 10 * 60
 
 
 def request_ip(request: HttpRequest) -> str | None:
@@ -126,7 +130,13 @@ class PortalAdminSite(OTPAdminSite):
                 selected = datetime.datetime.strptime(raw[:7], "%Y-%m").date()
             except ValueError:
                 selected = None
-        statistics = case_selectors.statewide_statistics(selected_month=selected)
+        # Aggregates over the whole table take a second or two at a million
+        # submissions; they are the same for every viewer, so cache them briefly.
+        key = f"backoffice:statewide:{selected or 'current'}:{timezone.localdate()}"
+        statistics = cache.get(key)
+        if statistics is None:
+            statistics = case_selectors.statewide_statistics(selected_month=selected)
+            cache.set(key, statistics, STATEWIDE_CACHE_SECONDS)
         audit_record(
             actor=user,
             action=AuditEntry.Action.VIEW_STATISTICS,

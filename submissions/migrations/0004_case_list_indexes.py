@@ -11,6 +11,10 @@ INDEXES = [
     # Default list of one office, newest first (and age sort / age filter).
     "CREATE INDEX IF NOT EXISTS sub_office_submitted_idx "
     "ON submissions_submission (office_id, submitted_at DESC, id DESC)",
+    # Oldest first: the admin appends "-pk" to any ordering, so ascending age
+    # is ORDER BY submitted_at ASC, id DESC.
+    "CREATE INDEX IF NOT EXISTS sub_office_submitted_asc_idx "
+    "ON submissions_submission (office_id, submitted_at ASC, id DESC)",
     "CREATE INDEX IF NOT EXISTS sub_office_status_submitted_idx "
     "ON submissions_submission (office_id, status, submitted_at DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS sub_office_service_submitted_idx "
@@ -35,6 +39,7 @@ INDEXES = [
 ]
 DROP = [
     "sub_office_submitted_idx",
+    "sub_office_submitted_asc_idx",
     "sub_office_status_submitted_idx",
     "sub_office_service_submitted_idx",
     "sub_office_gemeinde_submitted_idx",

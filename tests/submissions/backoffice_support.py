@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from submissions.models import Attachment, Submission
 from submissions.staff import staff_create
-from tests.factories import OfficeFactory, SubmissionFactory
+from tests.factories import FormVersionFactory, OfficeFactory, SubmissionFactory
 
 
 def current_totp(user) -> str:
@@ -67,11 +67,39 @@ def staff_login(client: Client, username: str, password: str, user) -> None:
     assert response["Location"] == "/admin/"
 
 
+# A small form in the catalogue's definition format, so the case page shows
+# the answers through forms_catalog's summary as on the citizen's check page.
+CASE_DEFINITION = {
+    "schema_version": 1,
+    "steps": [
+        {
+            "id": "halter",
+            "title": {"de": "Halterin oder Halter", "en": "Keeper"},
+            "fields": [
+                {
+                    "id": "name",
+                    "type": "text",
+                    "label": {"de": "Name", "en": "Name"},
+                    "required": True,
+                },
+                {
+                    "id": "rufname",
+                    "type": "text",
+                    "label": {"de": "Rufname des Hundes", "en": "Dog's name"},
+                    "required": True,
+                },
+            ],
+        }
+    ],
+}
+
+
 def make_case(*, office, reference: str, **kwargs) -> Submission:
+    kwargs.setdefault("form_version", FormVersionFactory(definition=CASE_DEFINITION))
     case = SubmissionFactory(
         office=office,
         reference=reference,
-        answers={"name": "Erika Mustermann", "hund": [{"rufname": "Bello"}]},
+        answers={"name": "Erika Mustermann", "rufname": "Bello"},
         **kwargs,
     )
     case.office_pdf.save("antrag.pdf", ContentFile(b"%PDF-1.7 office " + reference.encode()))

@@ -15,6 +15,15 @@ from tests.submissions.backoffice_support import make_staff, two_offices
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The statewide page caches its figures; each test starts without them.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 NOW = timezone.make_aware(datetime.datetime(2026, 6, 15, 12, 0))
 
 
@@ -101,3 +110,14 @@ def test_overview_pages_by_role_without_personal_data():
     assert page.status_code == 200
     assert case.applicant_name not in page.content.decode()
     assert "<script>" not in page.content.decode()
+
+
+def test_statewide_page_figures_are_cached_briefly_and_per_month():
+    office, _ = two_offices()
+    editor = make_staff("kz_cache", "kompetenzzentrum")
+    first = editor.client.get("/admin/backoffice/statistik/").context["statistics"]
+    SubmissionFactory(office=office)
+    cached = editor.client.get("/admin/backoffice/statistik/").context["statistics"]
+    assert cached.per_service_month == first.per_service_month
+    other_month = editor.client.get("/admin/backoffice/statistik/?monat=2025-01")
+    assert other_month.context["statistics"].selected_month == datetime.date(2025, 1, 1)

@@ -55,7 +55,7 @@ def write_posts(case: Submission, other_user) -> list[tuple[str, dict]]:
 def action_posts(case: Submission) -> list[dict]:
     return [
         {"action": action, ACTION_CHECKBOX_NAME: [str(case.pk)], "index": "0"}
-        for action in ("export_csv", "take_cases", "delete_selected")
+        for action in ("export_csv", "export_statistics_csv", "take_cases", "delete_selected")
     ]
 
 
@@ -238,3 +238,68 @@ def test_clerk_of_two_offices_sees_both(world):
     response = both.client.get(f"{BASE}/")
     assert case_a.reference.encode() in response.content
     assert case_b.reference.encode() in response.content
+
+
+def test_list_counts_are_capped_instead_of_counting_the_whole_table(world, settings):
+    from submissions import admin as backoffice_admin
+    from tests.factories import SubmissionFactory
+
+    office_a, _case, clerk = world["a"]
+    SubmissionFactory.create_batch(12, office=office_a)
+    original = backoffice_admin.LIST_COUNT_CAP
+    backoffice_admin.LIST_COUNT_CAP = 10
+    try:
+        response = clerk.client.get(f"{BASE}/")
+    finally:
+        backoffice_admin.LIST_COUNT_CAP = original
+    assert response.status_code == 200
+    assert str(response.context["cl"].result_count) == "über 10"
+    assert "über 10" in response.content.decode()
+    response = clerk.client.get(f"{BASE}/")
+    assert response.context["cl"].result_count == 13
+
+
+def test_hostile_list_parameters_never_break_the_list(world):
+    _office, case, clerk = world["a"]
+    for query in (
+        "?q=" + "A" * 10_000,
+        "?q=%00%01%02TH-",
+        "?q=<script>alert(1)</script>",
+        "?q=th-2026-aaaa",
+        "?gemeinde=abc",
+        "?gemeinde=-1",
+        "?alter=99",
+        "?alter=x",
+        "?bearbeitung=<script>",
+        "?status__exact=bogus",
+        "?o=99",
+    ):
+        response = clerk.client.get(f"{BASE}/{query}")
+        assert response.status_code in (200, 302), (query, response.status_code)
+        assert b"<script>alert(1)</script>" not in response.content
+    # A lower-case reference prefix still finds the case.
+    response = clerk.client.get(f"{BASE}/?q=th-2026-aaaa")
+    assert case in response.context["cl"].result_list
+
+
+def test_statistics_export_of_selected_cases_is_aggregate_only(world):
+    _office, case, clerk = world["a"]
+    Submission.objects.filter(pk=case.pk).update(status="approved")
+    response = clerk.client.post(
+        f"{BASE}/",
+        {"action": "export_statistics_csv", ACTION_CHECKBOX_NAME: [str(case.pk)], "index": "0"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("Leistung;Status;Anzahl")
+    assert lines[1].endswith(";bewilligt;1;")
+    assert case.reference not in body and "Erika" not in body
+    assert AuditEntry.objects.filter(action="export", actor=clerk.user).exists()
+    # Another office's case cannot be slipped into the selection.
+    foreign = world["b"][1]
+    response = clerk.client.post(
+        f"{BASE}/",
+        {"action": "export_statistics_csv", ACTION_CHECKBOX_NAME: [str(foreign.pk)], "index": "0"},
+    )
+    assert response.status_code == 404
