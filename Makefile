@@ -70,4 +70,5 @@ clean:
 messages: install
 	DJANGO_DEBUG=true $(PY) manage.py makemessages -l en -e html,txt,py --no-obsolete \
 		--ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=staticfiles --ignore=var
-	msgfmt --check-format -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
+	for po in locale/en/LC_MESSAGES/django.po */locale/en/LC_MESSAGES/django.po; do \
+		msgfmt --check-format -o "$${po%.po}.mo" "$$po" || exit 1; done
