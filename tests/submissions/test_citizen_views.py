@@ -379,3 +379,28 @@ def test_wrong_method_on_a_wizard_step(client, setup):
     draft = start(client, gemeinde)
     response = client.put(step_url(draft, "halter"))
     assert response.status_code == 405 and "Ungültige Anfrage" in response.content.decode()
+
+
+def test_a_forged_delete_of_another_drafts_file_changes_nothing(client, setup):
+    from django.core.files.storage import default_storage
+    from django.test import Client
+
+    _, gemeinde, _ = setup
+    owner = Client()
+    theirs = start(owner, gemeinde)
+    fill_until_upload(owner, theirs)
+    owner.post(step_url(theirs, "nachweise"), {"nachweise-versicherung": pdf_upload("theirs.pdf")})
+    foreign = Attachment.objects.get(draft=theirs)
+
+    mine = start(client, gemeinde)
+    fill_until_upload(client, mine)
+    forged = {
+        "nachweise-versicherung": pdf_upload("mine.pdf"),
+        "nachweise-versicherung-delete": str(foreign.id),
+    }
+    client.post(step_url(mine, "nachweise"), forged)
+    foreign.refresh_from_db()
+    assert foreign.draft_id == theirs.id and default_storage.exists(foreign.file.name)
+    assert client.get(f"/antrag/{mine.id}/datei/{foreign.id}/").status_code == 404
+    mine.refresh_from_db()
+    assert str(foreign.id) not in str(mine.data)
