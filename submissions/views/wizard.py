@@ -238,7 +238,16 @@ class DraftWizard(NamedUrlWizardView):
             self._keep_unfinished(step, form)
             return redirect("citizen:save", draft_id=self.draft.id)
         if not valid:
-            self._keep_unfinished(step, form)
+            if self._keep_unfinished(step, form):
+                # Files that passed their checks are kept: validate again against them,
+                # so the page lists them and asks only for what is still wrong.
+                refused = list(form.non_field_errors())
+                self.progress = DraftProgress(self.draft, self.flow)
+                form = self.get_form(step=step, data=request.POST)
+                form.is_valid()
+                for message in refused:
+                    if message not in form.non_field_errors():
+                        form.add_error(None, message)
             return self.render(form)
         try:
             answers = self.flow.merged_answers(form, upload_store(self.draft))
@@ -262,8 +271,12 @@ class DraftWizard(NamedUrlWizardView):
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=target or "")
         return redirect(self.get_step_url(target) if target else self._check_url())
 
-    def _keep_unfinished(self, step: str, form) -> None:
-        """Store what was typed, and files that passed their checks, though the step is not done."""
+    def _keep_unfinished(self, step: str, form) -> bool:
+        """Store what was typed, and files that passed their checks, though the step is not done.
+
+        Returns whether files were stored.
+        """
+        kept_files = False
         uploads = getattr(form, "uploads", {}) or {}
         answers = self.draft.data.setdefault("answers", {})
         store = upload_store(self.draft)
@@ -275,9 +288,14 @@ class DraftWizard(NamedUrlWizardView):
                 except AttachmentRejected as exc:
                     form.add_error(None, exc.message)
                     continue
-                answers[field_id] = [*(existing or []), *stored]
+                spec = getattr(form.fields[field_id], "spec", None)
+                multiple = bool(spec and spec.raw.get("multiple"))
+                # A single-file field keeps only the newest file; the old one is pruned later.
+                answers[field_id] = [*(existing or []), *stored] if multiple else stored[-1:]
+                kept_files = True
         self.storage.set_step_data(step, bounded_step_data(form.data, form.prefix or step))
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=step)
+        return kept_files
 
     def _check_url(self) -> str:
         return reverse("citizen:check", kwargs={"draft_id": self.draft.id})

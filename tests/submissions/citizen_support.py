@@ -96,7 +96,12 @@ SMALL_DEFINITION: dict[str, Any] = {
                     "label": t("Nachweis der Haftpflichtversicherung", "Liability insurance"),
                     "required": True,
                     "extensions": ["pdf", "png", "jpg"],
-                }
+                },
+                {
+                    "id": "rueckfragen",
+                    "type": "email",
+                    "label": t("E-Mail für Rückfragen", "Email for questions"),
+                },
             ],
         },
     ],

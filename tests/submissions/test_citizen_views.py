@@ -404,3 +404,27 @@ def test_a_forged_delete_of_another_drafts_file_changes_nothing(client, setup):
     assert client.get(f"/antrag/{mine.id}/datei/{foreign.id}/").status_code == 404
     mine.refresh_from_db()
     assert str(foreign.id) not in str(mine.data)
+
+
+def test_a_good_file_is_kept_when_another_field_on_the_page_has_an_error(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_until_upload(client, draft)
+    response = client.post(
+        step_url(draft, "nachweise"),
+        {"nachweise-versicherung": pdf_upload("a.pdf"), "nachweise-rueckfragen": "kaputt"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<title>Fehler:" in body and "a.pdf" in body
+    assert 'value="kaputt"' in body
+    # Without choosing the file again, the step now passes.
+    response = client.post(step_url(draft, "nachweise"), {"nachweise-rueckfragen": ""})
+    assert response["Location"] == f"/antrag/{draft.id}/pruefen/"
+    # A second file in this single-file field replaces the first.
+    client.post(
+        step_url(draft, "nachweise"),
+        {"nachweise-versicherung": pdf_upload("b.pdf"), "nachweise-rueckfragen": "kaputt"},
+    )
+    client.post(step_url(draft, "nachweise"), {"nachweise-rueckfragen": ""})
+    names = Attachment.objects.filter(draft=draft).values_list("original_name", flat=True)
+    assert list(names) == ["b.pdf"]
