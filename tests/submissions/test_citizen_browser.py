@@ -358,14 +358,26 @@ def test_a_form_can_be_completed_without_javascript(portal, browser):
 
 def test_pages_are_usable_at_320_pixels(portal, browser):
     context = browser.new_context(viewport={"width": 320, "height": 640}, locale="de-DE")
+
+    def assert_no_sideways_scrolling(page) -> None:
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{page.url} scrolls sideways at 320 px by {overflow}px"
+
     try:
         page = context.new_page()
-        for path in ("/", "/gemeinden/16066093/leistungen/hundeanmeldung/", "/status/"):
+        for path in ("/", "/gemeinden/?q=Erfurt", "/status/", "/barrierefreiheit/"):
             page.goto(portal["url"] + path)
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} scrolls sideways at 320 px by {overflow}px"
+            assert_no_sideways_scrolling(page)
+        page.goto(portal["url"] + "/gemeinden/16066093/leistungen/hundeanmeldung/")
+        assert_no_sideways_scrolling(page)
+        page.get_by_role("button", name="Antrag starten").click()
+        next_button(page).click()  # the first step with every error shown
+        assert_no_sideways_scrolling(page)
+        walk(page, [("halter", HALTER), *hund_steps(portal["pdf"])])
+        assert "/pruefen/" in page.url
+        assert_no_sideways_scrolling(page)
     finally:
         context.close()
 
