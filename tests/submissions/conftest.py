@@ -15,15 +15,26 @@ from tests.factories import FormVersionFactory, GemeindeFactory, OfficeFactory, 
 from tests.support.smtp import smtp_server  # noqa: F401 - fixture
 from tests.support.webhook import webhook_receiver  # noqa: F401 - fixture
 
-# A small form definition in the catalogue's format (two steps, a repeatable group).
+# A small form definition in the catalogue's format (two steps).
 DEFINITION = {
+    "schema_version": 1,
     "steps": [
         {
             "id": "person",
             "title": {"de": "Angaben zur Person", "en": "About you"},
             "fields": [
-                {"id": "name", "type": "text", "label": {"de": "Name", "en": "Name"}},
-                {"id": "email", "type": "email", "label": {"de": "E-Mail", "en": "E-mail"}},
+                {
+                    "id": "name",
+                    "type": "text",
+                    "role": "applicant_name",
+                    "label": {"de": "Name", "en": "Name"},
+                },
+                {
+                    "id": "email",
+                    "type": "email",
+                    "role": "applicant_email",
+                    "label": {"de": "E-Mail", "en": "E-mail"},
+                },
             ],
         },
         {
@@ -33,11 +44,12 @@ DEFINITION = {
                 {
                     "id": "description",
                     "type": "textarea",
+                    "max_length": 10000,
                     "label": {"de": "Beschreibung", "en": "Description"},
                 },
             ],
         },
-    ]
+    ],
 }
 
 
