@@ -201,6 +201,14 @@ class DraftWizard(NamedUrlWizardView):
         blocker = self.progress.first_incomplete(before=step)
         if blocker:
             return redirect(self.get_step_url(blocker))
+        earlier = self.progress.visible[: self.progress.visible.index(step)]
+        if earlier:
+            # Done once is not enough: a later change elsewhere may have made an
+            # earlier step invalid (cross-field rules), so check the stored answers.
+            for problem_step, _field, _message in self.flow.problems(self.progress.answers):
+                if problem_step in earlier:
+                    reopen_step(self.draft, problem_step)
+                    return redirect(self.get_step_url(problem_step))
         return None
 
     def get(self, request, *args, **kwargs):
@@ -345,6 +353,14 @@ def draft_entry(request: HttpRequest, draft_id) -> HttpResponse:
     return redirect("citizen:step", draft_id=draft.id, step=target)
 
 
+def reopen_step(draft: Draft, step: str) -> None:
+    """Mark a stored step as not done and to be shown with its errors."""
+    shown = [s for s in draft.data.get("show_errors", []) if s != step]
+    draft.data["show_errors"] = [*shown, step]
+    draft.data["done"] = [s for s in draft.data.get("done", []) if s != step]
+    draft_save_data(draft=draft, data=draft.data, current_step=step)
+
+
 def first_problem_step(draft: Draft, flow: FormFlow) -> str | None:
     """The first visible step that is not done or whose stored answers no longer validate.
 
@@ -367,10 +383,7 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
     failing = first_problem_step(draft, flow)
     if failing:
         if failing in draft.data.get("done", []):
-            shown = [s for s in draft.data.get("show_errors", []) if s != failing]
-            draft.data["show_errors"] = [*shown, failing]
-            draft.data["done"] = [s for s in draft.data["done"] if s != failing]
-            draft_save_data(draft=draft, data=draft.data, current_step=failing)
+            reopen_step(draft, failing)
         return redirect("citizen:step", draft_id=draft.id, step=failing)
     answers = DraftProgress(draft, flow).answers
     lang = language()

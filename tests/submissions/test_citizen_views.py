@@ -428,3 +428,17 @@ def test_a_good_file_is_kept_when_another_field_on_the_page_has_an_error(client,
     client.post(step_url(draft, "nachweise"), {"nachweise-rueckfragen": ""})
     names = Attachment.objects.filter(draft=draft).values_list("original_name", flat=True)
     assert list(names) == ["b.pdf"]
+
+
+def test_a_stored_step_that_no_longer_validates_blocks_the_later_steps(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_until_upload(client, draft)
+    # Stored answers changed behind the wizard's back (e.g. a tampered or older draft).
+    draft.refresh_from_db()
+    draft.data["answers"]["email"] = "keine-adresse"
+    draft.save()
+    response = client.get(step_url(draft, "nachweise"))
+    assert response["Location"] == step_url(draft, "halter")
+    page = client.get(response["Location"]).content.decode()
+    assert "<title>Fehler:" in page and 'value="keine-adresse"' in page
