@@ -219,6 +219,9 @@ def test_upload_can_be_downloaded_only_by_its_draft_and_replaced(client, setup):
     response = client.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     assert Client().get(url).status_code == 404
+    # No route serves the storage: not under its name, not under a media prefix.
+    for guess in (f"/{first.file.name}", f"/media/{first.file.name}", f"/static/{first.file.name}"):
+        assert client.get(guess).status_code == 404
     # Another draft cannot fetch this draft's file by its id.
     other = start(client, gemeinde)
     assert client.get(f"/antrag/{other.id}/datei/{first.id}/").status_code == 404
