@@ -84,6 +84,12 @@ class FormVersion(models.Model):
         ]
         verbose_name = _("Formularversion")
         verbose_name_plural = _("Formularversionen")
+        permissions = [
+            (
+                "publish_formversion",
+                _("Formularversionen bearbeiten, veröffentlichen und zurückziehen"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.service.name_de} v{self.number} ({self.get_status_display()})"

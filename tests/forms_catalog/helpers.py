@@ -1,0 +1,94 @@
+"""Definitions, uploads and POST data shared by the form catalogue tests."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from forms_catalog.compiler import CompiledForm
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "forms_catalog" / "catalogue"
+TODAY = datetime.date(2026, 11, 22)
+
+PDF_BYTES = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
+HTML_BYTES = b"<html><script>alert(1)</script></html>"
+
+
+def T(de: str, en: str | None = None) -> dict[str, str]:
+    return {"de": de, "en": en or de}
+
+
+def field(fid: str, kind: str, required: bool = True, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": fid,
+        "type": kind,
+        "label": T(f"Feld {fid}", f"Field {fid}"),
+        "required": required,
+        **extra,
+    }
+
+
+def options(*values: str) -> list[dict[str, Any]]:
+    return [{"value": v, "label": T(f"Option {v}")} for v in values]
+
+
+def definition(*fields: dict[str, Any], rules: list | None = None, **extra: Any) -> dict[str, Any]:
+    step: dict[str, Any] = {"id": "s", "title": T("Schritt", "Step"), "fields": list(fields)}
+    if rules:
+        step["rules"] = rules
+    return {"schema_version": 1, "steps": [step], **extra}
+
+
+def step_form(
+    defn: dict[str, Any],
+    data: dict[str, Any] | None,
+    *,
+    step: str = "s",
+    answers: dict | None = None,
+    files: dict | None = None,
+    language: str = "de",
+):
+    compiled = CompiledForm(defn)
+    return compiled.form_class(step)(
+        data=data, files=files, answers=answers or {}, language=language, today=TODAY
+    )
+
+
+def pdf(name: str = "nachweis.pdf", content: bytes = PDF_BYTES) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def attachment(name: str = "nachweis.pdf", size: int = 1234, content_type: str = "application/pdf"):
+    return {
+        "attachment_id": str(uuid.uuid4()),
+        "name": name,
+        "size": size,
+        "content_type": content_type,
+    }
+
+
+def store_upload(field_id: str, upload: Any, content_type: str) -> dict[str, Any]:
+    """Stands in for the wizard's Attachment creation: returns the answer entry."""
+    return {
+        "attachment_id": str(uuid.uuid4()),
+        "name": upload.portal_name,
+        "size": upload.size,
+        "content_type": content_type,
+    }
+
+
+def catalogue(slug: str) -> dict[str, Any]:
+    return json.loads((CATALOGUE / f"{slug}.json").read_text(encoding="utf-8"))
+
+
+def catalogue_definition(slug: str) -> dict[str, Any]:
+    return copy.deepcopy(catalogue(slug)["definition"])
