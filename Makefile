@@ -23,7 +23,7 @@ TEST_ENV = \
 	PORTAL_VAR_DIR=$${PORTAL_VAR_DIR:-$(CURDIR)/var/test} \
 	EMAIL_HOST= PORTAL_STORAGE_BACKEND=local
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean messages
 
 $(PY_STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is needed: install python3 (and python3-venv)."; exit 1; }
@@ -64,3 +64,11 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles
+
+# Refresh the English catalogue after changing German UI strings (needs gettext:
+# apt-get install gettext). The compiled .mo is committed, so `make run` needs none.
+messages: install
+	DJANGO_DEBUG=true $(PY) manage.py makemessages -l en -e html,txt,py --no-obsolete \
+		--ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=staticfiles --ignore=var
+	for po in locale/en/LC_MESSAGES/django.po */locale/en/LC_MESSAGES/django.po; do \
+		msgfmt --check-format -o "$${po%.po}.mo" "$$po" || exit 1; done

@@ -134,9 +134,8 @@ def sample_answers(definition: dict) -> dict:
 def catalogue_versions() -> dict | None:
     """The published catalogue versions of the five forms, or None without the loader."""
     try:
-        from forms_catalog.services import catalogue_load
-
         from forms_catalog.selectors import published_version
+        from forms_catalog.services import catalogue_load
     except ImportError:
         return None
     from forms_catalog.models import Service

@@ -50,7 +50,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with two-factor login and the back-office overview pages.
+    "submissions.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -305,6 +306,15 @@ PORTAL_DRAFT_LIFETIME_DAYS = env_int("PORTAL_DRAFT_LIFETIME_DAYS", 30)
 PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 CSRF_FAILURE_VIEW = "thueringen_portal.views.csrf_failure"
 
+# --- Citizen pages -------------------------------------------------------------
+# Where accessibility feedback is mailed (it is always stored as well).
+PORTAL_FEEDBACK_EMAIL = os.environ.get("PORTAL_FEEDBACK_EMAIL", "")
+CELERY_IMPORTS = ["submissions.drafts_tasks"]
+CELERY_BEAT_SCHEDULE["purge-expired-drafts"] = {
+    "task": "submissions.drafts_tasks.purge_expired_drafts",
+    "schedule": 60 * 60,
+}
+
 # --- Submission pipeline -----------------------------------------------------
 # A pipeline that made no progress for this long is re-enqueued by the sweeper.
 PORTAL_PIPELINE_STUCK_SECONDS = env_int("PORTAL_PIPELINE_STUCK_SECONDS", 600)
@@ -325,3 +335,17 @@ CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"] = {
 }
 # Above this many queued tasks the sweeper treats quiet submissions as waiting, not stuck.
 PORTAL_SWEEP_MAX_BACKLOG = env_int("PORTAL_SWEEP_MAX_BACKLOG", 1000)
+
+# --- Back office -------------------------------------------------------------
+# Task modules outside `tasks.py` that workers must load.
+CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.tasks_backoffice"]
+# Retention: delete personal data whose time is up, once a night.
+CELERY_BEAT_SCHEDULE["submissions.purge_expired"] = {
+    "task": "submissions.tasks.purge_expired",
+    "schedule": env_int("PORTAL_PURGE_INTERVAL_SECONDS", 24 * 60 * 60),
+}
+# Status e-mails whose task was lost are sent again.
+CELERY_BEAT_SCHEDULE["submissions.notify_pending_case_status"] = {
+    "task": "submissions.tasks.notify_pending_case_status",
+    "schedule": 5 * 60,
+}

@@ -5,6 +5,7 @@ core: drafts, submissions, attachments, history, deliveries. Other concerns
 imported here so Django finds them.
 """
 
+from .backoffice import AuditEntry, CaseNote, StaffMembership, StatusNotification
 from .core import (
     Attachment,
     Delivery,
@@ -14,11 +15,17 @@ from .core import (
     attachment_path,
     pdf_path,
 )
+from .feedback import AccessibilityFeedback
 
 __all__ = [
+    "AccessibilityFeedback",
     "Attachment",
+    "AuditEntry",
+    "CaseNote",
     "Delivery",
     "Draft",
+    "StaffMembership",
+    "StatusNotification",
     "Submission",
     "SubmissionEvent",
     "attachment_path",

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from forms_catalog.models import Service
 from municipalities.models import Gemeinde, ResponsibilityException, ResponsibilityRule
+from tests.support.staff import otp_force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,7 @@ CHANGELISTS = [
 @pytest.fixture
 def staff_client(client):
     user = get_user_model().objects.create_superuser("admin", "admin@example.org", "pw-123456789")
-    client.force_login(user)
-    return client
+    return otp_force_login(client, user)
 
 
 @pytest.mark.parametrize(("model", "query"), CHANGELISTS)

@@ -1,0 +1,173 @@
+"""Server-side drafts of the citizen's application: creation, resume tokens, step data, expiry.
+
+A draft is reachable in two ways only: from the browser session that created
+or resumed it (its id is listed in the session), or through the resume link,
+whose token is never stored (only its SHA-256).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from forms_catalog.models import FormVersion, Service
+from municipalities.models import Gemeinde
+
+from .models import Attachment, Draft
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "portal_drafts"
+# Tokens have 256 bits of entropy; anything longer than this is not one of ours.
+MAX_TOKEN_LENGTH = 100
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _expiry(now: datetime.datetime | None = None) -> datetime.datetime:
+    now = now or timezone.now()
+    return now + datetime.timedelta(days=settings.PORTAL_DRAFT_LIFETIME_DAYS)
+
+
+def draft_create(
+    *, service: Service, gemeinde: Gemeinde, version: FormVersion, language: str
+) -> Draft:
+    """Start a draft pinned to `version`: the citizen finishes on it even if a newer one appears."""
+    return Draft.objects.create(
+        token_hash=_hash_token(_new_token()),
+        service=service,
+        gemeinde=gemeinde,
+        form_version=version,
+        language=language[:8],
+        data={},
+        expires_at=_expiry(),
+    )
+
+
+def draft_issue_resume_token(*, draft: Draft) -> str:
+    """Return a new resume token for the draft; earlier resume links stop working."""
+    token = _new_token()
+    draft.token_hash = _hash_token(token)
+    draft.expires_at = _expiry()
+    draft.save(update_fields=["token_hash", "expires_at", "updated_at"])
+    return token
+
+
+def draft_find_by_token(*, token: str) -> Draft | None:
+    """The open (not submitted, not expired) draft a resume token belongs to, or None."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return (
+        Draft.objects.select_related("service", "gemeinde", "form_version")
+        .filter(
+            token_hash=_hash_token(token),
+            submitted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+def draft_grant_session(*, request: HttpRequest, draft: Draft) -> None:
+    """Let this browser session work on the draft."""
+    allowed = list(request.session.get(SESSION_KEY, []))
+    draft_id = str(draft.id)
+    if draft_id not in allowed:
+        # A session keeps the last few drafts only, so it cannot grow without bound.
+        allowed = [*allowed[-9:], draft_id]
+        request.session[SESSION_KEY] = allowed
+
+
+def draft_for_session(*, request: HttpRequest, draft_id: object) -> Draft | None:
+    """The open draft with this id if this session may work on it, else None."""
+    draft_id = str(draft_id)
+    if draft_id not in request.session.get(SESSION_KEY, []):
+        return None
+    return (
+        Draft.objects.select_related("service", "gemeinde", "form_version")
+        .filter(id=draft_id, submitted_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
+    """Store the wizard's step data; every save extends the draft's life."""
+    draft.data = data
+    draft.current_step = current_step[:100]
+    draft.expires_at = _expiry()
+    draft.save(update_fields=["data", "current_step", "expires_at", "updated_at"])
+
+
+def draft_mail_resume_link(*, draft: Draft, email: str, url: str, language: str) -> bool:
+    """Mail the resume link; returns False (and logs) when the mail could not be sent."""
+    draft.email = email
+    draft.save(update_fields=["email", "updated_at"])
+    with translation.override(language):
+        context = {
+            "draft": draft,
+            "url": url,
+            "service_name": draft.service.name(language),
+            "gemeinde": draft.gemeinde,
+            "expires_at": draft.expires_at,
+        }
+        subject = render_to_string("submissions/email/resume_subject.txt", context).strip()
+        body = render_to_string("submissions/email/resume_body.txt", context)
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:  # SMTP trouble must not cost the citizen the page; they still see the link.
+        logger.exception("could not mail resume link for draft %s", draft.id)
+        return False
+    return True
+
+
+def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:
+    """Purge expired drafts: delete the files only they refer to and every answer.
+
+    The row itself stays as an anonymous record (no answers, no e-mail, no
+    usable token) so that the back office can still count started drafts;
+    this is the same outcome as the retention job's, and either may run
+    first. Files already taken over by a submission are kept. Idempotent;
+    returns the number of drafts purged.
+    """
+    from .retention import PURGED_DRAFT_MARKER
+
+    now = now or timezone.now()
+    expired_ids = list(
+        Draft.objects.filter(expires_at__lte=now)
+        .exclude(token_hash__startswith=PURGED_DRAFT_MARKER)
+        .values_list("id", flat=True)
+    )
+    for draft_id in expired_ids:
+        with transaction.atomic():
+            draft = Draft.objects.select_for_update().filter(id=draft_id).first()
+            if draft is None or draft.token_hash.startswith(PURGED_DRAFT_MARKER):
+                continue
+            orphans = list(Attachment.objects.filter(draft=draft, submission__isnull=True))
+            Attachment.objects.filter(id__in=[a.id for a in orphans]).delete()
+            Attachment.objects.filter(draft=draft).update(draft=None)
+            draft.data = {}
+            draft.email = ""
+            draft.current_step = ""
+            draft.token_hash = f"{PURGED_DRAFT_MARKER}{uuid.uuid4().hex}"
+            draft.save(update_fields=["data", "email", "current_step", "token_hash", "updated_at"])
+        # Files go only once their rows are gone for good.
+        for attachment in orphans:
+            if attachment.file:
+                attachment.file.storage.delete(attachment.file.name)
+    return len(expired_ids)

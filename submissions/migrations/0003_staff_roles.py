@@ -1,0 +1,20 @@
+"""Create the staff groups (Sachbearbeitung, Amtsleitung, Kompetenzzentrum, Plattform-Administration)."""
+
+from django.db import migrations
+
+
+def create_roles(apps, schema_editor):
+    from submissions.roles import ensure_roles
+
+    ensure_roles(apps=apps)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("submissions", "0002_backoffice"),
+        ("forms_catalog", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

@@ -1,0 +1,37 @@
+"""Per-IP rate limits for the endpoints a script could hammer (submit, resume, status lookup)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+# scope → (requests, window in seconds). Generous for people, tight for scripts.
+LIMITS: dict[str, tuple[int, int]] = {
+    "submit": (10, 600),
+    "resume": (20, 600),
+    "status": (10, 600),
+    "feedback": (5, 600),
+    "upload": (60, 600),
+    "start": (30, 600),
+}
+
+
+def client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR is what the WSGI server saw; behind a proxy the operator sets
+    # it from the trusted proxy header, never from a header the client controls.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def rate_limit_hit(*, request: HttpRequest, scope: str) -> bool:
+    """Count one request of this IP in the scope; True when it is over the limit."""
+    limit, window = LIMITS[scope]
+    key = f"ratelimit:{scope}:{client_ip(request)}"
+    # add() starts the window only when the key is new; incr() is atomic in Redis.
+    if cache.add(key, 1, timeout=window):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        return False
+    return count > limit

@@ -1,0 +1,156 @@
+"""Retention: delete citizens' personal data when its time is up, keep an anonymous record.
+
+A decided case (approved, rejected, withdrawn) is due `Service.retention_days`
+after its decision; a draft is due when it expires (PORTAL_DRAFT_LIFETIME_DAYS
+after its last save). What stays of a case: reference, service, Gemeinde,
+office, dates, status and `purged_at`. What stays of a draft: that it was
+started (and whether it was submitted), for the completion statistics.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from .case_selectors import FINAL_STATUSES
+from .casework import audit_record
+from .models import Attachment, AuditEntry, CaseNote, Draft, Submission
+
+logger = logging.getLogger(__name__)
+
+# A purged draft's token hash is replaced by this marker plus a random value,
+# so its resume link stops working and the purge is not repeated.
+PURGED_DRAFT_MARKER = "purged-"
+
+
+@dataclass
+class PurgeReport:
+    submissions: list[str] = field(default_factory=list)
+    drafts: int = 0
+    files: int = 0
+    attachments: int = 0
+    notes: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"purged {len(self.submissions)} submissions, {self.drafts} drafts, "
+            f"{self.attachments} attachments, {self.notes} notes, {self.files} files"
+        )
+
+
+def _delete_file(file_field) -> int:
+    if not file_field or not file_field.name:
+        return 0
+    storage, name = file_field.storage, file_field.name
+    if storage.exists(name):
+        storage.delete(name)
+        return 1
+    return 0
+
+
+def due_submissions(*, now: datetime.datetime) -> list[int]:
+    """Ids of decided, not yet purged submissions whose retention period has ended at `now`."""
+    from forms_catalog.models import Service
+
+    ids: list[int] = []
+    for service_id, days in Service.objects.values_list("id", "retention_days"):
+        cutoff = now - datetime.timedelta(days=days)
+        ids += Submission.objects.filter(
+            service_id=service_id,
+            status__in=FINAL_STATUSES,
+            purged_at__isnull=True,
+            decided_at__isnull=False,
+            decided_at__lte=cutoff,
+        ).values_list("id", flat=True)
+    return ids
+
+
+def _purge_submission(*, submission_id: int, now: datetime.datetime, report: PurgeReport) -> None:
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        if submission is None or submission.purged_at is not None:
+            return
+        files = _delete_file(submission.office_pdf) + _delete_file(submission.receipt_pdf)
+        attachments = list(Attachment.objects.filter(submission=submission))
+        for attachment in attachments:
+            files += _delete_file(attachment.file)
+        Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+        notes = CaseNote.objects.filter(submission=submission, purged_at__isnull=True).update(
+            text="", purged_at=now
+        )
+        # Messages to the citizen may quote personal data as well.
+        submission.events.exclude(comment="").update(comment="")
+        submission.answers = {}
+        submission.applicant_name = ""
+        submission.applicant_email = ""
+        submission.office_pdf = ""
+        submission.receipt_pdf = ""
+        submission.pipeline_error = ""
+        submission.purged_at = now
+        submission.save(
+            update_fields=[
+                "answers",
+                "applicant_name",
+                "applicant_email",
+                "office_pdf",
+                "receipt_pdf",
+                "pipeline_error",
+                "purged_at",
+            ]
+        )
+        audit_record(
+            actor=None,
+            action=AuditEntry.Action.PURGE,
+            submission=submission,
+            detail=f"{len(attachments)} attachments, {notes} notes, {files} files",
+        )
+    report.submissions.append(submission.reference)
+    report.files += files
+    report.attachments += len(attachments)
+    report.notes += notes
+
+
+def _purge_draft(*, draft_id, report: PurgeReport) -> None:
+    with transaction.atomic():
+        draft = Draft.objects.select_for_update().filter(pk=draft_id).first()
+        if draft is None or draft.token_hash.startswith(PURGED_DRAFT_MARKER):
+            return
+        # Only files that never became part of a submission belong to the draft alone.
+        attachments = list(Attachment.objects.filter(draft=draft, submission__isnull=True))
+        for attachment in attachments:
+            report.files += _delete_file(attachment.file)
+        Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+        Attachment.objects.filter(draft=draft).update(draft=None)
+        draft.data = {}
+        draft.email = ""
+        draft.current_step = ""
+        draft.token_hash = f"{PURGED_DRAFT_MARKER}{uuid.uuid4().hex}"
+        draft.save(update_fields=["data", "email", "current_step", "token_hash", "updated_at"])
+    report.drafts += 1
+    report.attachments += len(attachments)
+
+
+def retention_purge_expired(*, now: datetime.datetime | None = None) -> PurgeReport:
+    """Purge every submission and draft that is due at `now`. Idempotent; logs what it deleted."""
+    now = now or timezone.now()
+    report = PurgeReport()
+    for submission_id in due_submissions(now=now):
+        _purge_submission(submission_id=submission_id, now=now, report=report)
+    draft_ids = list(
+        Draft.objects.filter(expires_at__lte=now)
+        .exclude(token_hash__startswith=PURGED_DRAFT_MARKER)
+        .values_list("id", flat=True)
+    )
+    for draft_id in draft_ids:
+        _purge_draft(draft_id=draft_id, report=report)
+    logger.info(
+        "retention: %s; references: %s",
+        report.summary(),
+        ", ".join(report.submissions) or "-",
+    )
+    return report

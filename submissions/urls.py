@@ -1,0 +1,33 @@
+"""Citizen-facing URLs (German paths: they are what citizens see and share)."""
+
+from django.urls import path
+
+from .views import attachments, pages, service, status, wizard
+
+app_name = "citizen"
+
+urlpatterns = [
+    path("barrierefreiheit/", pages.accessibility, name="accessibility"),
+    path("barrierefreiheit/danke/", pages.accessibility_thanks, name="accessibility_thanks"),
+    path("impressum/", pages.imprint, name="imprint"),
+    path("datenschutz/", pages.privacy, name="privacy"),
+    path("sitzung/", pages.keepalive, name="keepalive"),
+    path(
+        "gemeinden/<str:ags>/leistungen/<slug:slug>/",
+        service.service_page,
+        name="service",
+    ),
+    path("antrag/<uuid:draft_id>/", wizard.draft_entry, name="draft"),
+    path("antrag/<uuid:draft_id>/schritt/<str:step>/", wizard.step_view, name="step"),
+    path("antrag/<uuid:draft_id>/speichern/", wizard.save_for_later, name="save"),
+    path("antrag/<uuid:draft_id>/pruefen/", wizard.check_answers, name="check"),
+    path(
+        "antrag/<uuid:draft_id>/datei/<uuid:attachment_id>/",
+        attachments.draft_attachment_download,
+        name="attachment",
+    ),
+    path("fortsetzen/<str:token>/", wizard.resume, name="resume"),
+    path("bestaetigung/<str:reference>/", status.confirmation, name="confirmation"),
+    path("status/", status.status_lookup, name="status"),
+    path("status/<str:reference>/eingangsbestaetigung.pdf", status.receipt, name="receipt"),
+]

@@ -1,0 +1,1 @@
+"""Citizen-facing views, one module per part of the journey."""

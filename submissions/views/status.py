@@ -1,0 +1,126 @@
+"""Confirmation page, status page (reference + secret, no login), receipt download."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from municipalities.selectors import NoResponsibleOffice, responsible_office
+
+from ..forms import StatusLookupForm
+from ..models import Submission
+from ..ratelimit import rate_limit_hit
+from ..selectors import submission_for_citizen
+from .common import allow_methods, too_many_requests
+
+SESSION_KEY = "portal_submissions"
+
+
+def grant_submission(request: HttpRequest, submission: Submission) -> None:
+    """Let this browser session see the submission (after submitting or a correct lookup)."""
+    granted = list(request.session.get(SESSION_KEY, []))
+    if submission.reference not in granted:
+        request.session[SESSION_KEY] = [*granted[-9:], submission.reference]
+
+
+def granted_submission(request: HttpRequest, reference: str) -> Submission:
+    if reference not in request.session.get(SESSION_KEY, []):
+        raise Http404
+    submission = (
+        Submission.objects.select_related("office", "gemeinde", "service")
+        .filter(reference=reference, purged_at__isnull=True)
+        .first()
+    )
+    if submission is None:
+        raise Http404
+    return submission
+
+
+def _history(submission: Submission) -> list[dict]:
+    """The history entries meant for the citizen, as (when, what) rows."""
+    labels = dict(Submission.Status.choices)
+    rows = []
+    for event in submission.events.filter(visible_to_citizen=True).order_by("created_at", "id"):
+        text = str(labels.get(event.to_status, "")) if event.to_status else ""
+        rows.append({"when": event.created_at, "status": text, "comment": event.comment})
+    return rows
+
+
+@never_cache
+@allow_methods("GET", "HEAD")
+def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = granted_submission(request, reference)
+    secret = request.session.get(f"portal_secret_{submission.reference}", "")
+    office = submission.office
+    if office is None:
+        # The pipeline records the office in a moment; until then show who will get it.
+        try:
+            office = responsible_office(service=submission.service, gemeinde=submission.gemeinde)
+        except NoResponsibleOffice:
+            office = None
+    return render(
+        request,
+        "submissions/confirmation.html",
+        {
+            "submission": submission,
+            "secret": secret,
+            "gemeinde": submission.gemeinde,
+            "service_name": submission.service.name(submission.language),
+            "receipt_ready": bool(submission.receipt_pdf),
+            "office": office,
+        },
+    )
+
+
+@never_cache
+@allow_methods("GET", "HEAD", "POST")
+def status_lookup(request: HttpRequest) -> HttpResponse:
+    form = StatusLookupForm(request.POST if request.method == "POST" else None)
+    submission = None
+    if request.method == "POST":
+        if rate_limit_hit(request=request, scope="status"):
+            return too_many_requests(request)
+        if form.is_valid():
+            submission = submission_for_citizen(
+                reference=form.cleaned_data["reference"], secret=form.cleaned_data["secret"]
+            )
+            if submission is None:
+                form.add_error(None, _not_found_message())
+            else:
+                grant_submission(request, submission)
+    return render(
+        request,
+        "submissions/status.html",
+        {
+            "form": form,
+            "forms_with_errors": [form] if form.errors else [],
+            "submission": submission,
+            "history": _history(submission) if submission else [],
+            "service_name": submission.service.name(request.LANGUAGE_CODE) if submission else "",
+        },
+    )
+
+
+def _not_found_message() -> str:
+    from django.utils.translation import gettext
+
+    # One message for both wrong reference and wrong secret, so neither can be probed.
+    return gettext(
+        "Wir haben keinen Antrag mit diesem Aktenzeichen und Zugangscode gefunden. "
+        "Bitte prüfen Sie beide Angaben."
+    )
+
+
+@never_cache
+@allow_methods("GET", "HEAD")
+def receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = granted_submission(request, reference)
+    if not submission.receipt_pdf:
+        return redirect("citizen:confirmation", reference=reference)
+    return FileResponse(
+        submission.receipt_pdf.open("rb"),
+        as_attachment=True,
+        filename=f"Eingangsbestaetigung-{submission.reference}.pdf",
+        content_type="application/pdf",
+    )
