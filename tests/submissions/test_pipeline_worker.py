@@ -370,3 +370,68 @@ def test_worker_killed_while_rendering_leaves_no_duplicate_pdf(
     assert_delivered_exactly_once(
         [submission], receiver=webhook_receiver, smtp=smtp_server, media=_private_media
     )
+
+
+def test_citizen_post_to_delivered_through_the_wizard(
+    client, webhook_receiver, smtp_server, pipeline_env, start_worker, _private_media
+):
+    """The whole way: the citizen's HTTP POSTs, then the worker, then the office's webhook."""
+    import re
+
+    from django.core.cache import cache
+
+    from tests.submissions.citizen_support import (
+        municipal_rule,
+        municipality,
+        pdf_upload,
+        publish,
+    )
+
+    cache.clear()  # rate limits of earlier tests
+    version = publish()
+    municipal_rule(version.service)
+    gemeinde, office = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
+    office.webhook_url = webhook_receiver.url
+    office.webhook_secret = SECRET
+    office.notification_email = "eingang@vg-teststadt.example"
+    office.save()
+    worker = start_worker(env=pipeline_env)
+
+    response = client.post(f"/gemeinden/{gemeinde.ags}/leistungen/hundeanmeldung/")
+    draft_id = re.search(r"/antrag/([0-9a-f-]{36})/", response["Location"]).group(1)
+    steps = [
+        (
+            "halter",
+            {
+                "halter-vorname": "Erika",
+                "halter-nachname": "Mustermann",
+                "halter-email": "erika@example.org",
+            },
+        ),
+        ("hund", {"hund-hundename": "Bello", "hund-gefaehrlich": "no"}),
+        ("nachweise", {"nachweise-versicherung": pdf_upload()}),
+    ]
+    for step, data in steps:
+        answer = client.post(f"/antrag/{draft_id}/schritt/{step}/", data)
+        assert answer.status_code == 302, answer.content.decode()[:2000]
+    response = client.post(f"/antrag/{draft_id}/pruefen/", {"declaration": "on"})
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+
+    wait_until(
+        lambda: all_done([submission]),
+        timeout=60,
+        message=f"not delivered:\n{worker.log()}",
+    )
+    time.sleep(1)
+    assert_delivered_exactly_once(
+        [submission], receiver=webhook_receiver, smtp=smtp_server, media=_private_media
+    )
+    (request,) = webhook_receiver.requests
+    body = json.loads(request.body)
+    assert body["attachments"][0]["name"] == "versicherung.pdf"
+    # The citizen's confirmation page now offers the stored receipt.
+    receipt = client.get(f"/status/{submission.reference}/eingangsbestaetigung.pdf")
+    assert receipt.status_code == 200
+    pdf = b"".join(receipt.streaming_content)
+    assert submission.reference in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
