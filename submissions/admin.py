@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import logging
 import re
+import uuid
 from types import SimpleNamespace
 
 from django.contrib import admin, messages
@@ -624,8 +625,8 @@ class SubmissionAdmin(admin.ModelAdmin):
         if not re.fullmatch(r"[0-9a-fA-F-]{32,36}", attachment_id or ""):
             raise Http404
         try:
-            attachment = case.attachments.filter(pk=attachment_id).first()
-        except Exception as exc:  # a malformed UUID
+            attachment = case.attachments.filter(pk=uuid.UUID(attachment_id)).first()
+        except ValueError as exc:  # not a UUID after all
             raise Http404 from exc
         if attachment is None or not attachment.file:
             raise Http404

@@ -6,6 +6,7 @@ acting staff member may work the case (scoping is not left to the views alone).
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.conf import settings
@@ -164,7 +165,35 @@ def case_transition(
 def _enqueue_notification(notification_id: int) -> None:
     from .tasks_backoffice import notify_case_status
 
-    notify_case_status.delay(notification_id)
+    try:
+        notify_case_status.delay(notification_id)
+    except Exception:
+        # The transition is committed; the e-mail is recorded as unsent and the
+        # beat job `case_resend_pending_notifications` picks it up.
+        logger.exception("could not enqueue status notification %s", notification_id)
+
+
+def case_resend_pending_notifications(
+    *, older_than: datetime.timedelta = datetime.timedelta(minutes=5), max_attempts: int = 30
+) -> int:
+    """Re-enqueue status e-mails that were recorded but not sent (lost task, broker down).
+
+    Idempotent: sending checks `sent_at` first. Returns how many were enqueued.
+    """
+    from .tasks_backoffice import notify_case_status
+
+    pending = list(
+        StatusNotification.objects.filter(
+            sent_at__isnull=True,
+            created_at__lte=timezone.now() - older_than,
+            attempts__lt=max_attempts,
+        )
+        .exclude(recipient="")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for notification_id in pending:
+        notify_case_status.delay(notification_id)
+    return len(pending)
 
 
 def case_assign(

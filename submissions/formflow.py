@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from forms_catalog.selectors import compiled_form
 
 from forms_catalog.models import FormVersion
+from forms_catalog.selectors import compiled_form
 
 
 class FormFlow:

@@ -23,3 +23,10 @@ def purge_expired() -> int:
     from .retention import retention_purge_expired
 
     return len(retention_purge_expired().submissions)
+
+
+@shared_task(name="submissions.tasks.notify_pending_case_status")
+def notify_pending_case_status() -> int:
+    from .casework import case_resend_pending_notifications
+
+    return case_resend_pending_notifications()

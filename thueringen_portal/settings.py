@@ -342,3 +342,8 @@ CELERY_BEAT_SCHEDULE["submissions.purge_expired"] = {
     "task": "submissions.tasks.purge_expired",
     "schedule": env_int("PORTAL_PURGE_INTERVAL_SECONDS", 24 * 60 * 60),
 }
+# Status e-mails whose task was lost are sent again.
+CELERY_BEAT_SCHEDULE["submissions.notify_pending_case_status"] = {
+    "task": "submissions.tasks.notify_pending_case_status",
+    "schedule": 5 * 60,
+}

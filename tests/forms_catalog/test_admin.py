@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from forms_catalog.models import FormVersion, Service
 from forms_catalog.services import catalogue_load, form_version_create_draft
+from tests.support.staff import otp_force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def changelist_action(client, action, versions):
 
 
 def test_editor_creates_edits_previews_diffs_and_publishes(client, editor, hund):
-    client.force_login(editor)
+    otp_force_login(client, editor)
     response = changelist_action(client, "create_draft", [hund])
     assert response.status_code == 200
     draft = FormVersion.objects.get(service=hund.service, status=FormVersion.Status.DRAFT)
@@ -120,7 +121,7 @@ def test_publishing_an_invalid_draft_in_the_admin_shows_the_paths(client, editor
     broken = copy.deepcopy(hund.definition)
     broken["steps"][2]["fields"][0]["visible_if"] = {"field": "later_field"}
     draft = form_version_create_draft(service=hund.service, definition=broken)
-    client.force_login(editor)
+    otp_force_login(client, editor)
     response = changelist_action(client, "publish", [draft])
     assert "steps[2].fields[0].visible_if.field" in response.content.decode()
     draft.refresh_from_db()
@@ -128,7 +129,7 @@ def test_publishing_an_invalid_draft_in_the_admin_shows_the_paths(client, editor
 
 
 def test_published_version_is_read_only_even_for_editors(client, editor, hund):
-    client.force_login(editor)
+    otp_force_login(client, editor)
     url = reverse("admin:forms_catalog_formversion_change", args=[hund.pk])
     page = client.get(url).content.decode()
     assert 'name="definition"' not in page
@@ -139,7 +140,7 @@ def test_published_version_is_read_only_even_for_editors(client, editor, hund):
 
 
 def test_clerk_may_look_but_not_change_publish_or_retire(client, clerk, hund):
-    client.force_login(clerk)
+    otp_force_login(client, clerk)
     assert client.get(reverse("admin:forms_catalog_formversion_changelist")).status_code == 200
     assert client.get(reverse("admin:forms_catalog_formversion_add")).status_code == 403
     draft = form_version_create_draft(service=hund.service)
@@ -168,14 +169,14 @@ def test_clerk_may_look_but_not_change_publish_or_retire(client, clerk, hund):
 
 def test_staff_without_any_catalogue_permission_cannot_preview(client, django_user_model, hund):
     user = django_user_model.objects.create_user("fremd", password="x", is_staff=True)
-    client.force_login(user)
+    otp_force_login(client, user)
     response = client.get(reverse("admin:forms_catalog_formversion_preview", args=[hund.pk]))
     assert response.status_code == 403
 
 
 def test_editor_adds_a_draft_through_the_add_form(client, editor):
     service = Service.objects.create(slug="neu", name_de="Neu", name_en="New")
-    client.force_login(editor)
+    otp_force_login(client, editor)
     defn = {
         "schema_version": 1,
         "steps": [
@@ -197,7 +198,7 @@ def test_editor_adds_a_draft_through_the_add_form(client, editor):
 
 def test_adding_a_second_draft_is_refused_with_a_message(client, editor, hund):
     form_version_create_draft(service=hund.service)
-    client.force_login(editor)
+    otp_force_login(client, editor)
     response = client.post(
         reverse("admin:forms_catalog_formversion_add"),
         {"service": hund.service.pk, "definition": json.dumps(hund.definition), "change_note": ""},

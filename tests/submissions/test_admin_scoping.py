@@ -121,7 +121,12 @@ def test_hostile_ids_are_404(world):
         for suffix in ("", "change/", "history/", "pdf/office/", "delete/"):
             response = clerk.client.get(f"{BASE}/{object_id}/{suffix}")
             assert response.status_code == 404, (object_id, suffix, response.status_code)
-    for attachment_id in ("nope", "00000000-0000-0000-0000-000000000000", "../../etc/passwd"):
+    for attachment_id in (
+        "nope",
+        "0" * 8 + "-" * 28,
+        "00000000-0000-0000-0000-000000000000",
+        "../../etc/passwd",
+    ):
         response = clerk.client.get(f"{BASE}/{case.pk}/attachment/{attachment_id}/")
         assert response.status_code == 404
     assert clerk.client.get(f"{BASE}/{case.pk}/pdf/other/").status_code == 404

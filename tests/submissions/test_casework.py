@@ -167,3 +167,40 @@ class TestRules:
         assert "&lt;script&gt;" in page
         assert case.office.name in page
         assert "Verlauf" in page
+
+
+@pytest.mark.worker
+def test_status_email_whose_task_was_lost_is_sent_by_the_resend_job(start_worker, clean_broker):
+    import datetime
+
+    from django.utils import timezone
+
+    from submissions.casework import case_resend_pending_notifications
+
+    office, _ = two_offices()
+    case = make_case(office=office, reference="TH-2026-LOST-0001")
+    clerk = make_staff("lost_clerk", "clerk", [office], login=False)
+    case_transition(submission=case, to_status="in_progress", actor=clerk.user)
+    notification = StatusNotification.objects.get(event__submission=case)
+    clean_broker.flushdb()  # the queued task is lost with the broker's data
+    # Too fresh to be considered lost yet.
+    assert case_resend_pending_notifications() == 0
+    StatusNotification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
+    with SMTPServer() as smtp:
+        worker = start_worker(
+            queues="default,email",
+            env={"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port)},
+        )
+        assert case_resend_pending_notifications() == 1
+        wait_until(
+            lambda: len(smtp.mailbox.messages) == 1,
+            timeout=30,
+            message=f"the resent e-mail did not arrive:\n{worker.log()}",
+        )
+        notification.refresh_from_db()
+        assert notification.sent_at is not None
+        # Sent once: a second sweep finds nothing to do.
+        assert case_resend_pending_notifications() == 0
+    assert "in Bearbeitung" in smtp.mailbox.messages[0]["Subject"]

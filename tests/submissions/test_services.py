@@ -167,3 +167,21 @@ def test_citizen_selector_needs_the_right_secret(office_setup):
         (submission.reference, "A" * 100_000),
     ]:
         assert submission_for_citizen(reference=reference, secret=key) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reference_that_is_already_taken_is_drawn_again(office_setup, monkeypatch):
+    first, _ = submission_submit(
+        draft=make_draft(office_setup), answers=make_answers(), language="de"
+    )
+    taken_body = first.reference.replace("-", "")[6:13]  # the 7 random characters
+    # The randomness source replays the taken reference once, then gives fresh characters.
+    script = iter(["A"] * 16 + list(taken_body) + list("ZZZZZZZ"))
+    monkeypatch.setattr("submissions.references.secrets.choice", lambda alphabet: next(script, "Q"))
+    second, _ = submission_submit(
+        draft=make_draft(office_setup), answers=make_answers(), language="de"
+    )
+    assert second.reference != first.reference
+    assert second.reference.replace("-", "")[6:13] == "ZZZZZZZ"
+    assert reference_is_valid(second.reference)
+    assert Submission.objects.count() == 2
