@@ -7,8 +7,8 @@ Valid steps are kept as answers (the agreed JSON format) in
 data in the formtools storage, so nothing typed is lost.
 
 The URL step is the only authority on which step is posted: a step is shown or
-accepted only when every earlier visible step has been completed, so steps
-cannot be skipped by crafting URLs or POST data.
+accepted only when every earlier visible step has been completed and its stored
+answers still validate, so steps cannot be skipped by crafting URLs or POST data.
 """
 
 from __future__ import annotations
