@@ -326,3 +326,11 @@ def test_roles_migration_reapplies_the_lead_permissions():
     group.permissions.clear()
     ensure_roles(apps=apps)
     assert group.permissions.filter(codename="change_localfeeparameter").exists()
+
+
+def test_error_messages_are_translated_to_english(world):
+    client = world["lead_a"].client
+    response = client.post(ADD_URL, post_data(world, value="-1"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "The amount must not be negative." in response.content.decode()
+    response = client.post(ADD_URL, post_data(world, key="fee"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "does not provide for the key “fee”" in response.content.decode()
