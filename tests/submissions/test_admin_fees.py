@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
+from django.utils import translation
 
 from forms_catalog.models import Service
 from forms_catalog.selectors import calculate_fee, published_version
@@ -330,7 +331,10 @@ def test_roles_migration_reapplies_the_lead_permissions():
 
 def test_error_messages_are_translated_to_english(world):
     client = world["lead_a"].client
-    response = client.post(ADD_URL, post_data(world, value="-1"), HTTP_ACCEPT_LANGUAGE="en")
-    assert "The amount must not be negative." in response.content.decode()
-    response = client.post(ADD_URL, post_data(world, key="fee"), HTTP_ACCEPT_LANGUAGE="en")
-    assert "does not provide for the key “fee”" in response.content.decode()
+    # The locale middleware activates English for the thread; restore the
+    # language afterwards so later tests see German again.
+    with translation.override(translation.get_language()):
+        response = client.post(ADD_URL, post_data(world, value="-1"), HTTP_ACCEPT_LANGUAGE="en")
+        assert "The amount must not be negative." in response.content.decode()
+        response = client.post(ADD_URL, post_data(world, key="fee"), HTTP_ACCEPT_LANGUAGE="en")
+        assert "does not provide for the key “fee”" in response.content.decode()
