@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from .case_selectors import is_platform_admin, office_ids_for_user
 from .models import Delivery
 from .services import delivery_retry_now, submission_pipeline_retry
 
@@ -94,24 +95,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser or _is_platform_admin(request.user):
+        if request.user.is_superuser or is_platform_admin(user=request.user):
             return queryset
         # A clerk sees only the deliveries of their offices' cases.
-        return queryset.filter(submission__office_id__in=_office_ids_of(request.user))
-
-
-def _is_platform_admin(user) -> bool:
-    try:
-        from .case_selectors import is_platform_admin  # the back office's roles
-    except ImportError:
-        return False
-    return is_platform_admin(user=user)
-
-
-def _office_ids_of(user) -> set[int]:
-    """Offices whose cases ``user`` works; none until the back office's roles exist."""
-    try:
-        from .case_selectors import office_ids_for_user
-    except ImportError:
-        return set()
-    return office_ids_for_user(user=user)
+        return queryset.filter(submission__office_id__in=office_ids_for_user(user=request.user))
