@@ -40,7 +40,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from . import case_selectors
+# admin_fees registers the office leads' scoped LocalFeeParameter admin.
+from . import admin_fees, case_selectors  # noqa: F401
 from .admin_site import request_ip
 from .casework import (
     ALLOWED_TRANSITIONS,

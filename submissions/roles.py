@@ -46,6 +46,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "submissions.assign_cases",
         "submissions.view_office_statistics",
         "submissions.view_auditentry",
+        # Their own Verband's and Gemeinden's fee amounts (scoped in admin_fees).
+        "municipalities.view_localfeeparameter",
+        "municipalities.add_localfeeparameter",
+        "municipalities.change_localfeeparameter",
+        "municipalities.delete_localfeeparameter",
     ],
     KOMPETENZZENTRUM_GROUP: _KOMPETENZZENTRUM_PERMISSIONS,
     # Platform administrators are superusers (set by create_staff_user); the
