@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Service(models.Model):
@@ -53,7 +54,7 @@ class FormVersion(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Entwurf")
         PUBLISHED = "published", _("veröffentlicht")
-        RETIRED = "retired", _("zurückgezogen")
+        RETIRED = "retired", pgettext_lazy("form version status", "zurückgezogen")
 
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, related_name="versions", verbose_name=_("Leistung")

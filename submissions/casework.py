@@ -12,7 +12,8 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .case_selectors import (
@@ -262,49 +263,27 @@ def case_add_note(
 
 # --- Citizen notification -------------------------------------------------------
 
-_STATUS_EN = {
-    Status.RECEIVED: "received",
-    Status.FORWARDED: "forwarded to the office",
-    Status.IN_PROGRESS: "in progress",
-    Status.INFO_REQUESTED: "more information needed",
-    Status.APPROVED: "approved",
-    Status.REJECTED: "rejected",
-    Status.WITHDRAWN: "withdrawn",
-}
-
 
 def _notification_text(*, submission: Submission, event: SubmissionEvent) -> tuple[str, str]:
+    """Subject and body of a status e-mail, in the language the citizen filed in."""
     office = submission.office.name if submission.office else ""
-    if submission.language == "en":
-        status = _STATUS_EN.get(event.to_status, event.to_status)
-        subject = f"Your application {submission.reference}: {status}"
-        lines = [
-            "Hello,",
-            "",
-            f"the status of your application {submission.reference} has changed: {status}.",
-        ]
-        if event.comment:
-            lines += ["", "Message from the office:", event.comment]
-        lines += [
-            "",
-            "You can follow your application with the status link from your receipt.",
-            "",
-            office,
-            "Thüringen-Portal",
-        ]
-    else:
+    with translation.override(submission.language):
         status = str(Status(event.to_status).label)
-        subject = f"Ihr Antrag {submission.reference}: {status}"
+        values = {"reference": submission.reference, "status": status}
+        subject = gettext("Ihr Antrag %(reference)s: %(status)s") % values
         lines = [
-            "Guten Tag,",
+            gettext("Guten Tag,"),
             "",
-            f"der Status Ihres Antrags {submission.reference} hat sich geändert: {status}.",
+            gettext("der Status Ihres Antrags %(reference)s hat sich geändert: %(status)s.")
+            % values,
         ]
         if event.comment:
-            lines += ["", "Nachricht der Behörde:", event.comment]
+            lines += ["", gettext("Nachricht der Behörde:"), event.comment]
         lines += [
             "",
-            "Den aktuellen Stand sehen Sie über den Statuslink aus Ihrer Eingangsbestätigung.",
+            gettext(
+                "Den aktuellen Stand sehen Sie über den Statuslink aus Ihrer Eingangsbestätigung."
+            ),
             "",
             office,
             "Thüringen-Portal",

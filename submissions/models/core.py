@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -56,7 +57,7 @@ class Submission(models.Model):
         INFO_REQUESTED = "info_requested", _("Rückfrage an Sie")
         APPROVED = "approved", _("bewilligt")
         REJECTED = "rejected", _("abgelehnt")
-        WITHDRAWN = "withdrawn", _("zurückgezogen")
+        WITHDRAWN = "withdrawn", pgettext_lazy("application status", "zurückgezogen")
 
     reference = models.CharField(_("Aktenzeichen"), max_length=20, unique=True)
     # Hash of the secret that, with the reference, opens the citizen's status page.

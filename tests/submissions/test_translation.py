@@ -55,12 +55,18 @@ def test_compiled_catalogue_is_not_older_than_the_translations(folder):
     po = (folder / "django.po").read_text(encoding="utf-8")
     assert "#, fuzzy" not in po
     catalogue = gettext.GNUTranslations((folder / "django.mo").open("rb"))
-    entries = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', po, re.M)
+    entries = re.findall(r'^(?:msgctxt "(.+)"\n)?msgid "(.+)"\nmsgstr "(.+)"$', po, re.M)
     assert entries
-    for msgid, msgstr in entries:
-        msgid = msgid.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
-        msgstr = msgstr.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
-        assert catalogue.gettext(msgid) == msgstr, msgid
+
+    def unescape(text: str) -> str:
+        return text.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+
+    for context, msgid, msgstr in entries:
+        msgid, msgstr = unescape(msgid), unescape(msgstr)
+        if context:
+            assert catalogue.pgettext(unescape(context), msgid) == msgstr, (context, msgid)
+        else:
+            assert catalogue.gettext(msgid) == msgstr, msgid
 
 
 def test_django_uses_the_translation():
