@@ -68,6 +68,15 @@ class ServiceAdmin(EditorOnlyMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # services are referenced by submissions; deactivate instead
 
+    def get_readonly_fields(self, request, obj=None):
+        # The retention period decides when citizens' data is erased statewide:
+        # platform administrators only. A read-only field is not part of the
+        # form, so a forged POST cannot change it either.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("retention_days")
+        return fields
+
     @admin.display(description=_("veröffentlichte Version"))
     def current_version(self, obj: Service) -> str:
         version = published_version(service=obj)

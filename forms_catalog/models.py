@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+
+def minimum_retention_days() -> int:
+    """The platform's floor for `Service.retention_days` (PORTAL_MIN_RETENTION_DAYS)."""
+    return settings.PORTAL_MIN_RETENTION_DAYS
 
 
 class Service(models.Model):
@@ -31,8 +37,22 @@ class Service(models.Model):
     processing_time_en = models.CharField(
         _("Bearbeitungsdauer (englisch)"), max_length=200, blank=True, default=""
     )
-    # Days after the final decision until personal data is purged.
-    retention_days = models.PositiveIntegerField(_("Aufbewahrungsfrist (Tage)"), default=365)
+    # Days after the final decision until personal data is purged. Never below
+    # the platform minimum: the purge itself also keeps at least that long.
+    retention_days = models.PositiveIntegerField(
+        _("Aufbewahrungsfrist (Tage)"),
+        default=365,
+        validators=[
+            MinValueValidator(
+                minimum_retention_days,
+                message=_(
+                    "Die Aufbewahrungsfrist muss mindestens %(limit_value)s Tage betragen "
+                    "(Mindestfrist der Plattform)."
+                ),
+            )
+        ],
+        help_text=_("Tage nach der Entscheidung; nur die Plattform-Administration ändert sie."),
+    )
     sort_order = models.PositiveIntegerField(_("Reihenfolge"), default=100)
     is_active = models.BooleanField(_("aktiv"), default=True)
 

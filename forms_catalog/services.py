@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .checks import DefinitionError, definition_errors
-from .models import FormVersion, Service
+from .models import FormVersion, Service, minimum_retention_days
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 EXPORT_FORMAT = "thueringen-portal/form-version@1"
@@ -52,6 +52,16 @@ class FormVersionError(Exception):
         if not self.errors:
             return self.message
         return self.message + "\n" + "\n".join(f"  {e}" for e in self.errors)
+
+
+def retention_days_errors(value: Any) -> list[str]:
+    """Problems with a `retention_days` from a file: a whole number, at least the platform minimum."""
+    minimum = minimum_retention_days()
+    if isinstance(value, bool) or not isinstance(value, int):
+        return ["service.retention_days: must be a whole number of days"]
+    if value < minimum:
+        return [f"service.retention_days: {value} is below the platform minimum of {minimum} days"]
+    return []
 
 
 def definition_checksum(definition: Any) -> str:
@@ -193,6 +203,10 @@ def form_version_import(*, data: Any, user: Any = None) -> FormVersion:
     slug = service_data.get("slug")
     if not isinstance(slug, str) or not slug:
         raise FormVersionError("Die Datei nennt keine Leistung (service.slug).")
+    if "retention_days" in service_data:
+        problems = retention_days_errors(service_data["retention_days"])
+        if problems:
+            raise FormVersionError("; ".join(problems))
     service, _created = Service.objects.get_or_create(
         slug=slug,
         defaults={f: service_data[f] for f in SERVICE_FIELDS if f in service_data},
@@ -219,6 +233,8 @@ def catalogue_file_errors(data: Any) -> list[str]:
     service = data.get("service")
     if not isinstance(service, dict) or not service.get("slug") or not service.get("name_de"):
         problems.append("service: needs slug, name_de and name_en")
+    elif "retention_days" in service:
+        problems += retention_days_errors(service["retention_days"])
     problems += [
         f"definition.{e}" if e.path else f"definition: {e.message}"
         for e in definition_errors(data.get("definition"))

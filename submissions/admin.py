@@ -40,8 +40,9 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-# admin_fees registers the office leads' scoped LocalFeeParameter admin.
-from . import admin_fees, case_selectors  # noqa: F401
+# admin_fees registers the office leads' scoped LocalFeeParameter admin,
+# admin_services the service admin with the guarded retention period.
+from . import admin_fees, admin_services, case_selectors  # noqa: F401
 from .admin_site import request_ip
 from .casework import (
     ALLOWED_TRANSITIONS,

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import datetime
+from functools import update_wrapper
 
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.forms import AdminPasswordChangeForm
+from django.contrib.auth.views import PasswordChangeView
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
-from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import case_selectors
 from .casework import audit_record
 from .models import AuditEntry
+from .staff import (
+    initial_password_expired,
+    initial_password_issued_at,
+    staff_login_failure_record,
+    staff_password_change,
+)
 
 STATEWIDE_CACHE_SECONDS = 10 * 60
 
@@ -27,15 +37,51 @@ def request_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-class PortalLoginForm(OTPAdminAuthenticationForm):
-    """Password plus the code of the staff member's authenticator app (their TOTP device)."""
+LOGIN_FAILED = _(
+    "Benutzername, Passwort oder Einmalcode ist falsch. Nach mehreren Fehlversuchen "
+    "wird die Anmeldung vorübergehend gesperrt."
+)
 
-    otp_error_messages = {
-        **OTPAuthenticationFormMixin.otp_error_messages,
-        "token_required": _("Bitte geben Sie den Einmalcode aus Ihrer Authenticator-App ein."),
-        "invalid_token": _("Der Einmalcode ist falsch oder abgelaufen."),
-        "device_required": _("Für dieses Konto ist keine Authenticator-App eingerichtet."),
+
+class PortalLoginForm(OTPAdminAuthenticationForm):
+    """Password plus the code of the staff member's authenticator app (their TOTP device).
+
+    Every refusal looks the same (one message, same status, same page),
+    whether the password or only the code was wrong, so the form does not
+    confirm a guessed password. A refusal after a right password is counted
+    by axes like a wrong password.
+    """
+
+    error_messages = {
+        **OTPAdminAuthenticationForm.error_messages,
+        "invalid_login": LOGIN_FAILED,
+        "inactive": LOGIN_FAILED,
     }
+
+    def clean(self):
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if self.user_cache is None:
+                raise  # wrong password or locked: authenticate() has told axes
+            # The password was right; the code was wrong or missing, the device
+            # throttled or absent, or the account is not staff.
+            self.user_cache = None
+            staff_login_failure_record(
+                request=self.request, username=self.cleaned_data.get("username") or ""
+            )
+            raise self.get_invalid_login_error() from None
+        # Only someone with both factors learns that the initial password has expired.
+        if initial_password_expired(user=self.user_cache):
+            self.user_cache = None
+            raise forms.ValidationError(
+                _(
+                    "Ihr Erstpasswort ist abgelaufen. Bitte lassen Sie sich von der "
+                    "Plattform-Administration ein neues geben."
+                ),
+                code="initial_password_expired",
+            )
+        return cleaned
 
     def _chosen_device(self, user):
         device = super()._chosen_device(user)
@@ -43,6 +89,28 @@ class PortalLoginForm(OTPAdminAuthenticationForm):
             # Staff have one authenticator app; no device picker on the form.
             device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
         return device
+
+    def _update_form(self, user):
+        # django-otp would re-render the password and list the devices after a
+        # right password: the page would differ from the one for a wrong password.
+        pass
+
+
+class PortalPasswordChangeForm(AdminPasswordChangeForm):
+    """Django's password change form; saving goes through the staff service (ends an initial password)."""
+
+    def clean_new_password1(self):
+        password = self.cleaned_data.get("new_password1")
+        if password and self.user.check_password(password):
+            raise forms.ValidationError(
+                _("Das neue Passwort muss sich vom bisherigen unterscheiden."),
+                code="password_unchanged",
+            )
+        return password
+
+    def save(self, commit=True):
+        staff_password_change(user=self.user, password=self.cleaned_data["new_password1"])
+        return self.user
 
 
 class PortalAdminSite(OTPAdminSite):
@@ -55,8 +123,42 @@ class PortalAdminSite(OTPAdminSite):
     login_template = "admin/portal/login.html"
     index_template = "admin/portal/index.html"
 
+    # Pages a user with an initial password may open: replacing it, and leaving.
+    BEFORE_PASSWORD_CHANGE = {"password_change", "password_change_done", "logout", "jsi18n"}
+
     def __init__(self, name: str = "admin"):
         super().__init__(name)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page, plus: an initial password must be replaced before anything else."""
+
+        def initial_password_guard(request, *args, **kwargs):
+            match = request.resolver_match
+            if (
+                request.user.is_authenticated
+                and (match is None or match.url_name not in self.BEFORE_PASSWORD_CHANGE)
+                and initial_password_issued_at(user=request.user) is not None
+            ):
+                messages.warning(
+                    request,
+                    _(
+                        "Bitte ersetzen Sie zuerst das Erstpasswort, das Sie erhalten haben, "
+                        "durch ein eigenes Passwort."
+                    ),
+                )
+                return HttpResponseRedirect(reverse(f"{self.name}:password_change"))
+            return view(request, *args, **kwargs)
+
+        return super().admin_view(update_wrapper(initial_password_guard, view), cacheable)
+
+    def password_change(self, request, extra_context=None):
+        # As AdminSite.password_change, with the form that ends an initial password.
+        request.current_app = self.name
+        return PasswordChangeView.as_view(
+            form_class=PortalPasswordChangeForm,
+            success_url=reverse(f"{self.name}:password_change_done"),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
     def get_urls(self):
         return [

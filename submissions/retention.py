@@ -1,7 +1,8 @@
 """Retention: delete citizens' personal data when its time is up, keep an anonymous record.
 
 A decided case (approved, rejected, withdrawn) is due `Service.retention_days`
-after its decision; a draft is due when it expires (PORTAL_DRAFT_LIFETIME_DAYS
+after its decision, but never before PORTAL_MIN_RETENTION_DAYS, whatever a
+service row says; a draft is due when it expires (PORTAL_DRAFT_LIFETIME_DAYS
 after its last save). What stays of a case: reference, service, Gemeinde,
 office, dates, status and `purged_at`. What stays of a draft: that it was
 started (and whether it was submitted), for the completion statistics.
@@ -14,8 +15,12 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+
+from forms_catalog.models import Service
 
 from .case_selectors import FINAL_STATUSES
 from .casework import audit_record
@@ -55,11 +60,12 @@ def _delete_file(file_field) -> int:
 
 def due_submissions(*, now: datetime.datetime) -> list[int]:
     """Ids of decided, not yet purged submissions whose retention period has ended at `now`."""
-    from forms_catalog.models import Service
-
     ids: list[int] = []
+    minimum = settings.PORTAL_MIN_RETENTION_DAYS
     for service_id, days in Service.objects.values_list("id", "retention_days"):
-        cutoff = now - datetime.timedelta(days=days)
+        # A row below the floor (written before it existed, or by hand in the
+        # database) must not erase cases early.
+        cutoff = now - datetime.timedelta(days=max(days, minimum))
         ids += Submission.objects.filter(
             service_id=service_id,
             status__in=FINAL_STATUSES,
@@ -68,6 +74,36 @@ def due_submissions(*, now: datetime.datetime) -> list[int]:
             decided_at__lte=cutoff,
         ).values_list("id", flat=True)
     return ids
+
+
+def service_retention_set(
+    *, service: Service, days: int, actor, ip_address: str | None = None
+) -> bool:
+    """Set a service's retention period; platform administrators (superusers) only, audited.
+
+    Raises PermissionDenied for anyone else and ValidationError below
+    PORTAL_MIN_RETENTION_DAYS. Returns whether the value changed; an
+    unchanged value writes nothing. The audit entry names old and new value.
+    """
+    if not (actor is not None and actor.is_active and actor.is_superuser):
+        raise PermissionDenied("only platform administrators change retention periods")
+    # The model field's validators: whole days, at least the platform minimum.
+    Service._meta.get_field("retention_days").run_validators(days)
+    with transaction.atomic():
+        locked = Service.objects.select_for_update().get(pk=service.pk)
+        previous = locked.retention_days
+        if previous == days:
+            return False
+        locked.retention_days = days
+        locked.save(update_fields=["retention_days"])
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.CHANGE_RETENTION,
+            ip_address=ip_address,
+            detail=f"service {locked.slug}: retention_days {previous} -> {days}",
+        )
+    service.retention_days = days
+    return True
 
 
 def _purge_submission(*, submission_id: int, now: datetime.datetime, report: PurgeReport) -> None:

@@ -260,6 +260,18 @@ SESSION_SAVE_EVERY_REQUEST = True  # inactivity timeout rather than absolute
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# --- Staff account security: initial passwords, lockout page, retention floor --
+# A password printed by `create_staff_user` opens only the password change page
+# and expires after this many hours if its owner never logs in.
+PORTAL_INITIAL_PASSWORD_HOURS = env_int("PORTAL_INITIAL_PASSWORD_HOURS", 72)
+# Shown on the lockout page as whom to ask for an unlock (empty: a generic hint).
+PORTAL_STAFF_SUPPORT_EMAIL = os.environ.get("PORTAL_STAFF_SUPPORT_EMAIL", "")
+# The styled lockout page (German/English, duration, contact) instead of axes' one-liner.
+AXES_LOCKOUT_CALLABLE = "submissions.lockout.staff_lockout_response"
+# No service keeps a decided case shorter than this, whatever its retention_days
+# says: a decision can be contested for up to a year (§ 58 Abs. 2 VwGO).
+PORTAL_MIN_RETENTION_DAYS = env_int("PORTAL_MIN_RETENTION_DAYS", 365)
+
 # --- HTTP security -----------------------------------------------------------
 # Secure by default; the embedded default (DEBUG) serves plain HTTP locally.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)

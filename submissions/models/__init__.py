@@ -5,7 +5,13 @@ core: drafts, submissions, attachments, history, deliveries. Other concerns
 imported here so Django finds them.
 """
 
-from .backoffice import AuditEntry, CaseNote, StaffMembership, StatusNotification
+from .backoffice import (
+    AuditEntry,
+    CaseNote,
+    StaffMembership,
+    StaffProfile,
+    StatusNotification,
+)
 from .core import (
     Attachment,
     Delivery,
@@ -25,6 +31,7 @@ __all__ = [
     "Delivery",
     "Draft",
     "StaffMembership",
+    "StaffProfile",
     "StatusNotification",
     "Submission",
     "SubmissionEvent",

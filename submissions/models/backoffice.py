@@ -58,6 +58,35 @@ class StaffMembership(models.Model):
         return f"{self.user} – {self.get_role_display()} – {self.office or '-'}"
 
 
+class StaffProfile(models.Model):
+    """Per-account security state of a staff member that Django's user model has no field for.
+
+    An account without a profile has an ordinary password (e.g. created by
+    `createsuperuser` before profiles existed).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="staff_profile",
+        verbose_name=_("Benutzer/in"),
+    )
+    # Set when `create_staff_user` issues a one-time password, cleared when its
+    # owner replaces it. While set, the password opens nothing but the password
+    # change page, and only until PORTAL_INITIAL_PASSWORD_HOURS have passed.
+    initial_password_issued_at = models.DateTimeField(
+        _("Erstpasswort ausgegeben am"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("Sicherheitsstatus des Kontos")
+        verbose_name_plural = _("Sicherheitsstatus der Konten")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
 class CaseNote(models.Model):
     """An internal note on a case, never shown to the citizen."""
 
@@ -96,6 +125,8 @@ class AuditEntry(models.Model):
         DOWNLOAD_ATTACHMENT = "download_attachment", _("Anhang heruntergeladen")
         VIEW_STATISTICS = "view_statistics", _("Statistik angesehen")
         PURGE = "purge", _("personenbezogene Daten gelöscht")
+        CHANGE_RETENTION = "change_retention", _("Aufbewahrungsfrist geändert")
+        UNLOCK_ACCOUNT = "unlock_account", _("Kontosperre aufgehoben")
 
     created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

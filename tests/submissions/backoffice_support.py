@@ -14,7 +14,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from submissions.models import Attachment, Submission
-from submissions.staff import staff_create
+from submissions.staff import staff_create, staff_password_change
 from tests.factories import FormVersionFactory, OfficeFactory, SubmissionFactory
 
 
@@ -33,6 +33,7 @@ class Staff:
 
 
 def make_staff(username: str, role: str, offices=(), *, login: bool = True) -> Staff:
+    """A staff account past its first login: the printed initial password already replaced."""
     from django.apps import apps
     from django.contrib.auth.models import Group
 
@@ -47,10 +48,12 @@ def make_staff(username: str, role: str, offices=(), *, login: bool = True) -> S
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(username=username)
+    password = f"{credentials.password}-eigenes"
+    staff_password_change(user=user, password=password)
     client = Client()
     if login:
-        staff_login(client, username, credentials.password, user)
-    return Staff(user=user, password=credentials.password, client=client)
+        staff_login(client, username, password, user)
+    return Staff(user=user, password=password, client=client)
 
 
 def staff_login(client: Client, username: str, password: str, user) -> None:

@@ -18,7 +18,10 @@ class Command(BaseCommand):
             offices = list(Office.objects.order_by("id")[:2])
         for number, office in enumerate(offices, start=1):
             accounts.append((f"sachbearbeitung{number}", "clerk", [office.pk]))
-        self.stdout.write("Demo accounts (log in at /admin/ with password and TOTP code):")
+        self.stdout.write(
+            "Demo accounts (log in at /admin/ with password and TOTP code; the first login "
+            "asks for a new password):"
+        )
         for username, role, office_ids in accounts:
             credentials = staff_create(username=username, role=role, office_ids=office_ids)
             where = ", ".join(o.name for o in offices if o.pk in office_ids) or "statewide"
