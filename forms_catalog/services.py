@@ -55,7 +55,7 @@ class FormVersionError(Exception):
 
 
 def retention_days_errors(value: Any) -> list[str]:
-    """Problems with a `retention_days` from a file: a whole number, at least the platform minimum."""
+    """Problems with a file's `retention_days`: whole days, at least the platform minimum."""
     minimum = minimum_retention_days()
     if isinstance(value, bool) or not isinstance(value, int):
         return ["service.retention_days: must be a whole number of days"]

@@ -97,7 +97,7 @@ class PortalLoginForm(OTPAdminAuthenticationForm):
 
 
 class PortalPasswordChangeForm(AdminPasswordChangeForm):
-    """Django's password change form; saving goes through the staff service (ends an initial password)."""
+    """Django's password change form, saved through the staff service (ends an initial password)."""
 
     def clean_new_password1(self):
         password = self.cleaned_data.get("new_password1")
