@@ -20,13 +20,15 @@ from tests.submissions.backoffice_support import make_case, make_staff, two_offi
 pytestmark = pytest.mark.django_db
 
 DECIDED = timezone.make_aware(datetime.datetime(2026, 3, 10, 14, 30))
+# Above the platform minimum (PORTAL_MIN_RETENTION_DAYS, 365 by default).
+RETENTION_DAYS = 400
 
 
 @pytest.fixture
 def decided_case():
     office, _ = two_offices()
     case = make_case(office=office, reference="TH-2026-KEEP-0001")
-    case.service.retention_days = 30
+    case.service.retention_days = RETENTION_DAYS
     case.service.save()
     clerk = make_staff("ret_clerk", "clerk", [office], login=False).user
     case_add_note(submission=case, actor=clerk, text="Rückruf bei Frau Mustermann")
@@ -47,7 +49,7 @@ def test_nothing_is_purged_one_day_before_the_end_of_the_retention_period(decide
     case = decided_case
     files = _files(case)
     report = retention_purge_expired(
-        now=DECIDED + datetime.timedelta(days=29, hours=23, minutes=59)
+        now=DECIDED + datetime.timedelta(days=RETENTION_DAYS - 1, hours=23, minutes=59)
     )
     assert report.submissions == []
     case.refresh_from_db()
@@ -62,7 +64,7 @@ def test_everything_personal_is_purged_on_the_day_and_an_anonymous_record_stays(
     case = decided_case
     files = _files(case)
     assert len(files) == 3 and all(default_storage.exists(name) for name in files)
-    due = DECIDED + datetime.timedelta(days=30)
+    due = DECIDED + datetime.timedelta(days=RETENTION_DAYS)
     report = retention_purge_expired(now=due)
     assert report.submissions == [case.reference]
     assert report.files == 3 and report.attachments == 1 and report.notes == 1
@@ -99,7 +101,7 @@ def test_open_cases_and_other_services_are_not_purged(decided_case):
     long_case.service.retention_days = 3650
     long_case.service.save()
     Submission.objects.filter(pk=long_case.pk).update(decided_at=DECIDED)
-    report = retention_purge_expired(now=DECIDED + datetime.timedelta(days=31))
+    report = retention_purge_expired(now=DECIDED + datetime.timedelta(days=RETENTION_DAYS + 1))
     assert report.submissions == [decided_case.reference]
     assert Submission.objects.get(pk=open_case.pk).purged_at is None
     assert Submission.objects.get(pk=long_case.pk).purged_at is None
@@ -148,7 +150,7 @@ def test_abandoned_drafts_are_purged_when_they_expire_and_not_before():
 
 def test_purge_expired_command_and_beat_job(decided_case, capsys, settings):
     Submission.objects.filter(pk=decided_case.pk).update(
-        decided_at=timezone.now() - datetime.timedelta(days=31)
+        decided_at=timezone.now() - datetime.timedelta(days=RETENTION_DAYS + 1)
     )
     call_command("purge_expired")
     out = capsys.readouterr().out
@@ -165,7 +167,7 @@ def test_purge_expired_command_and_beat_job(decided_case, capsys, settings):
 
 
 def test_purged_case_page_shows_the_anonymous_record(decided_case):
-    retention_purge_expired(now=DECIDED + datetime.timedelta(days=30))
+    retention_purge_expired(now=DECIDED + datetime.timedelta(days=RETENTION_DAYS))
     clerk = make_staff("ret_viewer", "clerk", [decided_case.office])
     base = "/admin/submissions/submission"
     page = clerk.client.get(f"{base}/{decided_case.pk}/change/").content.decode()
