@@ -287,3 +287,22 @@ def test_oversized_or_non_json_definitions_are_refused():
     many = {"schema_version": 1, "steps": [dict(huge["steps"][0], id=f"s{i}") for i in range(10)]}
     assert definition_errors(many)[0].message.startswith("definition too large")
     assert definition_errors({"x": object()})[0].message == "not JSON data"
+
+
+@pytest.mark.parametrize("days", [0, 364, -1, "3650", True, 36.5])
+def test_catalogue_file_or_import_with_retention_below_the_minimum_is_refused(tmp_path, days):
+    data = json.loads((CATALOGUE / "reisepass.json").read_text())
+    data["service"]["retention_days"] = days
+    (tmp_path / "reisepass.json").write_text(json.dumps(data))
+    report = catalogue_load(path=tmp_path)
+    assert "reisepass.json" in report.failed
+    assert any("retention_days" in problem for problem in report.failed["reisepass.json"])
+    assert not Service.objects.filter(slug="reisepass").exists()
+    exported = {
+        "format": "thueringen-portal/form-version@1",
+        "service": {"slug": "kurz", "name_de": "Kurz", "name_en": "Short", "retention_days": days},
+        "definition": definition(field("a", "text")),
+    }
+    with pytest.raises(FormVersionError, match="retention_days"):
+        form_version_import(data=exported)
+    assert not Service.objects.filter(slug="kurz").exists()

@@ -174,3 +174,17 @@ def test_purged_case_page_shows_the_anonymous_record(decided_case):
     assert decided_case.reference in page
     assert "Erika" not in page and "Bello" not in page
     assert clerk.client.get(f"{base}/{decided_case.pk}/pdf/office/").status_code == 404
+
+
+def test_purge_keeps_a_case_for_the_platform_minimum_even_if_its_service_says_zero(
+    decided_case, settings
+):
+    # Written before the floor existed, or straight into the database.
+    assert settings.PORTAL_MIN_RETENTION_DAYS == 365
+    Service = type(decided_case.service)
+    Service.objects.filter(pk=decided_case.service_id).update(retention_days=0)
+    day_before = DECIDED + datetime.timedelta(days=364, hours=23)
+    assert retention_purge_expired(now=day_before).submissions == []
+    assert Submission.objects.get(pk=decided_case.pk).purged_at is None
+    due = DECIDED + datetime.timedelta(days=365)
+    assert retention_purge_expired(now=due).submissions == [decided_case.reference]
