@@ -76,3 +76,26 @@ def test_back_office_pages_have_no_wcag_violations(live_server, browser):
     _check(page, live_server.url, "/admin/backoffice/statistik/", reports)
     context.close()
     assert not reports, "\n".join(reports)
+
+
+@pytest.mark.parametrize("locale, heading", [("de-DE", "gesperrt"), ("en-GB", "blocked")])
+def test_lockout_page_is_styled_and_has_no_wcag_violations(live_server, browser, locale, heading):
+    office, _ = two_offices()
+    clerk = make_staff(f"locked_{locale[:2]}", "clerk", [office], login=False)
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/?next=/admin/")
+    for attempt in range(5):
+        page.fill("#id_username", clerk.user.username)
+        page.fill("#id_password", f"Falsch-{attempt}-<b>&amp;")
+        page.fill("#id_otp_token", "000000")
+        with page.expect_navigation() as navigation:
+            page.click("input[type=submit]")
+    assert navigation.value.status == 429
+    assert heading in page.inner_text("h1")
+    # KERN UX is applied: the page is the portal's, not a line of plain text.
+    assert "Fira Sans" in page.evaluate("getComputedStyle(document.body).fontFamily")
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.response.get("testEngine", {}).get("name") == "axe-core"
+    assert results.violations_count == 0, results.generate_report()
+    context.close()
