@@ -121,6 +121,8 @@ class PortalAdminSite(OTPAdminSite):
     index_title = _("Übersicht")
     login_form = PortalLoginForm
     login_template = "admin/portal/login.html"
+    password_change_template = "admin/portal/password_change.html"  # noqa: S105 (a template)
+    password_change_done_template = "admin/portal/password_change_done.html"  # noqa: S105
     index_template = "admin/portal/index.html"
 
     # Pages a user with an initial password may open: replacing it, and leaving.
@@ -156,6 +158,7 @@ class PortalAdminSite(OTPAdminSite):
         request.current_app = self.name
         return PasswordChangeView.as_view(
             form_class=PortalPasswordChangeForm,
+            template_name=self.password_change_template,
             success_url=reverse(f"{self.name}:password_change_done"),
             extra_context={**self.each_context(request), **(extra_context or {})},
         )(request)

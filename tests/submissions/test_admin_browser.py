@@ -99,3 +99,36 @@ def test_lockout_page_is_styled_and_has_no_wcag_violations(live_server, browser,
     assert results.response.get("testEngine", {}).get("name") == "axe-core"
     assert results.violations_count == 0, results.generate_report()
     context.close()
+
+
+def test_first_login_with_the_initial_password_goes_to_an_accessible_password_change(
+    live_server, browser
+):
+    from submissions.staff import staff_create
+
+    office, _ = two_offices()
+    clerk = make_staff("erst_axe", "clerk", [office], login=False)
+    # As the platform administration issues it: a fresh initial password.
+    initial = staff_create(username="erst_axe", role="clerk", office_ids=[office.pk]).password
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/?next=/admin/submissions/submission/")
+    page.fill("#id_username", "erst_axe")
+    page.fill("#id_password", initial)
+    page.fill("#id_otp_token", current_totp(clerk.user))
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/password_change/")
+    assert "Erstpasswort" in page.inner_text("body")
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    own = "Eigenes-Passwort-für-Erfurt-2026"
+    page.fill("#id_old_password", initial)
+    page.fill("#id_new_password1", own)
+    page.fill("#id_new_password2", own)
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/password_change/done/")
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    page.goto(live_server.url + "/admin/submissions/submission/")
+    assert page.url == live_server.url + "/admin/submissions/submission/"
+    context.close()
