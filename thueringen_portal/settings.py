@@ -260,6 +260,14 @@ SESSION_SAVE_EVERY_REQUEST = True  # inactivity timeout rather than absolute
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# --- Client address behind reverse proxies -------------------------------------
+# IPs/CIDRs of the reverse proxies in front of gunicorn. X-Forwarded-For is
+# read only from these peers; the right-most address in it that is not one of
+# them is the client (rate limits, axes lockouts, audit entries). Empty: no
+# header is believed and REMOTE_ADDR is the client.
+PORTAL_TRUSTED_PROXIES = env_list("PORTAL_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "submissions.client_address.client_address_for_axes"
+
 # --- HTTP security -----------------------------------------------------------
 # Secure by default; the embedded default (DEBUG) serves plain HTTP locally.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
@@ -272,7 +280,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("DJANGO_BEHIND_PROXY", False):
+# Trusted proxies imply a proxy that terminates TLS and sets X-Forwarded-Proto.
+if env_bool("DJANGO_BEHIND_PROXY", bool(PORTAL_TRUSTED_PROXIES)):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
