@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.support.worker",
     "tests.support.browser",
     "tests.support.smtp",
+    "tests.support.s3",
 ]
 
 
