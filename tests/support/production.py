@@ -226,6 +226,7 @@ def production_env(
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         PORTAL_BASE_URL=f"https://127.0.0.1:{https_port}",
+        DJANGO_BEHIND_PROXY="true",
         PORTAL_TRUSTED_PROXIES=PROXY_ADDRESS,
         PORTAL_MANIFEST_STATIC="true",
         PORTAL_STATIC_ROOT=str(directory / "static"),
