@@ -37,10 +37,12 @@ def csrf_token(html: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
-def staff_login_over_http(http, portal: ProductionPortal, user, password: str, *, code=None):
+def staff_login_over_http(
+    http, portal: ProductionPortal, user, password: str, *, code=None, headers=None
+):
     """The admin login form as a browser posts it (CSRF token, Referer over HTTPS)."""
     url = portal.url + "/admin/login/"
-    form = http.get(url + "?next=/admin/")
+    form = http.get(url + "?next=/admin/", headers=headers)
     assert form.status_code == 200, form.text[:2000]
     return http.post(
         url,
@@ -51,6 +53,6 @@ def staff_login_over_http(http, portal: ProductionPortal, user, password: str, *
             "otp_token": code if code is not None else current_totp(user),
             "next": "/admin/",
         },
-        headers={"Referer": url},
+        headers={"Referer": url, **(headers or {})},
         allow_redirects=False,
     )

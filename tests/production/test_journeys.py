@@ -208,8 +208,12 @@ def test_five_wrong_passwords_from_one_address_do_not_lock_the_clerk_out_elsewhe
     office, _ = two_offices()
     clerk = make_staff("clerk_lock", "clerk", [office], login=False)
     attacker = portal.http("127.0.0.2")
+    # The attacker even names the clerk's address in a forged header.
+    forged = {"X-Forwarded-For": "127.0.0.3"}
     for _ in range(5):
-        wrong = staff_login_over_http(attacker, portal, clerk.user, "falsches-passwort")
+        wrong = staff_login_over_http(
+            attacker, portal, clerk.user, "falsches-passwort", headers=forged
+        )
         assert wrong.status_code != 302
     # The attacker's address is locked out, even with the right password now.
     locked = staff_login_over_http(attacker, portal, clerk.user, clerk.password)
