@@ -8,6 +8,5 @@ class SubmissionsConfig(AppConfig):
 
     def ready(self) -> None:
         # The pipeline's admin (deliveries, "retry now") lives in its own module
-        # beside the back office's admin.py; client_address registers the deploy
-        # check of the trusted-proxy setting.
-        from . import admin_pipeline, client_address  # noqa: F401
+        # beside the back office's admin.py.
+        from . import admin_pipeline  # noqa: F401
