@@ -10,8 +10,10 @@ must be the client's, never the proxy's.
 
 from __future__ import annotations
 
+import http.client
 import io
 import re
+import ssl
 
 import pypdf
 import pytest
@@ -89,6 +91,7 @@ def test_citizen_files_through_the_tls_proxy_and_the_office_pdf_in_s3_has_its_st
             lookup.fill("[name='secret']", secret)
             lookup.locator("main form button[type=submit]").click()
             assert reference in lookup.locator("main").inner_text()
+            assert "eingegangen" in lookup.get_by_test_id("status").inner_text()
         finally:
             other.close()
     finally:
@@ -107,6 +110,12 @@ def test_citizen_files_through_the_tls_proxy_and_the_office_pdf_in_s3_has_its_st
         message=f"no receipt mail for {reference}; worker log:\n{portal.worker_log()[-4000:]}",
     )
     submission = Submission.objects.get(reference=reference)
+
+    def delivered() -> bool:
+        states = list(submission.deliveries.values_list("status", flat=True))
+        return bool(states) and set(states) == {"delivered"}
+
+    wait_until(delivered, timeout=60, message=f"not delivered:\n{portal.worker_log()[-4000:]}")
     keys = portal.s3.keys(portal.bucket)
     attachment = submission.attachments.get()
     assert {submission.office_pdf.name, submission.receipt_pdf.name, attachment.file.name} <= keys
@@ -221,3 +230,28 @@ def test_five_wrong_passwords_from_one_address_do_not_lock_the_clerk_out_elsewhe
     # The clerk, at another address behind the same proxy, logs in.
     response = staff_login_over_http(portal.http("127.0.0.3"), portal, clerk.user, clerk.password)
     assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+
+
+def test_the_proxy_refuses_a_body_over_portal_max_request_bytes_before_gunicorn_reads_it(
+    portal, settings
+):
+    documented = re.search(r"client_max_body_size (\d+)m;", portal.log("portal.conf"))
+    limit = int(documented.group(1)) * 1024 * 1024
+    assert limit == settings.DATA_UPLOAD_MAX_MEMORY_SIZE, (
+        "nginx and PORTAL_MAX_REQUEST_BYTES differ"
+    )
+    posts_before = portal.log("gunicorn.log").count('"POST /status/')
+    context = ssl.create_default_context(cafile=str(portal.directory / "portal.crt"))
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", portal.https_port, context=context, source_address=("127.0.0.2", 0)
+    )
+    try:
+        # Only the announced length: nginx answers before a byte of the body is sent.
+        connection.putrequest("POST", "/status/")
+        connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+        connection.putheader("Content-Length", str(limit + 1))
+        connection.endheaders()
+        assert connection.getresponse().status == 413
+    finally:
+        connection.close()
+    assert portal.log("gunicorn.log").count('"POST /status/') == posts_before
