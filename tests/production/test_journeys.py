@@ -18,6 +18,7 @@ import ssl
 import pypdf
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from submissions.models import AuditEntry, Submission
 from tests.production.conftest import csrf_token, staff_login_over_http
@@ -70,11 +71,12 @@ def test_citizen_files_through_the_tls_proxy_and_the_office_pdf_in_s3_has_its_st
         fill_step(page, "halter", HALTER)
         next_button(page).click()
         for step, values in hund_steps(upload):
-            assert f"/schritt/{step}/" in page.url, f"expected step {step}, at {page.url}"
+            page.wait_for_url(re.compile(f"/schritt/{step}/"))
             fill_step(page, step, values)
             next_button(page).click()
         page.get_by_label(re.compile("Ich versichere, dass meine Angaben")).last.check()
         page.get_by_role("button", name="Antrag verbindlich absenden").click()
+        page.wait_for_url(re.compile("/bestaetigung/"))
         assert "Ihr Antrag ist eingegangen" in page.locator("main").inner_text()
         reference = page.get_by_test_id("reference").inner_text()
         secret = page.get_by_test_id("secret").inner_text()
@@ -90,6 +92,7 @@ def test_citizen_files_through_the_tls_proxy_and_the_office_pdf_in_s3_has_its_st
             lookup.fill("[name='reference']", reference)
             lookup.fill("[name='secret']", secret)
             lookup.locator("main form button[type=submit]").click()
+            expect(lookup.get_by_test_id("status")).to_be_visible()
             assert reference in lookup.locator("main").inner_text()
             assert "eingegangen" in lookup.get_by_test_id("status").inner_text()
         finally:
