@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -172,7 +172,6 @@ class ProductionPortal:
     env: dict[str, str]
     https_port: int = 0
     gunicorn_port: int = 0
-    processes: list[subprocess.Popen] = field(default_factory=list)
     worker: WorkerProcess | None = None
 
     @property
@@ -312,5 +311,4 @@ def production_portal(
         worker.start()
         stack.callback(worker.stop)
         portal.worker = worker
-        portal.processes = [gunicorn, nginx]
         yield portal
