@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
@@ -32,40 +32,52 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # A chain longer than this is cut: no deployment has that many proxies, and a
 # client must not make every request walk a megabyte of header.
 MAX_HOPS = 20
+# The entry for a proxy that reaches gunicorn over a Unix socket (gunicorn
+# --bind unix:...): such a peer has no address, REMOTE_ADDR is empty.
+UNIX_SOCKET = "unix"
+
+
+@dataclass(frozen=True)
+class TrustedProxies:
+    networks: tuple[Network, ...]
+    unix_socket: bool
+
+    def __contains__(self, address: Address) -> bool:
+        return any(address.version == n.version and address in n for n in self.networks)
 
 
 @functools.lru_cache(maxsize=8)
-def trusted_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+def trusted_proxies(entries: tuple[str, ...]) -> TrustedProxies:
     """Parse the configured proxies; an entry that is no IP or network is a configuration error."""
     networks = []
-    for entry in entries:
+    for entry in (e.strip() for e in entries):
+        if entry == UNIX_SOCKET:
+            continue
         try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError as exc:
             raise ImproperlyConfigured(
-                f"PORTAL_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                f"PORTAL_TRUSTED_PROXIES: {entry!r} is not an IP address, network or 'unix'"
             ) from exc
-    return tuple(networks)
-
-
-def _trusted(address: Address, networks: Iterable[Network]) -> bool:
-    return any(address.version == net.version and address in net for net in networks)
+    return TrustedProxies(networks=tuple(networks), unix_socket=UNIX_SOCKET in entries)
 
 
 def client_address_resolve(*, request: HttpRequest) -> str | None:
-    """The client's IP address as text, or None when the peer's address is unusable.
+    """The client's IP address as text, or None when it cannot be known.
 
-    Forwarded headers are ignored unless REMOTE_ADDR is a trusted proxy. Then
+    Forwarded headers are ignored unless the peer is a trusted proxy (by
+    REMOTE_ADDR, or an empty REMOTE_ADDR when `unix` is trusted). Then
     X-Forwarded-For is walked from the right: trusted proxies are skipped, the
     first other address is the client. A hop that is not an IP address stops
     the walk (nothing left of it can be believed) and the nearest trusted
     proxy is returned; so is the left-most proxy when every hop is trusted.
     """
-    peer = parse_ip(request.META.get("REMOTE_ADDR"))
-    if peer is None:
+    proxies = trusted_proxies(tuple(settings.PORTAL_TRUSTED_PROXIES))
+    remote_addr = request.META.get("REMOTE_ADDR")
+    peer = parse_ip(remote_addr)
+    if peer is None and not (proxies.unix_socket and not remote_addr):
         return None
-    networks = trusted_networks(tuple(settings.PORTAL_TRUSTED_PROXIES))
-    if not _trusted(peer, networks):
+    if peer is not None and peer not in proxies:
         return str(peer)
     header = request.META.get("HTTP_X_FORWARDED_FOR", "")
     # An empty hop is garbage too: no proxy writes one.
@@ -75,10 +87,10 @@ def client_address_resolve(*, request: HttpRequest) -> str | None:
         hop = parse_ip(raw)
         if hop is None:
             break
-        if not _trusted(hop, networks):
+        if hop not in proxies:
             return str(hop)
         nearest = hop
-    return str(nearest)
+    return str(nearest) if nearest is not None else None
 
 
 def client_address_for_axes(request: HttpRequest) -> str | None:
@@ -90,10 +102,10 @@ def client_address_for_axes(request: HttpRequest) -> str | None:
 def check_trusted_proxies(app_configs=None, **kwargs) -> list[Warning]:
     """Behind a proxy without trusted proxies, all citizens share the proxy's address."""
     try:
-        networks = trusted_networks(tuple(settings.PORTAL_TRUSTED_PROXIES))
+        proxies = trusted_proxies(tuple(settings.PORTAL_TRUSTED_PROXIES))
     except ImproperlyConfigured as exc:
         return [Warning(str(exc), id="portal.W010")]
-    if settings.SECURE_PROXY_SSL_HEADER and not networks:
+    if settings.SECURE_PROXY_SSL_HEADER and not (proxies.networks or proxies.unix_socket):
         return [
             Warning(
                 "DJANGO_BEHIND_PROXY is on but PORTAL_TRUSTED_PROXIES is empty: every "

@@ -98,6 +98,18 @@ def test_a_huge_chain_is_cut_and_does_not_reach_the_forged_left(behind_proxy):
     assert resolve(PROXY, chain) == "10.0.0.1"
 
 
+def test_proxy_on_a_unix_socket_is_trusted_only_when_configured(settings):
+    # gunicorn --bind unix:...: the proxy's requests have an empty REMOTE_ADDR.
+    settings.PORTAL_TRUSTED_PROXIES = ["unix"]
+    assert resolve("", "1.2.3.4, 203.0.113.9") == "203.0.113.9"
+    assert resolve("", "") is None
+    assert resolve("", "1.2.3.4, garbage") is None
+    # A TCP peer is still not trusted.
+    assert resolve("198.51.100.7", "1.2.3.4") == "198.51.100.7"
+    settings.PORTAL_TRUSTED_PROXIES = ["127.0.0.1"]
+    assert resolve("", "203.0.113.9") is None
+
+
 def test_unusable_remote_addr_gives_none(behind_proxy):
     assert resolve(None, "1.2.3.4") is None
     assert resolve("", "1.2.3.4") is None
