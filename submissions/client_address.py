@@ -8,7 +8,7 @@ are believed: the header is read only when the peer is one of them, and the
 right-most address that is not a trusted proxy is the client.
 
 python-ipware (under django-ipware) parses each hop: ports, brackets, quotes
-and IPv4-mapped IPv6 are normalised the same way as in axes' own lookup. Its
+and IPv4-mapped IPv6 are normalised as django-ipware does it. Its
 own proxy model (a fixed count or a positional list of proxies inside the
 header) cannot say "only if the peer is trusted" nor skip a variable number of
 trusted hops, so the walk over the chain is done here.
