@@ -7,6 +7,9 @@ Runs with the system Python (standard library only), before the test suite:
 - Chromium at /usr/bin/chromium (Playwright drives the system browser,
   browser downloads are not possible): install it from the OS packages.
 - The system libraries WeasyPrint needs (Pango).
+- nginx: the production-configuration tests run the portal behind it, as the
+  TLS-terminating reverse proxy of docs/nginx.conf (started by the tests
+  themselves as a foreground process, never as a system service).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from urllib.parse import urlparse
 
 CHROMIUM = "/usr/bin/chromium"
+NGINX = "/usr/sbin/nginx"
 
 
 def reachable(host: str, port: int) -> bool:
@@ -132,6 +136,16 @@ def ensure_pango() -> str | None:
     return "WeasyPrint needs Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0"
 
 
+def ensure_nginx() -> str | None:
+    if os.path.exists(NGINX):
+        return None
+    print("nginx is missing (the production-configuration tests run the portal behind it).")
+    # The tests use free ports: a system service the package may start does not collide.
+    if apt_install(["nginx"]) and os.path.exists(NGINX):
+        return None
+    return f"nginx is not installed at {NGINX}. Install it: apt-get install nginx"
+
+
 def main() -> int:
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
@@ -169,13 +183,14 @@ def main() -> int:
         )
     problems.append(ensure_chromium())
     problems.append(ensure_pango())
+    problems.append(ensure_nginx())
     problems = [p for p in problems if p]
     if problems:
         print("\nThe test suite cannot run; missing:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-    print("Services ready: PostgreSQL, Redis, Chromium, WeasyPrint libraries.")
+    print("Services ready: PostgreSQL, Redis, Chromium, WeasyPrint libraries, nginx.")
     return 0
 
 

@@ -43,7 +43,6 @@ from django.utils.translation import gettext_lazy as _
 # admin_fees registers the office leads' scoped LocalFeeParameter admin,
 # admin_services the service admin with the guarded retention period.
 from . import admin_fees, admin_services, case_selectors  # noqa: F401
-from .admin_site import request_ip
 from .casework import (
     ALLOWED_TRANSITIONS,
     COMMENT_REQUIRED,
@@ -53,6 +52,7 @@ from .casework import (
     case_assign,
     case_transition,
 )
+from .client_address import client_address_resolve
 from .models import AuditEntry, StaffMembership, Submission
 
 # The submission pipeline's admin pieces, when present: it registers the
@@ -407,7 +407,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             audit_record(
                 actor=request.user,
                 action=AuditEntry.Action.VIEW_LIST,
-                ip_address=request_ip(request),
+                ip_address=client_address_resolve(request=request),
                 detail=request.GET.urlencode()[:500],
             )
         return super().changelist_view(request, extra_context)
@@ -426,7 +426,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             actor=request.user,
             action=AuditEntry.Action.VIEW_HISTORY,
             submission=case,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
         )
         return super().history_view(request, str(case.pk), extra_context)
 
@@ -445,7 +445,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             actor=request.user,
             action=AuditEntry.Action.VIEW_CASE,
             submission=case,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
         )
         sections, summarised = case_answer_sections(submission=case)
         user = request.user
@@ -548,7 +548,7 @@ class SubmissionAdmin(admin.ModelAdmin):
                 to_status=request.POST.get("to_status", ""),
                 actor=request.user,
                 comment=request.POST.get("comment", ""),
-                ip_address=request_ip(request),
+                ip_address=client_address_resolve(request=request),
             )
         except CaseWorkError as exc:
             messages.error(request, str(exc))
@@ -580,7 +580,7 @@ class SubmissionAdmin(admin.ModelAdmin):
                 submission=case,
                 assignee=assignee,
                 actor=request.user,
-                ip_address=request_ip(request),
+                ip_address=client_address_resolve(request=request),
             )
         except CaseWorkError as exc:
             messages.error(request, str(exc))
@@ -595,7 +595,7 @@ class SubmissionAdmin(admin.ModelAdmin):
                 submission=case,
                 actor=request.user,
                 text=request.POST.get("text", ""),
-                ip_address=request_ip(request),
+                ip_address=client_address_resolve(request=request),
             )
         except CaseWorkError as exc:
             messages.error(request, str(exc))
@@ -612,7 +612,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             actor=request.user,
             action=AuditEntry.Action.DOWNLOAD_PDF,
             submission=case,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
             detail=kind,
         )
         return private_file_response(
@@ -636,7 +636,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             actor=request.user,
             action=AuditEntry.Action.DOWNLOAD_ATTACHMENT,
             submission=case,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
             detail=str(attachment.pk),
         )
         return private_file_response(
@@ -656,7 +656,7 @@ class SubmissionAdmin(admin.ModelAdmin):
                     submission=case,
                     assignee=request.user,
                     actor=request.user,
-                    ip_address=request_ip(request),
+                    ip_address=client_address_resolve(request=request),
                 )
                 taken += 1
             except CaseWorkError as exc:
@@ -685,7 +685,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         audit_record(
             actor=request.user,
             action=AuditEntry.Action.EXPORT,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
             detail=f"{total} cases: " + ", ".join(references),
         )
         status_labels = dict(Submission.Status.choices)
@@ -753,7 +753,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         audit_record(
             actor=request.user,
             action=AuditEntry.Action.EXPORT,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
             detail=f"statistics of {sum(row.count for row in rows)} cases",
         )
         response = HttpResponse(content_type="text/csv; charset=utf-8")

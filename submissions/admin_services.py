@@ -14,7 +14,7 @@ from django.contrib import admin
 import forms_catalog.admin as catalogue_admin
 from forms_catalog.models import Service
 
-from .admin_site import request_ip
+from .client_address import client_address_resolve
 from .retention import service_retention_set
 
 if admin.site.is_registered(Service):
@@ -35,5 +35,8 @@ class RetentionGuardedServiceAdmin(catalogue_admin.ServiceAdmin):
             obj.retention_days = Service._meta.get_field("retention_days").default
         super().save_model(request, obj, form, change)
         service_retention_set(
-            service=obj, days=days, actor=request.user, ip_address=request_ip(request)
+            service=obj,
+            days=days,
+            actor=request.user,
+            ip_address=client_address_resolve(request=request),
         )

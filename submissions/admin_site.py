@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import case_selectors
 from .casework import audit_record
+from .client_address import client_address_resolve
 from .models import AuditEntry
 from .staff import (
     initial_password_expired,
@@ -29,12 +30,6 @@ from .staff import (
 )
 
 STATEWIDE_CACHE_SECONDS = 10 * 60
-
-
-def request_ip(request: HttpRequest) -> str | None:
-    # Behind the proxy Django is configured to trust (DJANGO_BEHIND_PROXY),
-    # REMOTE_ADDR is what the proxy passes on; no header is trusted blindly.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 LOGIN_FAILED = _(
@@ -210,7 +205,7 @@ class PortalAdminSite(OTPAdminSite):
         audit_record(
             actor=request.user,
             action=AuditEntry.Action.VIEW_STATISTICS,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
             detail="office overview",
         )
         context = {
@@ -245,7 +240,7 @@ class PortalAdminSite(OTPAdminSite):
         audit_record(
             actor=user,
             action=AuditEntry.Action.VIEW_STATISTICS,
-            ip_address=request_ip(request),
+            ip_address=client_address_resolve(request=request),
             detail="statewide statistics",
         )
         table = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from .client_address import client_address_resolve
+
 # scope → (requests, window in seconds). Generous for people, tight for scripts.
 LIMITS: dict[str, tuple[int, int]] = {
     "submit": (10, 600),
@@ -16,16 +18,12 @@ LIMITS: dict[str, tuple[int, int]] = {
 }
 
 
-def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR is what the WSGI server saw; behind a proxy the operator sets
-    # it from the trusted proxy header, never from a header the client controls.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def rate_limit_hit(*, request: HttpRequest, scope: str) -> bool:
-    """Count one request of this IP in the scope; True when it is over the limit."""
+    """Count one request of this client address in the scope; True when it is over the limit."""
     limit, window = LIMITS[scope]
-    key = f"ratelimit:{scope}:{client_ip(request)}"
+    # Requests whose address cannot be read share one bucket rather than none.
+    client = client_address_resolve(request=request) or "unknown"
+    key = f"ratelimit:{scope}:{client}"
     # add() starts the window only when the key is new; incr() is atomic in Redis.
     if cache.add(key, 1, timeout=window):
         return False

@@ -10,7 +10,25 @@ import pytest
 # ORM calls from such a thread unless told that this is intended (tests only).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.support.services", "tests.support.worker", "tests.support.browser"]
+pytest_plugins = [
+    "tests.support.services",
+    "tests.support.worker",
+    "tests.support.browser",
+    "tests.support.smtp",
+    "tests.support.s3",
+]
+
+
+@pytest.fixture(autouse=True)
+def _mail_through_smtp(settings, smtp_server):
+    """E-mail goes through a real SMTP server, as in production, not Django's in-memory outbox."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    return smtp_server
 
 
 @pytest.fixture(autouse=True)

@@ -272,6 +272,14 @@ AXES_LOCKOUT_CALLABLE = "submissions.lockout.staff_lockout_response"
 # says: a decision can be contested for up to a year (§ 58 Abs. 2 VwGO).
 PORTAL_MIN_RETENTION_DAYS = env_int("PORTAL_MIN_RETENTION_DAYS", 365)
 
+# --- Client address behind reverse proxies -------------------------------------
+# IPs/CIDRs of the reverse proxies in front of gunicorn. X-Forwarded-For is
+# read only from these peers; the right-most address in it that is not one of
+# them is the client (rate limits, axes lockouts, audit entries). Empty: no
+# header is believed and REMOTE_ADDR is the client.
+PORTAL_TRUSTED_PROXIES = env_list("PORTAL_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "submissions.client_address.client_address_for_axes"
+
 # --- HTTP security -----------------------------------------------------------
 # Secure by default; the embedded default (DEBUG) serves plain HTTP locally.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
@@ -284,7 +292,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("DJANGO_BEHIND_PROXY", False):
+# Trusted proxies imply a proxy that terminates TLS and sets X-Forwarded-Proto.
+if env_bool("DJANGO_BEHIND_PROXY", bool(PORTAL_TRUSTED_PROXIES)):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

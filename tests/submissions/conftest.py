@@ -12,7 +12,6 @@ from django.utils import timezone
 from municipalities.models import ResponsibilityRule
 from submissions.models import Draft
 from tests.factories import FormVersionFactory, GemeindeFactory, OfficeFactory, ServiceFactory
-from tests.support.smtp import smtp_server  # noqa: F401 - fixture
 from tests.support.webhook import webhook_receiver  # noqa: F401 - fixture
 
 # A small form definition in the catalogue's format (two steps).

@@ -78,7 +78,7 @@ def test_steps_are_idempotent_a_rerun_changes_nothing(office_setup, _private_med
 
 @pytest.mark.django_db(transaction=True)
 def test_no_responsible_office_fails_visibly_alerts_admins_and_can_be_retried(
-    office_setup, settings, mailoutbox, clean_broker
+    office_setup, settings, smtp_server, clean_broker
 ):
     settings.ADMINS = [("Plattform", "admins@portal.example")]
     office_setup["office"].delete()  # nobody handles this Gemeinde
@@ -90,8 +90,8 @@ def test_no_responsible_office_fails_visibly_alerts_admins_and_can_be_retried(
     assert submission.pipeline_failed_at is not None
     assert "zuständige Behörde" in submission.pipeline_error
     assert submission.events.filter(kind="pipeline_failed").exists()
-    assert [m.to for m in mailoutbox] == [["admins@portal.example"]]
-    assert submission.reference in mailoutbox[0].subject
+    assert [m.rcpt_to for m in smtp_server.messages] == [["admins@portal.example"]]
+    assert submission.reference in smtp_server.messages[0].message["Subject"]
     # The sweeper leaves a visibly failed submission to people.
     Submission.objects.filter(pk=submission.pk).update(
         pipeline_progress_at=timezone.now() - datetime.timedelta(hours=1)

@@ -117,9 +117,23 @@ class SMTPServer:
         finally:
             writer.close()
 
+    def text_of(self, mail: ReceivedMail) -> str:
+        """The plain-text body of a received message."""
+        return mail.message.get_body(("plain",)).get_content()
 
-@pytest.fixture
-def smtp_server() -> Iterator[SMTPServer]:
+
+@pytest.fixture(scope="session")
+def session_smtp_server() -> Iterator[SMTPServer]:
+    """One server for the whole run; every e-mail of the suite goes through it."""
     server = SMTPServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_server(session_smtp_server: SMTPServer) -> SMTPServer:
+    """The suite's SMTP server, emptied and accepting again for this test."""
+    session_smtp_server.messages.clear()
+    session_smtp_server.refuse = False
+    session_smtp_server.keep_messages = True
+    return session_smtp_server

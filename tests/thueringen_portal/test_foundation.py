@@ -73,8 +73,24 @@ def production_env() -> dict[str, str]:
         DJANGO_SECRET_KEY="x" * 20 + uuid.uuid4().hex + uuid.uuid4().hex,
         DJANGO_ALLOWED_HOSTS="portal.thueringen.example",
         DJANGO_BEHIND_PROXY="true",
+        PORTAL_TRUSTED_PROXIES="10.0.0.0/24",
     )
     return env
+
+
+def test_deploy_check_warns_behind_a_proxy_without_trusted_proxies():
+    # Every citizen would share the proxy's rate limit and axes lockout.
+    env = production_env()
+    del env["PORTAL_TRUSTED_PROXIES"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "portal.W011" in result.stderr + result.stdout
 
 
 def test_deploy_check_passes_under_the_documented_production_configuration():
