@@ -1,0 +1,78 @@
+"""/healthz in the production configuration: database and hashed static files."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from thueringen_portal import health
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+@pytest.fixture
+def manifest_static(settings, tmp_path):
+    """Manifest static files (as in production) into an empty static root of this test."""
+    root = tmp_path / "staticfiles"
+    root.mkdir()
+    settings.STATIC_ROOT = root
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST_STORAGE}}
+    return root
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_with_reason_when_collectstatic_was_not_run(client, manifest_static):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert "static files missing" in body["reason"]
+    assert "kern/kern.min.css" in body["reason"] and "portal/portal.css" in body["reason"]
+
+
+@pytest.mark.django_db
+def test_healthz_recovers_after_collectstatic(client, manifest_static):
+    assert client.get("/healthz").status_code == 503
+    call_command("collectstatic", interactive=False, verbosity=0)
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"status": "ok"}
+    # Cached per process: the second check does not look at the files again.
+    assert (str(manifest_static), MANIFEST_STORAGE) in health._static_ok_for
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_a_key_stylesheet_was_deleted_after_collectstatic(
+    client, manifest_static
+):
+    call_command("collectstatic", interactive=False, verbosity=0)
+    hashed = next((manifest_static / "portal").glob("portal.*.css"))
+    hashed.unlink()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "portal/portal.css" in response.json()["reason"]
+    assert "kern/kern.min.css" not in response.json()["reason"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_is_503_not_500_when_the_database_does_not_answer(client):
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(free_port())  # nothing listens there
+    try:
+        response = client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    assert response.status_code == 503
+    assert response.json()["reason"] == "database unreachable: OperationalError"
