@@ -318,7 +318,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint reports each rendering step at INFO: several lines per PDF.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 # Celery workers log through the configuration above instead of their own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
