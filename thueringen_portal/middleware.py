@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS
 from prometheus_client import Histogram
@@ -43,13 +44,19 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         value = request_id_from(request)
         request.request_id = value
-        token = log_context.request_id.set(value)
-        try:
-            response = self.get_response(request)
-        finally:
-            log_context.request_id.reset(token)
+        # Not reset on the way out: Django logs 4xx responses after the middleware
+        # chain returned. Cleared when the response is closed (request_finished).
+        log_context.request_id.set(value)
+        response = self.get_response(request)
         response[RESPONSE_HEADER] = value
         return response
+
+
+def _forget_request_id(**_kwargs) -> None:
+    log_context.request_id.set(None)
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="portal-forget-request-id")
 
 
 # Same name and labels as django-prometheus's middleware, so its dashboards work;

@@ -1,0 +1,202 @@
+"""Structured logs: JSON lines with request id and submission reference, never personal data."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.utils.module_loading import import_string
+
+from submissions.models import Submission
+from submissions.services import submission_submit
+from tests.submissions.conftest import make_answers, make_draft
+from tests.support.worker import wait_until
+
+HEX32 = re.compile(r"[0-9a-f]{32}")
+NAME = "Zoë O'Hostile-Mustermann <script>"
+EMAIL = "zoe.leak+portal@example.org"
+
+
+@contextmanager
+def json_log_lines(settings) -> Iterator[list[dict]]:
+    """Every record logged inside the block, formatted as the production handler does."""
+    stream = io.StringIO()
+    config = settings.LOGGING
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(import_string(config["formatters"]["json"]["()"])())
+    handler.addFilter(import_string(config["filters"]["context"]["()"])())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    lines: list[dict] = []
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+def test_production_default_is_json_and_make_run_stays_plain():
+    from thueringen_portal import settings as portal_settings
+
+    # The test run is configured like production (DJANGO_DEBUG=false).
+    assert portal_settings.PORTAL_LOG_FORMAT == "json"
+    assert portal_settings.LOGGING["handlers"]["console"]["formatter"] == "json"
+    # `make run` (DEBUG) gets readable lines; see settings: plain when DEBUG.
+
+
+@pytest.mark.django_db
+def test_a_request_log_line_is_json_with_the_request_id_of_the_response(client, settings):
+    with json_log_lines(settings) as lines:
+        response = client.get("/gibt-es-nicht/")
+    assert response.status_code == 404
+    request_id = response["X-Request-ID"]
+    assert HEX32.fullmatch(request_id)
+    line = next(line for line in lines if line["logger"] == "django.request")
+    assert set(line) == {"timestamp", "level", "logger", "message", "request_id", "submission"}
+    assert line["level"] == "WARNING"
+    assert line["message"] == "Not Found: /gibt-es-nicht/"
+    assert line["request_id"] == request_id
+    assert line["submission"] is None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00", line["timestamp"])
+
+
+@pytest.mark.django_db
+def test_each_request_gets_its_own_id_and_it_does_not_leak_into_the_next(client):
+    first = client.get("/healthz")["X-Request-ID"]
+    second = client.get("/healthz")["X-Request-ID"]
+    assert first != second
+    from submissions import log_context
+
+    assert log_context.request_id.get() is None
+
+
+@pytest.mark.django_db
+def test_the_proxy_request_id_is_kept_when_well_formed(client, settings):
+    settings.PORTAL_REQUEST_ID_HEADER = "X-Request-ID"
+    for value in ["0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2", "3b241101-e2bb-4255-8caf-4136c566a962"]:
+        assert client.get("/healthz", headers={"X-Request-ID": value})["X-Request-ID"] == value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "short",
+        "abc\r\nX-Injected: 1",
+        '"}, {"level": "CRITICAL"',
+        "<script>alert(1)</script>",
+        "a" * 65,
+        "0f8e4c2d9b7a41e3\x00a5c6d7e8f9a0b1c2",
+        "ünïcödé-request-id",
+    ],
+)
+def test_a_hostile_request_id_is_replaced_not_logged(client, settings, hostile):
+    settings.PORTAL_REQUEST_ID_HEADER = "X-Request-ID"
+    with json_log_lines(settings) as lines:
+        response = client.get("/gibt-es-nicht/", headers={"X-Request-ID": hostile})
+    assert HEX32.fullmatch(response["X-Request-ID"])
+    assert all(line["request_id"] == response["X-Request-ID"] for line in lines)
+    assert not any(hostile in json.dumps(line) for line in lines)
+
+
+@pytest.mark.django_db
+def test_the_request_id_header_is_ignored_unless_a_proxy_is_configured(client, settings):
+    settings.PORTAL_REQUEST_ID_HEADER = ""
+    value = "0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2"
+    assert client.get("/healthz", headers={"X-Request-ID": value})["X-Request-ID"] != value
+
+
+def test_a_refused_recipient_address_is_masked_in_a_logged_traceback(settings):
+    with json_log_lines(settings) as lines:
+        try:
+            raise smtplib.SMTPRecipientsRefused({EMAIL: (550, b"5.1.1 mailbox unavailable")})
+        except smtplib.SMTPRecipientsRefused as exc:
+            logging.getLogger("submissions.drafts").exception("mail failed: %s", exc)
+    (line,) = lines
+    assert EMAIL not in json.dumps(line)
+    assert "<e-mail>" in line["message"] and "<e-mail>" in line["exc_info"]
+    assert "SMTPRecipientsRefused" in line["exc_info"]
+
+
+def test_plain_lines_carry_the_context_and_mask_addresses_too(settings):
+    from submissions import log_context
+    from thueringen_portal.logs import LogContextFilter, PlainFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(PlainFormatter(settings.LOGGING["formatters"]["plain"]["format"]))
+    handler.addFilter(LogContextFilter())
+    logger = logging.getLogger("tests.plain")
+    logger.addHandler(handler)
+    token = log_context.submission_reference.set("TH-2026-0001-ABCD")
+    try:
+        logger.warning("could not mail %s", EMAIL)
+    finally:
+        log_context.submission_reference.reset(token)
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert text.endswith("could not mail <e-mail> [submission=TH-2026-0001-ABCD]\n")
+
+
+@pytest.fixture
+def office_with_mail(office_setup):
+    office = office_setup["office"]
+    office.notification_email = "eingang@vg-teststadt.example"
+    office.save()
+    return office_setup
+
+
+def test_worker_logs_json_with_the_submission_reference_and_no_personal_data(
+    start_worker, office_with_mail, smtp_server, _private_media
+):
+    worker = start_worker(
+        env={
+            "PORTAL_LOG_FORMAT": "json",
+            "PORTAL_MEDIA_ROOT": str(_private_media),
+            "PORTAL_STORAGE_BACKEND": "local",
+            "EMAIL_HOST": smtp_server.host,
+            "EMAIL_PORT": str(smtp_server.port),
+        }
+    )
+    submission, _secret = submission_submit(
+        draft=make_draft(office_with_mail),
+        answers=make_answers(name=NAME, email=EMAIL),
+        language="de",
+    )
+    wait_until(
+        lambda: Submission.objects.filter(
+            pk=submission.pk, citizen_notified_at__isnull=False, delivered_at__isnull=False
+        ).exists(),
+        timeout=90,
+        message=f"not processed:\n{worker.log()}",
+    )
+    # The citizen's receipt went to the citizen: the data was really processed.
+    assert any(EMAIL in mail.rcpt_to for mail in smtp_server.messages)
+    worker.stop()
+    text = worker.log_path.read_text()
+    records = []
+    for raw in text.splitlines():
+        if raw.startswith("{"):
+            records.append(json.loads(raw))
+    about_it = [r for r in records if r["submission"] == submission.reference]
+    succeeded = [r for r in about_it if "succeeded" in r["message"]]
+    tasks_done = {r["message"].split("[")[0].removeprefix("Task ") for r in succeeded}
+    assert {
+        "submissions.tasks.resolve_office",
+        "submissions.tasks.render_pdfs",
+        "submissions.tasks.deliver_submission",
+        "submissions.tasks.deliver_delivery",
+        "submissions.tasks.notify_citizen",
+    } <= tasks_done, text[-3000:]
+    assert all(r["level"] and r["logger"] and r["timestamp"] for r in records)
+    for needle in [EMAIL, "zoe.leak", "Hostile", "Zoë", "Zo\\u00eb"]:
+        assert needle not in text, f"{needle!r} in the worker log"
