@@ -13,8 +13,10 @@ from contextlib import contextmanager
 import pytest
 from django.utils.module_loading import import_string
 
+from submissions import log_context, tasks
 from submissions.models import Submission
 from submissions.services import submission_submit
+from tests.factories import SubmissionFactory
 from tests.submissions.conftest import make_answers, make_draft
 from tests.support.worker import wait_until
 
@@ -74,8 +76,6 @@ def test_each_request_gets_its_own_id_and_it_does_not_leak_into_the_next(client)
     first = client.get("/healthz")["X-Request-ID"]
     second = client.get("/healthz")["X-Request-ID"]
     assert first != second
-    from submissions import log_context
-
     assert log_context.request_id.get() is None
 
 
@@ -128,7 +128,6 @@ def test_a_refused_recipient_address_is_masked_in_a_logged_traceback(settings):
 
 
 def test_plain_lines_carry_the_context_and_mask_addresses_too(settings):
-    from submissions import log_context
     from thueringen_portal.logs import LogContextFilter, PlainFormatter
 
     stream = io.StringIO()
@@ -167,11 +166,16 @@ def test_worker_logs_json_with_the_submission_reference_and_no_personal_data(
             "EMAIL_PORT": str(smtp_server.port),
         }
     )
-    submission, _secret = submission_submit(
-        draft=make_draft(office_with_mail),
-        answers=make_answers(name=NAME, email=EMAIL),
-        language="de",
-    )
+    # Submitted as inside a web request with this id (the middleware sets it so).
+    token = log_context.request_id.set("0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2")
+    try:
+        submission, _secret = submission_submit(
+            draft=make_draft(office_with_mail),
+            answers=make_answers(name=NAME, email=EMAIL),
+            language="de",
+        )
+    finally:
+        log_context.request_id.reset(token)
     wait_until(
         lambda: Submission.objects.filter(
             pk=submission.pk, citizen_notified_at__isnull=False, delivered_at__isnull=False
@@ -181,6 +185,12 @@ def test_worker_logs_json_with_the_submission_reference_and_no_personal_data(
     )
     # The citizen's receipt went to the citizen: the data was really processed.
     assert any(EMAIL in mail.rcpt_to for mail in smtp_server.messages)
+    # A re-run enqueued outside any request (as the sweeper does), in the same pool process.
+    tasks.resolve_office.delay(submission.pk)
+    wait_until(
+        lambda: worker.log_path.read_text().count("resolve_office") >= 4,
+        message=f"re-run not seen:\n{worker.log()}",
+    )
     worker.stop()
     text = worker.log_path.read_text()
     records = []
@@ -198,5 +208,29 @@ def test_worker_logs_json_with_the_submission_reference_and_no_personal_data(
         "submissions.tasks.notify_citizen",
     } <= tasks_done, text[-3000:]
     assert all(r["level"] and r["logger"] and r["timestamp"] for r in records)
+    # The submit request's id followed the submission through every task of the chain ...
+    _first_run, rerun = [r for r in succeeded if "resolve_office" in r["message"]]
+    chain = [r for r in succeeded if r is not rerun]
+    assert {r["request_id"] for r in chain} == {"0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2"}
+    # ... and did not stick to the worker process: the re-run has none.
+    assert rerun["request_id"] is None and rerun["submission"] == submission.reference
     for needle in [EMAIL, "zoe.leak", "Hostile", "Zoë", "Zo\\u00eb"]:
         assert needle not in text, f"{needle!r} in the worker log"
+
+
+@pytest.mark.django_db
+def test_a_task_run_in_process_keeps_the_request_id_and_forgets_its_submission(settings):
+    """The embedded default (`make run`) runs tasks inside the request."""
+    submission = SubmissionFactory(reference="TH-2026-EAGR-0001")
+    token = log_context.request_id.set("0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2")
+    try:
+        with json_log_lines(settings) as lines:
+            tasks.resolve_office.apply(args=(submission.pk,))
+        assert log_context.request_id.get() == "0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2"
+        assert log_context.submission_reference.get() is None
+    finally:
+        log_context.request_id.reset(token)
+    inside = [line for line in lines if line["submission"] == "TH-2026-EAGR-0001"]
+    assert inside and all(
+        line["request_id"] == "0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2" for line in inside
+    )
