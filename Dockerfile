@@ -11,7 +11,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
       libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 gettext \
  && rm -rf /var/lib/apt/lists/*
-RUN useradd --create-home --uid 10001 portal
+RUN useradd --create-home --uid 10001 portal \
+ && install -d -o portal -g portal /var/lib/portal
 WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
