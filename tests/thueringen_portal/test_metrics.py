@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -199,6 +200,7 @@ def test_gunicorn_workers_report_their_requests_together_in_multiprocess_mode(tm
         [
             *(sys.executable, "-m", "gunicorn", "thueringen_portal.wsgi"),
             *("--workers", "2", "--bind", f"127.0.0.1:{port}", "--max-requests", "3"),
+            *("--logger-class", "thueringen_portal.gunicorn_logging.PortalGunicornLogger"),
         ],
         cwd=ROOT,
         env=env,
@@ -234,3 +236,9 @@ def test_gunicorn_workers_report_their_requests_together_in_multiprocess_mode(tm
         server.terminate()
         server.wait(20)
         log.close()
+    # gunicorn's own lines (booting, recycling workers) are JSON like the portal's.
+    lines = (tmp_path / "gunicorn.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert any(
+        r["logger"] == "gunicorn.error" and "Booting worker" in r["message"] for r in records
+    )
