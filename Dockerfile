@@ -22,4 +22,4 @@ RUN DJANGO_SECRET_KEY=build-only DJANGO_DEBUG=false python manage.py collectstat
  && DJANGO_SECRET_KEY=build-only DJANGO_DEBUG=true python manage.py compilemessages -v 0 || true
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "thueringen_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "thueringen_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-", "--logger-class", "thueringen_portal.gunicorn_logging.PortalGunicornLogger"]
