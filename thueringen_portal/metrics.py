@@ -17,13 +17,14 @@ from collections.abc import Iterator
 
 import prometheus_client
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from submissions.operations_selectors import operations_figures
+from submissions.operations_selectors import OperationsFigures, operations_figures
 from submissions.pipeline import PIPELINE_QUEUES
 
 from .celery import app as celery_app
@@ -40,6 +41,25 @@ def queue_lengths() -> dict[str, int] | None:
         if client is None:
             return None
         return {queue: int(client.llen(queue)) for queue in PIPELINE_QUEUES}
+
+
+FIGURES_CACHE_KEY = "portal:metrics:figures"
+
+
+def cached_operations_figures() -> OperationsFigures:
+    """The figures, computed at most every PORTAL_METRICS_FIGURES_SECONDS across all processes.
+
+    In the shared cache (Redis), so several web processes and several
+    Prometheus servers do not each scan the tables; 0 computes on every scrape.
+    """
+    seconds = int(getattr(settings, "PORTAL_METRICS_FIGURES_SECONDS", 60))
+    if seconds <= 0:
+        return operations_figures()
+    figures = cache.get(FIGURES_CACHE_KEY)
+    if figures is None:
+        figures = operations_figures()
+        cache.set(FIGURES_CACHE_KEY, figures, seconds)
+    return figures
 
 
 class PortalCollector(Collector):
@@ -72,7 +92,7 @@ class PortalCollector(Collector):
     def _figures(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("portal_database_up", "1 if the figures could be read.")
         try:
-            figures = operations_figures()
+            figures = cached_operations_figures()
         except DatabaseError:
             logger.warning("metrics: could not read the figures", exc_info=True)
             up.add_metric([], 0)

@@ -332,6 +332,9 @@ PORTAL_REQUEST_ID_HEADER = os.environ.get(
 )
 # Bearer token of /metrics; the endpoint does not exist (404) while it is empty.
 PORTAL_METRICS_TOKEN = os.environ.get("PORTAL_METRICS_TOKEN", "")
+# The submission and delivery figures scan whole tables: computed at most this
+# often (seconds) for all web processes together; 0 = on every scrape.
+PORTAL_METRICS_FIGURES_SECONDS = env_int("PORTAL_METRICS_FIGURES_SECONDS", 60)
 # Outermost, so the id is in every log line and the latency covers all middleware.
 MIDDLEWARE = [
     "thueringen_portal.middleware.RequestIdMiddleware",

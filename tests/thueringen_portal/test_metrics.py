@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -30,6 +31,7 @@ from submissions.services import submission_submit
 from tests.factories import SubmissionFactory
 from tests.submissions.conftest import make_answers, make_draft
 from tests.support import worker as worker_support
+from thueringen_portal.metrics import FIGURES_CACHE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-token-" + secrets.token_urlsafe(16)
@@ -54,7 +56,25 @@ def scrape(client) -> dict:
 @pytest.fixture
 def metrics_token(settings):
     settings.PORTAL_METRICS_TOKEN = TOKEN
+    # Figures computed on every scrape, so each scrape shows what the test just did.
+    settings.PORTAL_METRICS_FIGURES_SECONDS = 0
     return TOKEN
+
+
+@pytest.mark.django_db
+def test_figures_are_computed_once_per_interval_for_all_web_processes(
+    client, metrics_token, settings
+):
+    settings.PORTAL_METRICS_FIGURES_SECONDS = 60
+    cache.delete(FIGURES_CACHE_KEY)
+    SubmissionFactory(form_version__service__slug="gewerbe-anmeldung")
+    key = ("portal_submissions", (("service", "gewerbe-anmeldung"),))
+    assert scrape(client)[key] == 1
+    SubmissionFactory(form_version__service__slug="gewerbe-anmeldung")
+    # Within the interval every process serves the figures in the shared cache.
+    assert scrape(client)[key] == 1
+    cache.delete(FIGURES_CACHE_KEY)
+    assert scrape(client)[key] == 2
 
 
 @pytest.mark.django_db
