@@ -319,6 +319,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default would also mail every server error to ADMINS with the
+        # request's POST data (a citizen's answers) and cookies: log it only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint reports each rendering step at INFO: several lines per PDF.
         "weasyprint.progress": {"level": "WARNING"},

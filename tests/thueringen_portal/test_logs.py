@@ -234,3 +234,25 @@ def test_a_task_run_in_process_keeps_the_request_id_and_forgets_its_submission(s
     assert inside and all(
         line["request_id"] == "0f8e4c2d9b7a41e3a5c6d7e8f9a0b1c2" for line in inside
     )
+
+
+@pytest.mark.django_db
+def test_a_server_error_is_logged_without_mailing_the_citizens_answers_to_admins(
+    settings, mailoutbox, rf
+):
+    settings.ADMINS = [("Platform", "admins@portal.example")]
+    request = rf.post("/antrag/x/schritt/person/", {"name": NAME, "email": EMAIL})
+    with json_log_lines(settings) as lines:
+        try:
+            raise ValueError("step could not be saved")
+        except ValueError:
+            logging.getLogger("django.request").error(
+                "Internal Server Error: %s",
+                request.path,
+                exc_info=True,
+                extra={"status_code": 500, "request": request},
+            )
+    assert mailoutbox == []
+    (line,) = lines
+    assert line["level"] == "ERROR" and "ValueError" in line["exc_info"]
+    assert "Hostile" not in json.dumps(line) and EMAIL not in json.dumps(line)
