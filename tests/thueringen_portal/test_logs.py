@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import smtplib
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,13 +49,33 @@ def json_log_lines(settings) -> Iterator[list[dict]]:
         lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
 
 
-def test_production_default_is_json_and_make_run_stays_plain():
-    from thueringen_portal import settings as portal_settings
+def settings_in_subprocess(env: dict[str, str]) -> subprocess.CompletedProcess:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "import logging; print(settings.PORTAL_LOG_FORMAT); logging.getLogger('x').warning('hi')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "thueringen_portal.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
-    # The test run is configured like production (DJANGO_DEBUG=false).
-    assert portal_settings.PORTAL_LOG_FORMAT == "json"
-    assert portal_settings.LOGGING["handlers"]["console"]["formatter"] == "json"
-    # `make run` (DEBUG) gets readable lines; see settings: plain when DEBUG.
+
+def test_production_logs_json_and_make_run_stays_readable():
+    production = settings_in_subprocess({"DJANGO_DEBUG": "false", "PORTAL_LOG_FORMAT": ""})
+    assert production.stdout.split() == ["json"], production.stderr
+    assert json.loads(production.stderr.splitlines()[-1])["message"] == "hi"
+    development = settings_in_subprocess({"DJANGO_DEBUG": "true", "PORTAL_LOG_FORMAT": ""})
+    assert development.stdout.split() == ["plain"], development.stderr
+    assert re.search(r" WARNING x hi$", development.stderr.splitlines()[-1])
+
+
+def test_an_unknown_log_format_stops_the_start_with_a_clear_message():
+    result = settings_in_subprocess({"PORTAL_LOG_FORMAT": "xml"})
+    assert result.returncode != 0
+    assert "PORTAL_LOG_FORMAT must be json or plain" in result.stderr
 
 
 @pytest.mark.django_db
