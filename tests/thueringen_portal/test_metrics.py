@@ -262,3 +262,15 @@ def test_gunicorn_workers_report_their_requests_together_in_multiprocess_mode(tm
     assert any(
         r["logger"] == "gunicorn.error" and "Booting worker" in r["message"] for r in records
     )
+
+
+@pytest.mark.django_db
+def test_prometheus_can_scrape_over_the_internal_network_without_the_https_redirect(
+    client, metrics_token, settings
+):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/").status_code == 301
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    # Without the token the exemption reveals nothing.
+    assert client.get("/metrics").status_code == 401
