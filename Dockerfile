@@ -11,7 +11,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
       libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 gettext \
  && rm -rf /var/lib/apt/lists/*
-RUN useradd --create-home --uid 10001 portal
+RUN useradd --create-home --uid 10001 portal \
+ && install -d -o portal -g portal /var/lib/portal
 WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
@@ -21,4 +22,4 @@ RUN DJANGO_SECRET_KEY=build-only DJANGO_DEBUG=false python manage.py collectstat
  && DJANGO_SECRET_KEY=build-only DJANGO_DEBUG=true python manage.py compilemessages -v 0 || true
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "thueringen_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "thueringen_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-", "--logger-class", "thueringen_portal.gunicorn_logging.PortalGunicornLogger"]

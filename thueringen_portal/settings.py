@@ -312,15 +312,61 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Logging -----------------------------------------------------------------
+# --- Operations: logs, request ids, metrics ----------------------------------
+# JSON lines for the data centre's log collector; readable text for `make run`.
+PORTAL_LOG_FORMAT = os.environ.get("PORTAL_LOG_FORMAT", "") or ("plain" if DEBUG else "json")
+if PORTAL_LOG_FORMAT not in {"json", "plain"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PORTAL_LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Adds the request id and the submission reference to every record.
+    "filters": {"context": {"()": "thueringen_portal.logs.LogContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "thueringen_portal.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s",
+        },
+        "json": {"()": "thueringen_portal.logs.PortalJsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": PORTAL_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default would also mail every server error to ADMINS with the
+        # request's POST data (a citizen's answers) and cookies: log it only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint reports each rendering step at INFO: several lines per PDF.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
+# Celery workers log through the configuration above instead of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The proxy's request-id header, trusted when well-formed; empty: always generate one.
+PORTAL_REQUEST_ID_HEADER = os.environ.get(
+    "PORTAL_REQUEST_ID_HEADER", "X-Request-ID" if env_bool("DJANGO_BEHIND_PROXY", False) else ""
+)
+# Bearer token of /metrics; the endpoint does not exist (404) while it is empty.
+PORTAL_METRICS_TOKEN = os.environ.get("PORTAL_METRICS_TOKEN", "")
+# The submission and delivery figures scan whole tables: computed at most this
+# often (seconds) for all web processes together; 0 = on every scrape.
+PORTAL_METRICS_FIGURES_SECONDS = env_int("PORTAL_METRICS_FIGURES_SECONDS", 60)
+# Outermost, so the id is in every log line and the latency covers all middleware.
+MIDDLEWARE = [
+    "thueringen_portal.middleware.RequestIdMiddleware",
+    "thueringen_portal.middleware.RequestMetricsMiddleware",
+    *MIDDLEWARE,
+]
+# Prometheus scrapes the web processes directly on the internal network.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
 
 # --- Portal ------------------------------------------------------------------
 PORTAL_DRAFT_LIFETIME_DAYS = env_int("PORTAL_DRAFT_LIFETIME_DAYS", 30)

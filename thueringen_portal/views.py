@@ -1,12 +1,14 @@
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from .health import health_database_problem, health_static_problem
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and compose health checks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Database reachable and static files present: 200, else 503 with the reason (JSON)."""
+    problem = health_database_problem() or health_static_problem()
+    if problem:
+        return JsonResponse({"status": "unavailable", "reason": problem}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
+from thueringen_portal.configuration import configuration_summary
+
 # Reference-data commands in the order they depend on each other. Each is
 # idempotent; a command that does not exist (yet) in this installation is skipped.
 REFERENCE_DATA_STEPS: list[tuple[str, list[str]]] = [
@@ -59,23 +61,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo account: admin / {password}  (http://127.0.0.1:8000/admin/)")
 
     def _print_banner(self) -> None:
-        db = settings.DATABASES["default"]
-        embedded = []
-        if db["ENGINE"].endswith("sqlite3"):
-            embedded.append(f"database: SQLite file {db['NAME']}")
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            embedded.append("tasks: run in-process (no Celery worker, no Redis)")
-        if settings.STORAGE_BACKEND == "local":
-            embedded.append(f"files: private folder {settings.PRIVATE_MEDIA_ROOT}")
-        if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
-            embedded.append("e-mail: printed on this console")
-        if embedded:
-            self.stdout.write("\nEmbedded default in use:")
-            for line in embedded:
-                self.stdout.write(f"  - {line}")
+        summary = configuration_summary()
+        self.stdout.write("\nConfiguration in use:")
+        for topic, description, embedded in summary:
+            marker = " (embedded default)" if embedded else ""
+            self.stdout.write(f"  - {topic}: {description}{marker}")
+        if any(embedded for topic, _, embedded in summary if topic in {"database", "tasks"}):
             self.stdout.write(
                 "To use PostgreSQL and Redis, set DATABASE_URL=postgres://... and "
                 "REDIS_URL=redis://... (see .env.example), then start a worker with "
                 "`.venv/bin/celery -A thueringen_portal worker -Q default,pdf,delivery,email`."
             )
-        self.stdout.write("Portal: http://127.0.0.1:8000/\n")
+        self.stdout.write(f"Portal: {settings.PORTAL_BASE_URL}/\n")
