@@ -23,6 +23,7 @@ from .case_selectors import (
     cases_for_user,
     office_ids_for_user,
 )
+from .enqueue import task_enqueue, task_enqueue_on_commit
 from .models import AuditEntry, CaseNote, StatusNotification, Submission, SubmissionEvent
 
 logger = logging.getLogger(__name__)
@@ -158,20 +159,22 @@ def case_transition(
             notification = StatusNotification.objects.create(
                 event=event, recipient=locked.applicant_email
             )
-            transaction.on_commit(lambda: _enqueue_notification(notification.pk))
+            _enqueue_notification(notification.pk, reference=locked.reference, on_commit=True)
     submission.refresh_from_db()
     return event
 
 
-def _enqueue_notification(notification_id: int) -> None:
+def _enqueue_notification(notification_id: int, *, reference: str, on_commit: bool) -> None:
     from .tasks_backoffice import notify_case_status
 
-    try:
-        notify_case_status.delay(notification_id)
-    except Exception:
-        # The transition is committed; the e-mail is recorded as unsent and the
-        # beat job `case_resend_pending_notifications` picks it up.
-        logger.exception("could not enqueue status notification %s", notification_id)
+    # If the broker is down the notification stays recorded as unsent and the
+    # beat job `case_resend_pending_notifications` picks it up.
+    enqueue = task_enqueue_on_commit if on_commit else task_enqueue
+    enqueue(
+        task=notify_case_status,
+        args=(notification_id,),
+        about=f"status notification {notification_id} of {reference}",
+    )
 
 
 def case_resend_pending_notifications(
@@ -181,8 +184,6 @@ def case_resend_pending_notifications(
 
     Idempotent: sending checks `sent_at` first. Returns how many were enqueued.
     """
-    from .tasks_backoffice import notify_case_status
-
     pending = list(
         StatusNotification.objects.filter(
             sent_at__isnull=True,
@@ -190,10 +191,10 @@ def case_resend_pending_notifications(
             attempts__lt=max_attempts,
         )
         .exclude(recipient="")
-        .values_list("pk", flat=True)[:1000]
+        .values_list("pk", "event__submission__reference")[:1000]
     )
-    for notification_id in pending:
-        notify_case_status.delay(notification_id)
+    for notification_id, reference in pending:
+        _enqueue_notification(notification_id, reference=reference, on_commit=False)
     return len(pending)
 
 

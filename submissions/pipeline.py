@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from .enqueue import task_enqueue_on_commit
 from .models import Delivery, Submission, SubmissionEvent
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,10 @@ def pipeline_advance(*, submission_id: int) -> None:
     if task is None:
         return
     Submission.objects.filter(pk=submission_id).update(pipeline_progress_at=timezone.now())
-    transaction.on_commit(lambda: task.delay(submission_id))
+    # The step is recorded as due; if the broker is down the sweeper enqueues it later.
+    task_enqueue_on_commit(
+        task=task, args=(submission_id,), about=f"submission {submission.reference}"
+    )
 
 
 def _lock_submission(submission_id: int) -> Submission | None:
@@ -261,11 +265,18 @@ def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
     with transaction.atomic():
         # A row locked by a running attempt is skipped, not waited for: the
         # sweeper must not stall behind a slow webhook.
-        claimable = Delivery.objects.select_for_update(skip_locked=True).filter(due, pk=delivery_id)
-        if claimable.first() is None:
+        claimable = Delivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            due, pk=delivery_id
+        )
+        claimed = claimable.select_related("submission").first()
+        if claimed is None:
             return False
         Delivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
-        transaction.on_commit(lambda: tasks.deliver_delivery.delay(delivery_id))
+        task_enqueue_on_commit(
+            task=tasks.deliver_delivery,
+            args=(delivery_id,),
+            about=f"delivery {delivery_id} ({claimed.channel}) of {claimed.submission.reference}",
+        )
     return True
 
 
@@ -339,7 +350,11 @@ def _delivery_succeeded(delivery: Delivery) -> None:
         fields.append("delivered_at")
     submission.save(update_fields=fields)
     if delivery.channel == Delivery.Channel.INBOX:
-        transaction.on_commit(lambda: tasks.notify_citizen.delay(submission.pk))
+        task_enqueue_on_commit(
+            task=tasks.notify_citizen,
+            args=(submission.pk,),
+            about=f"submission {submission.reference}",
+        )
 
 
 def pipeline_deliver(*, delivery_id: int) -> Step:
@@ -395,8 +410,11 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
                 fields.append("enqueued_at")
                 from . import tasks
 
-                transaction.on_commit(
-                    lambda: tasks.deliver_delivery.apply_async((delivery_id,), countdown=delay)
+                task_enqueue_on_commit(
+                    task=tasks.deliver_delivery,
+                    args=(delivery_id,),
+                    countdown=delay,
+                    about=f"delivery {delivery_id} ({delivery.channel})",
                 )
             delivery.save(update_fields=fields)
             logger.warning(
