@@ -24,6 +24,7 @@ from .case_selectors import (
     office_ids_for_user,
 )
 from .enqueue import task_enqueue, task_enqueue_on_commit
+from .mail import mail_connection, mail_message_id, mail_send
 from .models import AuditEntry, CaseNote, StatusNotification, Submission, SubmissionEvent
 
 logger = logging.getLogger(__name__)
@@ -293,8 +294,13 @@ def _notification_text(*, submission: Submission, event: SubmissionEvent) -> tup
 
 
 def case_notify_citizen(*, notification_id: int) -> bool:
-    """Send the status e-mail of one notification. Idempotent: returns False if already sent."""
-    with transaction.atomic():
+    """Send the status e-mail of one notification. Idempotent: returns False if already sent.
+
+    ``sent_at`` is committed right after the server accepted the message
+    (before the SMTP QUIT), and the Message-ID names the notification, so a
+    repeat after a crash in between is recognisably the same e-mail.
+    """
+    with mail_connection() as connection, transaction.atomic():
         notification = (
             StatusNotification.objects.select_for_update(of=("self",))
             .select_related("event__submission__office")
@@ -306,13 +312,19 @@ def case_notify_citizen(*, notification_id: int) -> bool:
         subject, body = _notification_text(submission=event.submission, event=event)
         notification.attempts += 1
         error: OSError | None = None
+        message = EmailMessage(
+            subject=subject,
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[notification.recipient],
+            headers={
+                "Message-ID": mail_message_id(
+                    kind="status", parts=(event.submission.reference, notification.pk)
+                )
+            },
+        )
         try:
-            EmailMessage(
-                subject=subject,
-                body=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[notification.recipient],
-            ).send()
+            mail_send(message=message, connection=connection)
         except OSError as exc:  # smtplib errors are OSErrors too
             error = exc
             notification.last_error = str(exc)[:2000]
