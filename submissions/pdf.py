@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.exceptions import SuspiciousFileOperation
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -73,7 +73,8 @@ def _collected_static_file(relative: str) -> Path | None:
     """
     try:
         path = Path(staticfiles_storage.path(relative))
-    except NotImplementedError:  # a remote storage: only the source folders are read
+    except (NotImplementedError, ImproperlyConfigured):
+        # A remote storage, or no STATIC_ROOT: only the source folders are read.
         return None
     except SuspiciousFileOperation as exc:
         raise RefusedURL(f"refused to fetch {relative[:200]!r}") from exc

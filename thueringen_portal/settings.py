@@ -360,7 +360,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
         # connection (failover, firewall) blocks a publish for minutes.
         "socket_connect_timeout": env_int("CELERY_BROKER_CONNECT_TIMEOUT", 2),
         "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 10),
-        "retry_on_timeout": True,
         "health_check_interval": 25,
     }
 )
