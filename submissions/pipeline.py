@@ -401,7 +401,9 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
 
     The row stays locked during the attempt, so a duplicate task skips it;
     a worker killed mid-attempt rolls back and the attempt is made again
-    (receivers deduplicate by the idempotency key = delivery id).
+    (receivers deduplicate by the idempotency key = delivery id, e-mails carry
+    a Message-ID per delivery). A success over an outside channel is committed
+    at once, before the SMTP QUIT and before ``pipeline_record_deliveries``.
     """
     from .delivery import DeliveryError, send
 
@@ -473,9 +475,9 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
             # Its "sending" is a write of this transaction: one commit records all.
             _inbox_delivered_on_submission(delivery)
             return Step.DONE
-        # The office's server accepted it: nothing but this commit comes between
-        # its answer and our record, so a crash cannot make us send it again. The
-        # submission's bookkeeping (which may wait for its row lock) follows.
+        # The office's server accepted it: only this commit comes between its
+        # answer and our record, so only a crash in that moment sends it again.
+        # The submission's bookkeeping (which may wait for its row lock) follows.
     pipeline_record_deliveries(submission_id=delivery.submission_id)
     return Step.DONE
 
