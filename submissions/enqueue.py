@@ -32,12 +32,16 @@ def task_enqueue(*, task: Task, args: Sequence, about: str, countdown: float | N
     except Exception:
         # Broker down, DNS, timeouts: kombu raises several kinds, and none of
         # them may reach the caller, whose transaction has already committed.
-        logger.error(
-            "could not enqueue %s for %s; it stays recorded and the sweeper will enqueue it",
-            task.name,
-            about,
-            exc_info=True,
-        )
+        if task.app.conf.task_always_eager:
+            # No broker (embedded default): the task itself ran here and failed.
+            logger.error("%s for %s failed in-process", task.name, about, exc_info=True)
+        else:
+            logger.error(
+                "could not enqueue %s for %s; it stays recorded and the sweeper will enqueue it",
+                task.name,
+                about,
+                exc_info=True,
+            )
         return False
     return True
 
