@@ -359,7 +359,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
         # Without these a broker that vanishes without closing the TCP
         # connection (failover, firewall) blocks a publish for minutes.
         "socket_connect_timeout": env_int("CELERY_BROKER_CONNECT_TIMEOUT", 2),
-        "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 10),
+        "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),
         "health_check_interval": 25,
     }
 )

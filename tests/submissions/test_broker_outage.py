@@ -172,3 +172,27 @@ def test_submit_while_the_broker_is_down_shows_confirmation_with_access_code(
     receipts = [m for m in smtp_server.messages if submission.reference in m.message["Subject"]]
     assert [m.rcpt_to for m in receipts] == [["erika.mustermann@example.org"]]
     connection.close()
+
+
+def test_enqueue_to_a_broker_that_accepts_but_never_answers_gives_up_within_seconds(caplog):
+    """A half-dead broker (failover, firewall) must not hold a request for minutes."""
+    import socket
+
+    from submissions import tasks
+    from submissions.enqueue import task_enqueue
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the handshake; nobody ever answers
+    try:
+        with broker(f"redis://127.0.0.1:{silent.getsockname()[1]}/0"):
+            started = time.monotonic()
+            queued = task_enqueue(task=tasks.resolve_office, args=(1,), about="submission X")
+            took = time.monotonic() - started
+    finally:
+        silent.close()
+    assert queued is False
+    assert took < 15, f"the publish waited {took:.1f} s"
+    assert any(
+        r.name == "submissions.enqueue" and "submission X" in r.getMessage() for r in caplog.records
+    )
