@@ -23,6 +23,8 @@ from .case_selectors import (
     cases_for_user,
     office_ids_for_user,
 )
+from .enqueue import task_enqueue, task_enqueue_on_commit
+from .mail import mail_connection, mail_message_id, mail_send
 from .models import AuditEntry, CaseNote, StatusNotification, Submission, SubmissionEvent
 
 logger = logging.getLogger(__name__)
@@ -158,20 +160,22 @@ def case_transition(
             notification = StatusNotification.objects.create(
                 event=event, recipient=locked.applicant_email
             )
-            transaction.on_commit(lambda: _enqueue_notification(notification.pk))
+            _enqueue_notification(notification.pk, reference=locked.reference, on_commit=True)
     submission.refresh_from_db()
     return event
 
 
-def _enqueue_notification(notification_id: int) -> None:
+def _enqueue_notification(notification_id: int, *, reference: str, on_commit: bool) -> None:
     from .tasks_backoffice import notify_case_status
 
-    try:
-        notify_case_status.delay(notification_id)
-    except Exception:
-        # The transition is committed; the e-mail is recorded as unsent and the
-        # beat job `case_resend_pending_notifications` picks it up.
-        logger.exception("could not enqueue status notification %s", notification_id)
+    # If the broker is down the notification stays recorded as unsent and the
+    # beat job `case_resend_pending_notifications` picks it up.
+    enqueue = task_enqueue_on_commit if on_commit else task_enqueue
+    enqueue(
+        task=notify_case_status,
+        args=(notification_id,),
+        about=f"status notification {notification_id} of {reference}",
+    )
 
 
 def case_resend_pending_notifications(
@@ -181,8 +185,6 @@ def case_resend_pending_notifications(
 
     Idempotent: sending checks `sent_at` first. Returns how many were enqueued.
     """
-    from .tasks_backoffice import notify_case_status
-
     pending = list(
         StatusNotification.objects.filter(
             sent_at__isnull=True,
@@ -190,10 +192,10 @@ def case_resend_pending_notifications(
             attempts__lt=max_attempts,
         )
         .exclude(recipient="")
-        .values_list("pk", flat=True)[:1000]
+        .values_list("pk", "event__submission__reference")[:1000]
     )
-    for notification_id in pending:
-        notify_case_status.delay(notification_id)
+    for notification_id, reference in pending:
+        _enqueue_notification(notification_id, reference=reference, on_commit=False)
     return len(pending)
 
 
@@ -292,8 +294,13 @@ def _notification_text(*, submission: Submission, event: SubmissionEvent) -> tup
 
 
 def case_notify_citizen(*, notification_id: int) -> bool:
-    """Send the status e-mail of one notification. Idempotent: returns False if already sent."""
-    with transaction.atomic():
+    """Send the status e-mail of one notification. Idempotent: returns False if already sent.
+
+    ``sent_at`` is committed right after the server accepted the message
+    (before the SMTP QUIT), and the Message-ID names the notification, so a
+    repeat after a crash in between is recognisably the same e-mail.
+    """
+    with mail_connection() as connection, transaction.atomic():
         notification = (
             StatusNotification.objects.select_for_update(of=("self",))
             .select_related("event__submission__office")
@@ -305,13 +312,19 @@ def case_notify_citizen(*, notification_id: int) -> bool:
         subject, body = _notification_text(submission=event.submission, event=event)
         notification.attempts += 1
         error: OSError | None = None
+        message = EmailMessage(
+            subject=subject,
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[notification.recipient],
+            headers={
+                "Message-ID": mail_message_id(
+                    kind="status", parts=(event.submission.reference, notification.pk)
+                )
+            },
+        )
         try:
-            EmailMessage(
-                subject=subject,
-                body=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[notification.recipient],
-            ).send()
+            mail_send(message=message, connection=connection)
         except OSError as exc:  # smtplib errors are OSErrors too
             error = exc
             notification.last_error = str(exc)[:2000]

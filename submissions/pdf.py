@@ -6,6 +6,12 @@ can read them without parsing text. WeasyPrint is imported lazily (its import
 is slow and only PDF workers need it), one FontConfiguration is reused per
 process, and its URL fetcher serves the project's static files only: a
 rendered document can never make the worker fetch anything from a network.
+
+The templates name their stylesheet with ``{% static %}``, which gives the
+hashed name (``pdf.3f2a….css``) when the manifest storage of production is on
+and the plain name otherwise; the fetcher resolves either through the
+staticfiles storage (the collected STATIC_ROOT) and falls back to the source
+folders, so the PDFs look the same in every configuration.
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import Submission
+
+logger = logging.getLogger(__name__)
 
 PDF_VARIANT = "pdf/a-3b"
 # The prefix of URLs the fetcher will serve; anything else is refused.
@@ -55,15 +65,42 @@ class RefusedURL(ValueError):
     pass
 
 
+def _collected_static_file(relative: str) -> Path | None:
+    """The file in the staticfiles storage's folder (STATIC_ROOT), if it is there and local.
+
+    With manifest storage this is where the hashed names exist; the source
+    folders only hold the unhashed originals.
+    """
+    try:
+        path = Path(staticfiles_storage.path(relative))
+    except (NotImplementedError, ImproperlyConfigured):
+        # A remote storage, or no STATIC_ROOT: only the source folders are read.
+        return None
+    except SuspiciousFileOperation as exc:
+        raise RefusedURL(f"refused to fetch {relative[:200]!r}") from exc
+    return path if path.is_file() else None
+
+
 def static_file_for(url: str) -> Path:
-    """The static file a URL of the PDF templates names; RefusedURL for anything else."""
+    """The static file a URL of the PDF templates names; RefusedURL for anything else.
+
+    Hashed names (manifest storage) are found in the collected STATIC_ROOT,
+    plain names there or in the source folders (no collectstatic needed in
+    development and tests). Nothing outside them is ever read.
+    """
     prefix = STATIC_BASE + settings.STATIC_URL.lstrip("/")
     if not url.startswith(prefix):
         raise RefusedURL(f"refused to fetch {url[:200]!r}: only static files are served")
     relative = url[len(prefix) :].split("?")[0].split("#")[0]
-    if not relative or ".." in relative.split("/") or relative.startswith("/"):
+    if (
+        not relative
+        or ".." in relative.split("/")
+        or relative.startswith("/")
+        or "\\" in relative
+        or "\x00" in relative
+    ):
         raise RefusedURL(f"refused to fetch {url[:200]!r}")
-    found = finders.find(relative)
+    found = _collected_static_file(relative) or finders.find(relative)
     if not found:
         raise RefusedURL(f"no such static file: {relative[:200]!r}")
     return Path(found)
@@ -77,7 +114,13 @@ def url_fetcher():
 
         class StaticOnlyFetcher(URLFetcher):
             def fetch(self, url, headers=None):
-                path = static_file_for(url)
+                try:
+                    path = static_file_for(url)
+                except RefusedURL as exc:
+                    # WeasyPrint goes on without the resource: the PDF is still
+                    # complete, but unstyled, so say so loudly where operators look.
+                    logger.error("PDF resource not loaded, the document lacks it: %s", exc)
+                    raise
                 content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 return URLFetcherResponse(
                     url, body=path.read_bytes(), headers={"Content-Type": content_type}

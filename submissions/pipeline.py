@@ -21,12 +21,14 @@ from enum import Enum
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import EmailMessage, mail_admins
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from .enqueue import task_enqueue_on_commit
+from .mail import alert_admins, mail_connection, mail_message_id, mail_send
 from .models import Delivery, Submission, SubmissionEvent
 
 logger = logging.getLogger(__name__)
@@ -86,7 +88,10 @@ def pipeline_advance(*, submission_id: int) -> None:
     if task is None:
         return
     Submission.objects.filter(pk=submission_id).update(pipeline_progress_at=timezone.now())
-    transaction.on_commit(lambda: task.delay(submission_id))
+    # The step is recorded as due; if the broker is down the sweeper enqueues it later.
+    task_enqueue_on_commit(
+        task=task, args=(submission_id,), about=f"submission {submission.reference}"
+    )
 
 
 def _lock_submission(submission_id: int) -> Submission | None:
@@ -110,14 +115,17 @@ def pipeline_fail(*, submission_id: int, reason: str) -> None:
         submission.pipeline_failed_at = timezone.now()
         submission.pipeline_error = reason[:2000]
         submission.save(update_fields=["pipeline_failed_at", "pipeline_error"])
-        _event(submission, "pipeline_failed", comment=reason[:2000])
+        event = SubmissionEvent.objects.create(
+            submission=submission, kind="pipeline_failed", comment=reason[:2000]
+        )
         reference = submission.reference
+        message_id = mail_message_id(kind="alert-pipeline-failed", parts=(reference, event.pk))
         transaction.on_commit(
-            lambda: mail_admins(
-                f"Antrag {reference}: Verarbeitung angehalten",
-                f"Die Verarbeitung des Antrags {reference} wurde angehalten:\n\n{reason}\n\n"
-                f"Nach Behebung der Ursache im Back Office erneut anstoßen.",
-                fail_silently=True,
+            lambda: alert_admins(
+                subject=f"Antrag {reference}: Verarbeitung angehalten",
+                body=f"Die Verarbeitung des Antrags {reference} wurde angehalten:\n\n{reason}\n\n"
+                "Nach Behebung der Ursache im Back Office erneut anstoßen.",
+                message_id=message_id,
             )
         )
     logger.error("pipeline of submission %s failed: %s", submission_id, reason)
@@ -261,11 +269,18 @@ def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
     with transaction.atomic():
         # A row locked by a running attempt is skipped, not waited for: the
         # sweeper must not stall behind a slow webhook.
-        claimable = Delivery.objects.select_for_update(skip_locked=True).filter(due, pk=delivery_id)
-        if claimable.first() is None:
+        claimable = Delivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            due, pk=delivery_id
+        )
+        claimed = claimable.select_related("submission").first()
+        if claimed is None:
             return False
         Delivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
-        transaction.on_commit(lambda: tasks.deliver_delivery.delay(delivery_id))
+        task_enqueue_on_commit(
+            task=tasks.deliver_delivery,
+            args=(delivery_id,),
+            about=f"delivery {delivery_id} ({claimed.channel}) of {claimed.submission.reference}",
+        )
     return True
 
 
@@ -287,24 +302,25 @@ def _delivery_failed(delivery: Delivery, error: str) -> None:
     _event(delivery.submission, f"delivery_failed_{delivery.channel}", comment=error[:2000])
     reference = delivery.submission.reference
     channel = delivery.get_channel_display()
+    attempts = delivery.attempts
+    message_id = mail_message_id(
+        kind="alert-delivery-failed", parts=(reference, delivery.pk, attempts)
+    )
     transaction.on_commit(
-        lambda: mail_admins(
-            f"Antrag {reference}: Zustellung fehlgeschlagen ({channel})",
-            f"Die Zustellung des Antrags {reference} über den Kanal „{channel}“ ist nach "
-            f"{delivery.attempts} Versuchen endgültig fehlgeschlagen.\n\nLetzter Fehler: "
+        lambda: alert_admins(
+            subject=f"Antrag {reference}: Zustellung fehlgeschlagen ({channel})",
+            body=f"Die Zustellung des Antrags {reference} über den Kanal „{channel}“ ist nach "
+            f"{attempts} Versuchen endgültig fehlgeschlagen.\n\nLetzter Fehler: "
             f"{error}\n\nIm Back Office kann die Zustellung mit „Jetzt erneut zustellen“ "
             "wiederholt werden.",
-            fail_silently=True,
+            message_id=message_id,
         )
     )
 
 
-def _delivery_succeeded(delivery: Delivery) -> None:
-    from . import tasks
-
-    now = timezone.now()
+def _delivery_mark_delivered(delivery: Delivery) -> None:
     delivery.status = Delivery.Status.DELIVERED
-    delivery.delivered_at = now
+    delivery.delivered_at = timezone.now()
     delivery.next_attempt_at = None
     delivery.save(
         update_fields=[
@@ -316,14 +332,18 @@ def _delivery_succeeded(delivery: Delivery) -> None:
             "last_error",
         ]
     )
+
+
+def _inbox_delivered_on_submission(delivery: Delivery) -> None:
+    """Record the inbox delivery on its submission: the office sees it, the citizen is told."""
+    from . import tasks
+
+    now = timezone.now()
     submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
     _event(submission, f"delivered_{delivery.channel}")
     fields = ["pipeline_progress_at"]
     submission.pipeline_progress_at = now
-    if (
-        delivery.channel == Delivery.Channel.INBOX
-        and submission.status == Submission.Status.RECEIVED
-    ):
+    if submission.status == Submission.Status.RECEIVED:
         # The office can now see the case: for the citizen it is forwarded.
         submission.status = Submission.Status.FORWARDED
         fields.append("status")
@@ -338,8 +358,42 @@ def _delivery_succeeded(delivery: Delivery) -> None:
         submission.delivered_at = now
         fields.append("delivered_at")
     submission.save(update_fields=fields)
-    if delivery.channel == Delivery.Channel.INBOX:
-        transaction.on_commit(lambda: tasks.notify_citizen.delay(submission.pk))
+    task_enqueue_on_commit(
+        task=tasks.notify_citizen,
+        args=(submission.pk,),
+        about=f"submission {submission.reference}",
+    )
+
+
+def pipeline_record_deliveries(*, submission_id: int) -> None:
+    """Record on the submission what its deliveries over outside channels achieved. Idempotent.
+
+    Runs after the delivery itself was committed as delivered (e-mail,
+    webhook), in a transaction of its own: adds the missing ``delivered_*``
+    history events and sets ``delivered_at`` once every channel is through.
+    The sweeper calls it again for a submission whose worker died in between.
+    """
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().get(pk=submission_id)
+        deliveries = list(submission.deliveries.all())
+        recorded = set(
+            submission.events.filter(kind__startswith="delivered_").values_list("kind", flat=True)
+        )
+        for delivery in deliveries:
+            kind = f"delivered_{delivery.channel}"
+            if delivery.status == Delivery.Status.DELIVERED and kind not in recorded:
+                _event(submission, kind)
+        now = timezone.now()
+        submission.pipeline_progress_at = now
+        fields = ["pipeline_progress_at"]
+        if (
+            submission.delivered_at is None
+            and deliveries
+            and all(d.status == Delivery.Status.DELIVERED for d in deliveries)
+        ):
+            submission.delivered_at = now
+            fields.append("delivered_at")
+        submission.save(update_fields=fields)
 
 
 def pipeline_deliver(*, delivery_id: int) -> Step:
@@ -347,11 +401,15 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
 
     The row stays locked during the attempt, so a duplicate task skips it;
     a worker killed mid-attempt rolls back and the attempt is made again
-    (receivers deduplicate by the idempotency key = delivery id).
+    (receivers deduplicate by the idempotency key = delivery id, e-mails carry
+    a Message-ID per delivery). A success over an outside channel is committed
+    at once, before the SMTP QUIT and before ``pipeline_record_deliveries``.
     """
     from .delivery import DeliveryError, send
 
-    with transaction.atomic():
+    # The SMTP connection outlives the transaction: the send is committed as
+    # delivered before the QUIT round trip, not after it.
+    with mail_connection() as connection, transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("submission", "submission__office")
@@ -369,7 +427,7 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
             return Step.STOPPED  # a stale duplicate task: the next attempt is not due yet
         delivery.attempts += 1
         try:
-            status_code = send(delivery=delivery)
+            status_code = send(delivery=delivery, connection=connection)
         except Exception as exc:
             if not isinstance(exc, DeliveryError):
                 # A bug or odd data must not loop unseen: it counts as a failed
@@ -395,8 +453,11 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
                 fields.append("enqueued_at")
                 from . import tasks
 
-                transaction.on_commit(
-                    lambda: tasks.deliver_delivery.apply_async((delivery_id,), countdown=delay)
+                task_enqueue_on_commit(
+                    task=tasks.deliver_delivery,
+                    args=(delivery_id,),
+                    countdown=delay,
+                    about=f"delivery {delivery_id} ({delivery.channel})",
                 )
             delivery.save(update_fields=fields)
             logger.warning(
@@ -409,7 +470,15 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
             return Step.STOPPED
         delivery.last_status_code = status_code
         delivery.last_error = ""
-        _delivery_succeeded(delivery)
+        _delivery_mark_delivered(delivery)
+        if delivery.channel == Delivery.Channel.INBOX:
+            # Its "sending" is a write of this transaction: one commit records all.
+            _inbox_delivered_on_submission(delivery)
+            return Step.DONE
+        # The office's server accepted it: only this commit comes between its
+        # answer and our record, so only a crash in that moment sends it again.
+        # The submission's bookkeeping (which may wait for its row lock) follows.
+    pipeline_record_deliveries(submission_id=delivery.submission_id)
     return Step.DONE
 
 
@@ -417,8 +486,14 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
 
 
 def pipeline_notify_citizen(*, submission_id: int) -> Step:
-    """E-mail the citizen the receipt (once). Raises on SMTP errors, so the task retries."""
-    with transaction.atomic():
+    """E-mail the citizen the receipt (once). Raises on SMTP errors, so the task retries.
+
+    The send is recorded in the transaction that holds the row, committed
+    right after the server accepted the message (before the SMTP QUIT), and
+    the message's Message-ID is derived from the reference: a repeat after a
+    crash in that window is recognisably the same receipt.
+    """
+    with mail_connection() as connection, transaction.atomic():
         submission = _lock_submission(submission_id)
         if submission is None:
             return Step.BUSY
@@ -435,14 +510,21 @@ def pipeline_notify_citizen(*, submission_id: int) -> Step:
                 }
                 subject = render_to_string("submissions/email/receipt_subject.txt", context).strip()
                 body = render_to_string("submissions/email/receipt_body.txt", context)
-            message = EmailMessage(subject=subject, body=body, to=[submission.applicant_email])
+            message = EmailMessage(
+                subject=subject,
+                body=body,
+                to=[submission.applicant_email],
+                headers={
+                    "Message-ID": mail_message_id(kind="receipt", parts=(submission.reference,))
+                },
+            )
             with submission.receipt_pdf.open("rb") as handle:
                 message.attach(
                     f"Eingangsbestaetigung-{submission.reference}.pdf",
                     handle.read(),
                     "application/pdf",
                 )
-            message.send(fail_silently=False)
+            mail_send(message=message, connection=connection)
             comment = ""
         else:
             comment = "keine E-Mail-Adresse angegeben"
@@ -545,4 +627,23 @@ def pipeline_sweep(*, limit: int = 1000) -> dict[str, int]:
         .values_list("pk", flat=True)[:limit]
     )
     enqueued = sum(delivery_enqueue(delivery_id=pk) for pk in due_ids)
-    return {"submissions": resumed, "deliveries": enqueued}
+    # Every channel delivered, but the worker died before recording it on the
+    # submission (the delivery is committed first, see pipeline_deliver).
+    unrecorded = list(
+        Submission.objects.filter(
+            delivered_at__isnull=True,
+            purged_at__isnull=True,
+            pipeline_progress_at__lt=threshold,
+        )
+        .annotate(
+            channels=Count("deliveries"),
+            open_channels=Count(
+                "deliveries", filter=~Q(deliveries__status=Delivery.Status.DELIVERED)
+            ),
+        )
+        .filter(channels__gt=0, open_channels=0)
+        .values_list("pk", flat=True)[:limit]
+    )
+    for submission_id in unrecorded:
+        pipeline_record_deliveries(submission_id=submission_id)
+    return {"submissions": resumed + len(unrecorded), "deliveries": enqueued}

@@ -403,6 +403,34 @@ CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"] = {
 # Above this many queued tasks the sweeper treats quiet submissions as waiting, not stuck.
 PORTAL_SWEEP_MAX_BACKLOG = env_int("PORTAL_SWEEP_MAX_BACKLOG", 1000)
 
+# --- Broker outages (pipeline resilience) -------------------------------------
+# A worker rides out a Redis restart: it reconnects for as long as it takes
+# instead of giving up after 100 attempts, and so does it at startup.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Celery 5.7.0's consumer dies on a Redis restart under load; see the module.
+CELERY_WORKER_CONSUMER = "thueringen_portal.worker_consumer:Consumer"
+# A publish (the web process enqueueing a submission, a step enqueueing the
+# next) tries briefly and then gives up: the work is recorded in PostgreSQL
+# and the beat sweepers enqueue it later, so a citizen never waits on a dead
+# broker. Worst case about 3 attempts of CELERY_BROKER_CONNECT_TIMEOUT each.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {
+        # Without these a broker that vanishes without closing the TCP
+        # connection (failover, firewall) blocks a publish for minutes.
+        "socket_connect_timeout": env_int("CELERY_BROKER_CONNECT_TIMEOUT", 2),
+        "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),
+        "health_check_interval": 25,
+    }
+)
+
 # --- Back office -------------------------------------------------------------
 # Task modules outside `tasks.py` that workers must load.
 CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.tasks_backoffice"]

@@ -7,6 +7,8 @@ returns a status code (HTTP status, or 0 where there is none) or raises
 
 from __future__ import annotations
 
+from django.core.mail.backends.base import BaseEmailBackend
+
 from ..models import Delivery
 
 
@@ -18,12 +20,18 @@ class DeliveryError(Exception):
         self.status_code = status_code
 
 
-def send(*, delivery: Delivery) -> int:
+def send(*, delivery: Delivery, connection: BaseEmailBackend | None = None) -> int:
+    """One attempt over the delivery's channel; ``connection`` is the SMTP one for e-mail.
+
+    The caller keeps the SMTP connection open until it has committed the
+    outcome (see ``pipeline_deliver``).
+    """
     from . import email, inbox, webhook
 
+    if delivery.channel == Delivery.Channel.EMAIL:
+        return email.send(delivery=delivery, connection=connection)
     channels = {
         Delivery.Channel.INBOX: inbox.send,
-        Delivery.Channel.EMAIL: email.send,
         Delivery.Channel.WEBHOOK: webhook.send,
     }
     return channels[delivery.channel](delivery=delivery)

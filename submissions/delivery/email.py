@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from ..mail import mail_connection, mail_message_id, mail_send
 from ..models import Delivery
 from . import DeliveryError
 
@@ -24,7 +26,13 @@ def case_admin_url(submission_id: int) -> str:
     return f"{settings.PORTAL_BASE_URL}{path}"
 
 
-def send(*, delivery: Delivery) -> int:
+def send(*, delivery: Delivery, connection: BaseEmailBackend | None = None) -> int:
+    """Mail the office a notice of the case; returns once the server accepted it.
+
+    Give the ``connection`` of the transaction that records the delivery, so
+    the commit comes before the SMTP QUIT. The Message-ID names the delivery:
+    a repeat after a crash is recognisably the same notice.
+    """
     submission = delivery.submission
     office = submission.office
     if office is None or not office.notification_email:
@@ -38,9 +46,22 @@ def send(*, delivery: Delivery) -> int:
         }
         subject = render_to_string("submissions/email/office_subject.txt", context).strip()
         body = render_to_string("submissions/email/office_body.txt", context)
-    message = EmailMessage(subject=subject, body=body, to=[office.notification_email])
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        to=[office.notification_email],
+        headers={
+            "Message-ID": mail_message_id(
+                kind="office-notice", parts=(submission.reference, delivery.pk)
+            )
+        },
+    )
     try:
-        message.send(fail_silently=False)
+        if connection is None:
+            with mail_connection() as own:
+                mail_send(message=message, connection=own)
+        else:
+            mail_send(message=message, connection=connection)
     except OSError as exc:  # smtplib errors are OSErrors
         raise DeliveryError(f"SMTP: {exc}") from exc
     return 0

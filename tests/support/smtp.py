@@ -33,6 +33,10 @@ class SMTPServer:
     # Benchmarks send thousands of mails: count them only.
     keep_messages: bool = True
     received: int = 0
+    # While set, the answer to QUIT waits for it (a slow goodbye after a message was
+    # accepted); `quit_held` tells a test that a client is waiting there.
+    hold_quit: threading.Event | None = None
+    quit_held: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> SMTPServer:
         self._loop = asyncio.new_event_loop()
@@ -110,6 +114,11 @@ class SMTPServer:
                 elif verb == "NOOP":
                     await reply("250 OK")
                 elif verb == "QUIT":
+                    if self.hold_quit is not None:
+                        self.quit_held.set()
+                        await asyncio.get_running_loop().run_in_executor(
+                            None, self.hold_quit.wait, 120
+                        )
                     await reply("221 bye")
                     break
                 else:
