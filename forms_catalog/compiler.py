@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
-from . import expressions
+from . import expressions, validators
 from .definition import Definition, FieldSpec, GroupSpec, StepSpec, parse, tr, typed_value
 from .expressions import Scope, evaluate, truthy
 from .fields import (
@@ -232,7 +232,7 @@ class StepForm(forms.Form):
             count = min(default, group.max_items)
             if self.is_bound:
                 raw = self.data.get(self.add_prefix(f"{group.id}-count"))
-                if raw is not None and str(raw)[:4].isdigit():
+                if raw is not None and validators.ascii_digits(str(raw)[:4]):
                     count = min(int(str(raw)[:4]), group.max_items)
                 if self.data.get(self.add_prefix(f"{group.id}-add")) is not None:
                     self.pending_action = f"add:{group.id}"
@@ -725,7 +725,8 @@ def _raw_from_json(spec: FieldSpec, value: Any) -> Any:
     if value is None:
         return None
     if spec.type == "date":
-        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value) if isinstance(value, str) else None
+        iso = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+        match = re.fullmatch(iso, value) if isinstance(value, str) else None
         if not match:
             return None
         year, month, day = match.groups()
