@@ -331,6 +331,8 @@ class StepForm(forms.Form):
                 self.uploads.pop(spec.id, None)
 
     def _clean_fields(self) -> None:
+        if validators.nul_in_field_names(self.data):
+            self.add_error(None, message("control_chars_names", self.language))
         values = self._earlier_values()
         answers: dict[str, Any] = {}
         for item in self.step.items:

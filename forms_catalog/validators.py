@@ -27,6 +27,24 @@ def forbidden_characters(value: str, *, multiline: bool) -> list[str]:
     return found
 
 
+def nul_in_field_names(data: object) -> bool:
+    """True when a submitted field name contains a NUL character.
+
+    No field of ours has such a name, so the request was crafted or broken;
+    PostgreSQL cannot store NUL in text or jsonb, so it must never get that far.
+    Values are checked by each field (see `forbidden_characters`).
+    """
+    try:
+        return any("\x00" in str(key) for key in data)  # type: ignore[attr-defined]
+    except TypeError:
+        return False
+
+
+def without_nul(value: str) -> str:
+    """The text without NUL characters, for keeping unfinished input (never as an answer)."""
+    return value.replace("\x00", "")
+
+
 def normalize_text(value: str, *, multiline: bool) -> str:
     """Normalise line endings and Unicode form; strip surrounding whitespace.
 

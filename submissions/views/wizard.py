@@ -29,6 +29,7 @@ from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from forms_catalog.selectors import calculate_fee, summarize
+from forms_catalog.validators import without_nul
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
 
 from ..drafts import (
@@ -106,17 +107,24 @@ class DraftStorage(BaseStorage):
 
 
 def bounded_step_data(data: Any, prefix: str) -> dict[str, list[str]]:
-    """The part of a POST that belongs to the step form, bounded in size."""
+    """The part of a POST that belongs to the step form, bounded in size and storable.
+
+    PostgreSQL's jsonb cannot hold NUL: a name with NUL (never one of our
+    fields) is left out and NUL is taken out of values. The page that refused
+    the input still shows the field's message; this is only what is kept.
+    """
     result: dict[str, list[str]] = {}
     for key in data:
         if len(result) >= MAX_KEYS_PER_STEP:
             break
-        if not str(key).startswith(f"{prefix}-"):
+        if not str(key).startswith(f"{prefix}-") or "\x00" in str(key):
             continue
         values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
         if not isinstance(values, list):
             values = [values]
-        result[str(key)[:200]] = [str(v)[:MAX_VALUE_CHARS] for v in values[:MAX_VALUES_PER_KEY]]
+        result[str(key)[:200]] = [
+            without_nul(str(v))[:MAX_VALUE_CHARS] for v in values[:MAX_VALUES_PER_KEY]
+        ]
     return result
 
 

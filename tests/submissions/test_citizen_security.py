@@ -1,0 +1,154 @@
+"""Regression tests of the citizen-side security findings (session secrets, save-later mails,
+upload quota, NUL bytes). Hostile input throughout; every refusal keeps what was typed."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from submissions.models import AccessibilityFeedback, Draft
+from tests.submissions.citizen_support import municipal_rule, municipality, publish
+from tests.submissions.test_citizen_views import PERSON, start, step_url
+
+pytestmark = pytest.mark.django_db
+
+NUL_NAME_MESSAGE = "Die Anfrage enthielt unzulässige Steuerzeichen"
+NUL_VALUE_MESSAGE = "Nullzeichen sind nicht erlaubt."
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+
+
+@pytest.fixture
+def setup():
+    version = publish()
+    municipal_rule(version.service)
+    gemeinde, office = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
+    return version, gemeinde, office
+
+
+# --- NUL bytes -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"halter-vorname": "Er\x00ika"}, "Steuerzeichen"),
+        ({"halter-vor\x00name": "Erika"}, NUL_NAME_MESSAGE),
+        ({"\x00": "\x00", "halter-vorname\x00": "x"}, NUL_NAME_MESSAGE),
+    ],
+    ids=["value", "name", "bare-name"],
+)
+def test_nul_byte_in_wizard_field_or_name_is_refused_with_message_and_keeps_input(
+    client, setup, extra, message
+):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    response = client.post(step_url(draft, "halter"), {**PERSON, **extra})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<title>Fehler:" in body and message in body
+    assert 'value="Mustermann"' in body and 'value="e@x.de"' in body
+    # What was typed is kept in the draft (without the NUL), and the step is not done.
+    draft.refresh_from_db()
+    assert "halter" not in draft.data.get("done", [])
+    again = client.get(step_url(draft, "halter")).content.decode()
+    assert 'value="Mustermann"' in again and 'value="e@x.de"' in again
+
+
+def test_nul_byte_in_wizard_field_is_refused_in_english(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    client.cookies["django_language"] = "en"
+    response = client.post(step_url(draft, "halter"), {**PERSON, "halter-vor\x00name": "E"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "The request contained control characters" in body
+    assert 'value="Mustermann"' in body
+
+
+def test_nul_byte_while_saving_an_unfinished_step_keeps_the_rest(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    data = {**PERSON, "halter-vorname": "Eri\x00ka", "halter-x\x00": "1", "wizard_save": "1"}
+    response = client.post(step_url(draft, "halter"), data)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    stored = str(draft.data)
+    assert "Mustermann" in stored and "\x00" not in stored
+
+
+@pytest.mark.parametrize("where", ["value", "name"])
+def test_nul_byte_in_status_lookup_is_refused_with_message_and_keeps_input(client, where):
+    data = {"reference": "TH-2026-7K3M-Q9XD", "secret": "geheim"}
+    if where == "value":
+        data["secret"] = "gehe\x00im"
+    else:
+        data["x\x00y"] = "1"
+    response = client.post("/status/", data)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<title>Fehler:" in body
+    assert (NUL_VALUE_MESSAGE if where == "value" else NUL_NAME_MESSAGE) in body
+    assert 'value="TH-2026-7K3M-Q9XD"' in body
+
+
+@pytest.mark.parametrize("where", ["value", "name"])
+def test_nul_byte_in_feedback_is_refused_with_message_and_keeps_input(client, where):
+    data = {"message": "Kontrast zu gering", "page_url": "/status/"}
+    if where == "value":
+        data["page_url"] = "/sta\x00tus/"
+    else:
+        data["\x00"] = ""
+    response = client.post("/barrierefreiheit/", data)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<title>Fehler:" in body
+    assert (NUL_VALUE_MESSAGE if where == "value" else NUL_NAME_MESSAGE) in body
+    assert "Kontrast zu gering" in body
+    assert not AccessibilityFeedback.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["value", "name"])
+def test_nul_byte_in_save_for_later_is_refused_with_message_and_keeps_input(client, setup, where):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    data = {"email": "erika@example.org"}
+    if where == "value":
+        data["email"] = "erika\x00@example.org"
+    else:
+        data["email\x00"] = "x"
+    response = client.post(f"/antrag/{draft.id}/speichern/", data)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<title>Fehler:" in body
+    assert 'data-testid="resume-link"' not in body
+    if where == "name":
+        assert NUL_NAME_MESSAGE in body and 'value="erika@example.org"' in body
+    assert Draft.objects.get(id=draft.id).email == ""
+
+
+@pytest.mark.parametrize("query", [{"q": "Erf\x00urt"}, {"q\x00": "Erfurt"}, {"q": "\x00" * 50}])
+def test_nul_byte_in_municipality_search_is_no_server_error(client, query):
+    response = client.get("/gemeinden/", query)
+    assert response.status_code in (200, 400)
+    assert "Serverfehler" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"username": "clerk\x00", "password": "falsch-falsch-falsch"},
+        {"username": "clerk", "password": "falsch\x00"},
+        {"username": "clerk", "password": "falsch-falsch", "otp_token": "12\x0034"},
+        {"username": "clerk", "password": "falsch-falsch", "x\x00": "1"},
+    ],
+    ids=["username", "password", "otp", "name"],
+)
+def test_nul_byte_in_admin_login_is_refused_with_message_and_keeps_username(data):
+    get_user_model().objects.create_user("clerk", password="richtig-richtig-1", is_staff=True)
+    client = Client()
+    response = client.post("/admin/login/", data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="username"' in body and "clerk" in body
+    assert "errornote" in body or "kern-alert" in body or "errorlist" in body
