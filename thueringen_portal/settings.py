@@ -349,3 +349,11 @@ CELERY_BEAT_SCHEDULE["submissions.notify_pending_case_status"] = {
     "task": "submissions.tasks.notify_pending_case_status",
     "schedule": 5 * 60,
 }
+
+# --- Citizen-side security ------------------------------------------------------
+# Expired sessions are deleted, so session rows (and backups of them) do not keep
+# what a browser was allowed to see long after it left.
+CELERY_BEAT_SCHEDULE["sessions-clear-expired"] = {
+    "task": "thueringen_portal.tasks.clear_expired_sessions",
+    "schedule": env_int("PORTAL_SESSION_CLEAR_INTERVAL_SECONDS", 60 * 60),
+}

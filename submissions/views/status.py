@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from municipalities.selectors import NoResponsibleOffice, responsible_office
@@ -15,6 +17,38 @@ from ..selectors import submission_for_citizen
 from .common import allow_methods, too_many_requests
 
 SESSION_KEY = "portal_submissions"
+# The access code travels to the confirmation page in a short-lived signed cookie
+# scoped to that page, never through the session: session rows sit in the
+# database and its backups, and with the reference the code opens the status page.
+CODE_COOKIE = "portal_code"
+CODE_COOKIE_SECONDS = 15 * 60
+
+
+def _code_cookie_path(reference: str) -> str:
+    return reverse("citizen:confirmation", kwargs={"reference": reference})
+
+
+def hand_over_access_code(response: HttpResponse, *, reference: str, secret: str) -> None:
+    """Give the browser the access code for showing it once on the confirmation page."""
+    response.set_signed_cookie(
+        CODE_COOKIE,
+        secret,
+        salt=f"{CODE_COOKIE}:{reference}",
+        max_age=CODE_COOKIE_SECONDS,
+        path=_code_cookie_path(reference),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _take_access_code(request: HttpRequest, reference: str) -> str:
+    return request.get_signed_cookie(
+        CODE_COOKIE,
+        default="",
+        salt=f"{CODE_COOKIE}:{reference}",
+        max_age=CODE_COOKIE_SECONDS,
+    )
 
 
 def grant_submission(request: HttpRequest, submission: Submission) -> None:
@@ -51,7 +85,8 @@ def _history(submission: Submission) -> list[dict]:
 @allow_methods("GET", "HEAD")
 def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
     submission = granted_submission(request, reference)
-    secret = request.session.get(f"portal_secret_{submission.reference}", "")
+    # Shown once: the cookie is deleted with this response, so a reload shows no code.
+    secret = _take_access_code(request, submission.reference)
     office = submission.office
     if office is None:
         # The pipeline records the office in a moment; until then show who will get it.
@@ -59,7 +94,7 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
             office = responsible_office(service=submission.service, gemeinde=submission.gemeinde)
         except NoResponsibleOffice:
             office = None
-    return render(
+    response = render(
         request,
         "submissions/confirmation.html",
         {
@@ -71,6 +106,11 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
             "office": office,
         },
     )
+    if CODE_COOKIE in request.COOKIES:
+        response.delete_cookie(
+            CODE_COOKIE, path=_code_cookie_path(submission.reference), samesite="Lax"
+        )
+    return response
 
 
 @never_cache

@@ -54,7 +54,7 @@ from .common import (
     session_warning_seconds,
     too_many_requests,
 )
-from .status import grant_submission
+from .status import grant_submission, hand_over_access_code
 
 # Bounds for what is kept of a step's raw POST data, so a draft row stays small
 # whatever a client sends (the fields' own limits apply on validation).
@@ -435,10 +435,13 @@ def _submit(request: HttpRequest, draft: Draft, answers: dict, lang: str) -> Htt
         submission, secret = submission_submit(draft=draft, answers=answers, language=lang)
     except DraftAlreadySubmitted:
         return draft_missing(request, draft.id)
+    # The session only records what this browser may see; the secret goes to the
+    # browser alone (see hand_over_access_code), so no session row ever holds it.
     grant_submission(request, submission)
-    request.session[f"portal_secret_{submission.reference}"] = secret
     request.session[f"portal_draft_submitted_{draft.id}"] = submission.reference
-    return redirect("citizen:confirmation", reference=submission.reference)
+    response = redirect("citizen:confirmation", reference=submission.reference)
+    hand_over_access_code(response, reference=submission.reference, secret=secret)
+    return response
 
 
 @never_cache

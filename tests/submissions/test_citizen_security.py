@@ -3,14 +3,23 @@ upload quota, NUL bytes). Hostile input throughout; every refusal keeps what was
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from submissions.models import AccessibilityFeedback, Draft
 from tests.submissions.citizen_support import municipal_rule, municipality, publish
-from tests.submissions.test_citizen_views import PERSON, start, step_url
+from tests.submissions.test_citizen_views import PERSON, fill_all, start, step_url
+from tests.support.worker import wait_until
+from thueringen_portal.tasks import clear_expired_sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +38,69 @@ def setup():
     municipal_rule(version.service)
     gemeinde, office = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
     return version, gemeinde, office
+
+
+# --- access codes and sessions -------------------------------------------------------
+def session_rows_text() -> list[str]:
+    """Every session row, raw and decoded, as text to search."""
+    rows = []
+    for row in Session.objects.all():
+        rows.append(row.session_data)
+        rows.append(json.dumps(row.get_decoded(), default=str))
+    return rows
+
+
+def test_access_code_was_readable_from_django_session_and_now_is_in_no_session_row(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_all(client, draft)
+    response = client.post(f"/antrag/{draft.id}/pruefen/", {"declaration": "on"})
+    confirmation_url = response["Location"]
+    cookie = response.cookies["portal_code"]
+    assert cookie["path"] == confirmation_url and cookie["httponly"] and cookie["max-age"]
+    page = client.get(confirmation_url).content.decode()
+    reference = re.search(r'data-testid="reference">([^<]+)<', page).group(1)
+    secret = re.search(r'data-testid="secret">([^<]+)<', page).group(1)
+    assert len(secret) >= 16
+    # Shown once: a reload still confirms, but without the code.
+    reload = client.get(confirmation_url)
+    assert reload.status_code == 200
+    assert secret not in reload.content.decode()
+    assert 'data-testid="secret-shown-once"' in reload.content.decode()
+    # Another browser opens the status page with reference and code.
+    other = Client()
+    status = other.post("/status/", {"reference": reference, "secret": secret})
+    assert reference in status.content.decode() and "eingegangen" in status.content.decode()
+    assert other.get(confirmation_url).status_code == 200
+    rows = session_rows_text()
+    assert len(rows) >= 4
+    # The grants are there (so decoding worked), the secret is nowhere.
+    assert any(reference in text for text in rows)
+    assert not [text for text in rows if secret in text]
+    # A forged or moved code cookie shows nothing.
+    forger = Client()
+    forger.cookies["portal_code"] = f"{secret}:forged:signature"
+    forger.post("/status/", {"reference": reference, "secret": secret})
+    assert secret not in forger.get(confirmation_url).content.decode()
+
+
+@pytest.mark.worker
+def test_expired_sessions_are_cleared_by_the_beat_job_in_a_worker(celery_worker):
+    schedule = settings.CELERY_BEAT_SCHEDULE["sessions-clear-expired"]
+    assert schedule["task"] == clear_expired_sessions.name
+    now = timezone.now()
+    Session.objects.create(
+        session_key="e" * 32, session_data="x", expire_date=now - datetime.timedelta(minutes=1)
+    )
+    Session.objects.create(
+        session_key="f" * 32, session_data="x", expire_date=now + datetime.timedelta(hours=1)
+    )
+    clear_expired_sessions.delay()
+    wait_until(
+        lambda: not Session.objects.filter(session_key="e" * 32).exists(),
+        message=f"expired session not cleared:\n{celery_worker.log()}",
+    )
+    assert Session.objects.filter(session_key="f" * 32).exists()
 
 
 # --- NUL bytes -----------------------------------------------------------------------
