@@ -504,6 +504,29 @@ class StepForm(forms.Form):
             result[key] = value
         return result
 
+    def released_attachment_ids(self) -> set[str]:
+        """Ids of this step's earlier files that the form deletes or replaces (valid form).
+
+        They still count as stored until the answers are saved; a storage quota
+        should not count them against the new uploads that replace them.
+        """
+        released: set[str] = set()
+        answers = getattr(self, "_step_answers", {})
+        for spec in self.step.top_fields():
+            saved = self.saved_answers.get(spec.id)
+            if spec.type != "file" or not isinstance(saved, list):
+                continue
+            current = answers.get(spec.id) or []
+            kept = {i.get("attachment_id") for i in current if isinstance(i, dict)}
+            released |= {
+                i["attachment_id"]
+                for i in saved
+                if isinstance(i, dict)
+                and isinstance(i.get("attachment_id"), str)
+                and i["attachment_id"] not in kept
+            }
+        return released
+
     def merged_answers(self, store_upload: StoreUpload | None = None) -> dict[str, Any]:
         """All answers with this step's replaced (the wizard saves this into the draft)."""
         merged = {k: v for k, v in self.saved_answers.items() if k not in self.step.answer_keys()}

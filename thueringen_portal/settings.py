@@ -357,3 +357,5 @@ CELERY_BEAT_SCHEDULE["sessions-clear-expired"] = {
     "task": "thueringen_portal.tasks.clear_expired_sessions",
     "schedule": env_int("PORTAL_SESSION_CLEAR_INTERVAL_SECONDS", 60 * 60),
 }
+# All files of one draft together, in bytes (each file is bounded by PORTAL_MAX_UPLOAD_BYTES).
+PORTAL_MAX_DRAFT_BYTES = env_int("PORTAL_MAX_DRAFT_BYTES", 100 * 1024 * 1024)

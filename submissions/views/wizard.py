@@ -14,6 +14,7 @@ answers still validate, so steps cannot be skipped by crafting URLs or POST data
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -45,7 +46,13 @@ from ..forms import DeclarationForm, SaveForLaterForm
 from ..models import Draft
 from ..ratelimit import rate_limit_hit
 from ..services import DraftAlreadySubmitted, submission_submit
-from ..uploads import AttachmentRejected, attachment_answer, attachment_create, attachment_prune
+from ..uploads import (
+    AttachmentRejected,
+    attachment_answer,
+    attachment_create,
+    attachment_prune,
+    referenced_attachment_ids,
+)
 from .common import (
     allow_methods,
     error_page,
@@ -158,11 +165,26 @@ class DraftProgress:
         return self.visible[index] if index >= 0 else None
 
 
-def upload_store(draft: Draft):
-    """The `store_upload(field_id, upload, content_type)` callback of the catalogue forms."""
+def upload_store(draft: Draft, request: HttpRequest, releasing: Iterable[str] = ()):
+    """The `store_upload(field_id, upload, content_type)` callback of the catalogue forms.
+
+    Every stored file counts against the client's `upload` rate limit; the
+    draft's files in `releasing` (about to be replaced) do not count against
+    its byte quota.
+    """
+    releasing = frozenset(releasing)
 
     def store(field_id: str, upload, content_type: str) -> dict:
-        attachment = attachment_create(draft=draft, field_path=field_id, upload=upload)
+        if rate_limit_hit(request=request, scope="upload"):
+            raise AttachmentRejected(
+                _(
+                    "Sie haben in kurzer Zeit sehr viele Dateien hochgeladen. Bitte warten Sie "
+                    "einige Minuten und laden Sie die Datei dann erneut hoch."
+                )
+            )
+        attachment = attachment_create(
+            draft=draft, field_path=field_id, upload=upload, releasing=releasing
+        )
         return attachment_answer(attachment)
 
     return store
@@ -266,7 +288,10 @@ class DraftWizard(NamedUrlWizardView):
                         form.add_error(None, message)
             return self.render(form)
         try:
-            answers = self.flow.merged_answers(form, upload_store(self.draft))
+            releasing = self.flow.released_attachment_ids(form)
+            answers = self.flow.merged_answers(
+                form, upload_store(self.draft, self.request, releasing)
+            )
         except AttachmentRejected as exc:
             form.add_error(None, exc.message)
             self._keep_unfinished(step, form)
@@ -295,20 +320,26 @@ class DraftWizard(NamedUrlWizardView):
         kept_files = False
         uploads = getattr(form, "uploads", {}) or {}
         answers = self.draft.data.setdefault("answers", {})
-        store = upload_store(self.draft)
         for field_id, files in uploads.items():
             existing = answers.get(field_id)
             if field_id in form.fields and isinstance(existing, (list, type(None))):
-                try:
-                    stored = [store(field_id, f, "") for f in files]
-                except AttachmentRejected as exc:
-                    form.add_error(None, exc.message)
-                    continue
                 spec = getattr(form.fields[field_id], "spec", None)
                 multiple = bool(spec and spec.raw.get("multiple"))
-                # A single-file field keeps only the newest file; the old one is pruned later.
-                answers[field_id] = [*(existing or []), *stored] if multiple else stored[-1:]
+                # A single-file field keeps only the newest file: store no other, and do
+                # not count the file it replaces against the quota.
+                replaced = [] if multiple else referenced_attachment_ids(existing)
+                store = upload_store(self.draft, self.request, replaced)
+                try:
+                    stored = [store(field_id, f, "") for f in (files if multiple else files[-1:])]
+                except AttachmentRejected as exc:
+                    if exc.message not in form.non_field_errors():
+                        form.add_error(None, exc.message)
+                    continue
+                answers[field_id] = [*(existing or []), *stored] if multiple else stored
                 kept_files = True
+        if kept_files:
+            # A replaced file goes at once (row and stored object), not when the step is done.
+            attachment_prune(draft=self.draft, answers=answers)
         self.storage.set_step_data(step, bounded_step_data(form.data, form.prefix or step))
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=step)
         return kept_files

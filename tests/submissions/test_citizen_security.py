@@ -15,9 +15,22 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from submissions.models import AccessibilityFeedback, Draft
-from tests.submissions.citizen_support import municipal_rule, municipality, publish
-from tests.submissions.test_citizen_views import PERSON, fill_all, start, step_url
+from submissions.models import AccessibilityFeedback, Attachment, Draft
+from tests.submissions.citizen_support import (
+    PDF,
+    SMALL_DEFINITION,
+    municipal_rule,
+    municipality,
+    pdf_upload,
+    publish,
+)
+from tests.submissions.test_citizen_views import (
+    PERSON,
+    fill_all,
+    fill_until_upload,
+    start,
+    step_url,
+)
 from tests.support.worker import wait_until
 from thueringen_portal.tasks import clear_expired_sessions
 
@@ -101,6 +114,120 @@ def test_expired_sessions_are_cleared_by_the_beat_job_in_a_worker(celery_worker)
         message=f"expired session not cleared:\n{celery_worker.log()}",
     )
     assert Session.objects.filter(session_key="f" * 32).exists()
+
+
+# --- uploads ----------------------------------------------------------------------------
+def stored_files(media) -> list:
+    return [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_single_file_field_piled_up_a_file_per_invalid_post_and_now_keeps_only_the_newest(
+    client, setup, _private_media
+):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_until_upload(client, draft)
+    for number in range(25):
+        response = client.post(
+            step_url(draft, "nachweise"),
+            {
+                "nachweise-versicherung": pdf_upload(f"nachweis-{number}.pdf"),
+                "nachweise-rueckfragen": "<kaputt>",
+            },
+        )
+        assert response.status_code == 200
+    body = response.content.decode()
+    assert "nachweis-24.pdf" in body and 'value="&lt;kaputt&gt;"' in body
+    # The replaced files are gone at once: one row, one stored object.
+    assert list(Attachment.objects.filter(draft=draft).values_list("original_name", flat=True)) == [
+        "nachweis-24.pdf"
+    ]
+    assert len(stored_files(_private_media)) == 1
+    # Several files posted at once into the single-file field store nothing extra.
+    client.post(
+        step_url(draft, "nachweise"),
+        {
+            "nachweise-versicherung": [pdf_upload(f"viele-{n}.pdf") for n in range(10)],
+            "nachweise-rueckfragen": "<kaputt>",
+        },
+    )
+    assert Attachment.objects.filter(draft=draft).count() == 1
+    assert len(stored_files(_private_media)) == 1
+
+
+@pytest.fixture
+def multi_file_setup():
+    definition = json.loads(json.dumps(SMALL_DEFINITION))
+    upload_field = definition["steps"][3]["fields"][0]
+    upload_field.update({"multiple": True, "max_files": 10})
+    version = publish(definition)
+    municipal_rule(version.service)
+    gemeinde, office = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
+    return version, gemeinde, office
+
+
+def big_pdf(name: str, size: int):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, PDF + b"0" * (size - len(PDF)), "application/pdf")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_per_draft_byte_quota_refuses_the_file_that_would_exceed_it_and_keeps_the_others(
+    client, multi_file_setup, settings, language
+):
+    settings.PORTAL_MAX_DRAFT_BYTES = 250_000
+    _, gemeinde, _ = multi_file_setup
+    draft = start(client, gemeinde)
+    fill_until_upload(client, draft)
+    client.cookies["django_language"] = language
+    for name in ("eins.pdf", "zwei.pdf"):
+        client.post(
+            step_url(draft, "nachweise"),
+            {"nachweise-versicherung": big_pdf(name, 100_000), "nachweise-rueckfragen": "x"},
+        )
+    response = client.post(
+        step_url(draft, "nachweise"),
+        {"nachweise-versicherung": big_pdf("drei.pdf", 100_000), "nachweise-rueckfragen": "x"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    expected = {"de": "Alle Dateien zusammen dürfen höchstens", "en": "all files together may be at most"}
+    assert expected[language] in body and "drei.pdf" in body
+    assert "eins.pdf" in body and "zwei.pdf" in body and 'value="x"' in body
+    names = set(Attachment.objects.filter(draft=draft).values_list("original_name", flat=True))
+    assert names == {"eins.pdf", "zwei.pdf"}
+    # Removing a file makes room again.
+    first = Attachment.objects.get(draft=draft, original_name="eins.pdf")
+    response = client.post(
+        step_url(draft, "nachweise"),
+        {
+            "nachweise-versicherung": big_pdf("drei.pdf", 100_000),
+            "nachweise-versicherung-delete": str(first.id),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    names = set(Attachment.objects.filter(draft=draft).values_list("original_name", flat=True))
+    assert names == {"zwei.pdf", "drei.pdf"}
+
+
+def test_uploads_are_rate_limited_per_client_with_a_message_and_the_input_kept(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_until_upload(client, draft)
+    for number in range(60):
+        client.post(
+            step_url(draft, "nachweise"),
+            {"nachweise-versicherung": pdf_upload(f"n{number}.pdf"), "nachweise-rueckfragen": "y"},
+        )
+    response = client.post(
+        step_url(draft, "nachweise"),
+        {"nachweise-versicherung": pdf_upload("zu-viel.pdf"), "nachweise-rueckfragen": "y"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "sehr viele Dateien" in body
+    assert 'value="y"' in body and "n59.pdf" in body
+    assert Attachment.objects.filter(draft=draft).get().original_name == "n59.pdf"
 
 
 # --- NUL bytes -----------------------------------------------------------------------
