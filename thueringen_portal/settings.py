@@ -359,3 +359,11 @@ CELERY_BEAT_SCHEDULE["sessions-clear-expired"] = {
 }
 # All files of one draft together, in bytes (each file is bounded by PORTAL_MAX_UPLOAD_BYTES).
 PORTAL_MAX_DRAFT_BYTES = env_int("PORTAL_MAX_DRAFT_BYTES", 100 * 1024 * 1024)
+# Request bodies over PORTAL_MAX_REQUEST_BYTES are refused with 413 before they are
+# read: after LocaleMiddleware (the page speaks the citizen's language), before
+# CsrfViewMiddleware (it reads request.POST).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "thueringen_portal.middleware.RequestSizeLimitMiddleware",
+)
+PORTAL_MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE

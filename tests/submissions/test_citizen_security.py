@@ -192,7 +192,10 @@ def test_per_draft_byte_quota_refuses_the_file_that_would_exceed_it_and_keeps_th
     )
     body = response.content.decode()
     assert response.status_code == 200
-    expected = {"de": "Alle Dateien zusammen dürfen höchstens", "en": "all files together may be at most"}
+    expected = {
+        "de": "Alle Dateien zusammen dürfen höchstens",
+        "en": "all files together may be at most",
+    }
     assert expected[language] in body and "drei.pdf" in body
     assert "eins.pdf" in body and "zwei.pdf" in body and 'value="x"' in body
     names = set(Attachment.objects.filter(draft=draft).values_list("original_name", flat=True))
