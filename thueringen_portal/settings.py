@@ -367,3 +367,6 @@ MIDDLEWARE.insert(
     "thueringen_portal.middleware.RequestSizeLimitMiddleware",
 )
 PORTAL_MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# "Save and continue later" mails go through the e-mail queue.
+CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.resume_tasks"]
+CELERY_TASK_ROUTES["submissions.resume_tasks.*"] = {"queue": "email"}

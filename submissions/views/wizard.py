@@ -37,14 +37,14 @@ from ..drafts import (
     draft_find_by_token,
     draft_for_session,
     draft_grant_session,
-    draft_issue_resume_token,
-    draft_mail_resume_link,
+    draft_issue_resume_link,
+    draft_queue_resume_mail,
     draft_save_data,
 )
 from ..formflow import FormFlow
 from ..forms import DeclarationForm, SaveForLaterForm
 from ..models import Draft
-from ..ratelimit import rate_limit_hit
+from ..ratelimit import rate_limit_hit, rate_limit_hit_key
 from ..services import DraftAlreadySubmitted, submission_submit
 from ..uploads import (
     AttachmentRejected,
@@ -490,18 +490,43 @@ def save_for_later(request: HttpRequest, draft_id) -> HttpResponse:
         "lifetime_days": settings.PORTAL_DRAFT_LIFETIME_DAYS,
         "continue_url": reverse("citizen:draft", kwargs={"draft_id": draft.id}),
     }
+    status = 200
     if request.method == "POST" and form.is_valid():
-        token = draft_issue_resume_token(draft=draft)
-        url = request.build_absolute_uri(reverse("citizen:resume", kwargs={"token": token}))
-        mailed = None
-        if form.cleaned_data["email"]:
-            mailed = draft_mail_resume_link(
-                draft=draft, email=form.cleaned_data["email"], url=url, language=language()
+        email = form.cleaned_data["email"]
+        if email and _resume_mail_limited(request, draft):
+            # Refused before a new link is issued, so a link mailed earlier still works.
+            status = 429
+            form.add_error(
+                "email",
+                _(
+                    "Für diesen Antrag oder von Ihrem Anschluss wurden in kurzer Zeit schon "
+                    "mehrere E-Mails angefordert. Bitte versuchen Sie es in einer Stunde erneut "
+                    "oder lassen Sie das Feld leer: Dann zeigen wir Ihnen den Link hier an."
+                ),
             )
-        context.update({"resume_url": url, "mailed": mailed, "email": form.cleaned_data["email"]})
+        else:
+            token, nonce = draft_issue_resume_link(draft=draft)
+            url = request.build_absolute_uri(reverse("citizen:resume", kwargs={"token": token}))
+            mailed = None
+            if email:
+                mailed = draft_queue_resume_mail(
+                    draft=draft,
+                    email=email,
+                    nonce=nonce,
+                    base_url=request.build_absolute_uri("/"),
+                    language=language(),
+                )
+            context.update({"resume_url": url, "mailed": mailed, "email": email})
     context["forms_with_errors"] = [form] if form.errors else []
     context["page_has_errors"] = bool(form.errors)
-    return render(request, "submissions/save.html", context)
+    return render(request, "submissions/save.html", context, status=status)
+
+
+def _resume_mail_limited(request: HttpRequest, draft: Draft) -> bool:
+    """Count a resume mail request per client and per draft (any address); True if over."""
+    limited_client = rate_limit_hit(request=request, scope="save_mail")
+    limited_draft = rate_limit_hit_key(scope="save_mail_draft", key=str(draft.id))
+    return limited_client or limited_draft
 
 
 @never_cache

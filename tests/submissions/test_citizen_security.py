@@ -3,9 +3,11 @@ upload quota, NUL bytes). Hostile input throughout; every refusal keeps what was
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import re
+import time
 
 import pytest
 from django.conf import settings
@@ -114,6 +116,90 @@ def test_expired_sessions_are_cleared_by_the_beat_job_in_a_worker(celery_worker)
         message=f"expired session not cleared:\n{celery_worker.log()}",
     )
     assert Session.objects.filter(session_key="f" * 32).exists()
+
+
+# --- save and continue later -------------------------------------------------------
+def queued_messages(broker, queue: str) -> list[str]:
+    """The task messages waiting in a queue, decoded to text (args included)."""
+    texts = []
+    for raw in broker.lrange(queue, 0, -1):
+        message = json.loads(raw)
+        texts.append(raw.decode() + base64.b64decode(message["body"]).decode())
+    return texts
+
+
+def save_later(client, draft, email: str):
+    return client.post(f"/antrag/{draft.id}/speichern/", {"email": email})
+
+
+@pytest.mark.worker
+def test_save_later_sent_unlimited_mails_in_the_request_and_now_queues_them_rate_limited(
+    transactional_db, clean_broker, smtp_server, start_worker, setup
+):
+    _, gemeinde, _ = setup
+    client = Client()
+    draft = start(client, gemeinde)
+    client.post(step_url(draft, "halter"), PERSON)
+    started = time.monotonic()
+    pages = [save_later(client, draft, f"opfer{n}@example.org") for n in range(30)]
+    took = time.monotonic() - started
+    statuses = [page.status_code for page in pages]
+    # Three mails per draft; later requests are refused with a message, the address kept.
+    assert statuses == [200] * 3 + [429] * 27, statuses
+    refused = pages[-1].content.decode()
+    assert "<title>Fehler:" in refused and "in einer Stunde erneut" in refused
+    assert 'value="opfer29@example.org"' in refused
+    assert 'data-testid="resume-link"' not in refused
+    assert not smtp_server.messages, "nothing may be sent inside the request"
+    assert took < 15
+    links = [
+        re.search(r'data-testid="resume-link">([^<]+)<', p.content.decode()).group(1)
+        for p in pages[:3]
+    ]
+    # The broker holds the draft id and a nonce, never a link's token or the address.
+    waiting = queued_messages(clean_broker, "email")
+    assert len(waiting) == 3
+    for text in waiting:
+        assert str(draft.id) in text and "opfer" not in text
+        assert not any(link.rstrip("/").rsplit("/", 1)[1] in text for link in links)
+    # A worker on the e-mail queue sends the newest link only (the older ones open nothing).
+    worker = start_worker(
+        queues="email", env={"EMAIL_HOST": smtp_server.host, "EMAIL_PORT": str(smtp_server.port)}
+    )
+    wait_until(lambda: len(smtp_server.messages) >= 1, timeout=60, message=worker.log())
+    wait_until(lambda: worker.log().count("succeeded") >= 3, message=worker.log())
+    assert len(smtp_server.messages) == 1, worker.log()
+    sent = smtp_server.messages[0]
+    assert sent.rcpt_to == ["opfer2@example.org"]
+    assert links[2] in sent.message.get_body(("plain",)).get_content()
+    resumed = Client().get(links[2].replace("http://testserver", ""), follow=True)
+    assert resumed.status_code == 200
+    assert resumed.redirect_chain[-1][0] == step_url(draft, "hund")
+
+
+def test_save_later_mails_are_limited_per_client_across_drafts(client, setup):
+    _, gemeinde, _ = setup
+    statuses = []
+    for _round in range(4):
+        draft = start(client, gemeinde)
+        statuses += [save_later(client, draft, "ziel@example.org").status_code for _ in range(3)]
+    assert statuses == [200] * 10 + [429] * 2, statuses
+    # Without an address no mail is asked for: the link is still shown.
+    draft = start(client, gemeinde)
+    page = save_later(client, draft, "")
+    assert page.status_code == 200 and 'data-testid="resume-link"' in page.content.decode()
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_save_later_refusal_speaks_the_citizens_language(client, setup, language):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    client.cookies["django_language"] = language
+    for _ in range(3):
+        save_later(client, draft, "erika@example.org")
+    page = save_later(client, draft, "erika@example.org").content.decode()
+    expected = {"de": "in einer Stunde erneut", "en": "Please try again in an hour"}[language]
+    assert expected in page
 
 
 # --- uploads ----------------------------------------------------------------------------
