@@ -129,7 +129,8 @@ def draft_queue_resume_mail(
     """Record the address and queue the resume link's e-mail on the `email` queue.
 
     Returns False (and logs) when the queue cannot be reached; the citizen
-    still has the link on the page. The caller rate-limits.
+    still has the link on the page. The caller rate-limits. Call outside a
+    transaction (views run in autocommit): the task must find the new token.
     """
     draft.email = email
     draft.save(update_fields=["email", "updated_at"])
