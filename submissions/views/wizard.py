@@ -337,9 +337,9 @@ class DraftWizard(NamedUrlWizardView):
                     continue
                 answers[field_id] = [*(existing or []), *stored] if multiple else stored
                 kept_files = True
-        if kept_files:
-            # A replaced file goes at once (row and stored object), not when the step is done.
-            attachment_prune(draft=self.draft, answers=answers)
+        # A replaced file goes at once (row and stored object), not when the step is done;
+        # so do files stored by a valid-looking post whose later file was refused.
+        attachment_prune(draft=self.draft, answers=answers)
         self.storage.set_step_data(step, bounded_step_data(form.data, form.prefix or step))
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=step)
         return kept_files
