@@ -471,7 +471,7 @@ def _submit(request: HttpRequest, draft: Draft, answers: dict, lang: str) -> Htt
     grant_submission(request, submission)
     request.session[f"portal_draft_submitted_{draft.id}"] = submission.reference
     response = redirect("citizen:confirmation", reference=submission.reference)
-    hand_over_access_code(response, reference=submission.reference, secret=secret)
+    hand_over_access_code(request, response, reference=submission.reference, secret=secret)
     return response
 
 

@@ -99,6 +99,36 @@ def test_access_code_was_readable_from_django_session_and_now_is_in_no_session_r
     assert secret not in forger.get(confirmation_url).content.decode()
 
 
+def test_double_click_lost_the_response_with_the_code_and_a_new_code_is_shown_once(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    fill_all(client, draft)
+    check = f"/antrag/{draft.id}/pruefen/"
+    first = client.post(check, {"declaration": "on"})
+    # The browser cancelled the first response (second click): its cookie never arrived.
+    unseen = first.cookies["portal_code"].value
+    del client.cookies["portal_code"]
+    second = client.post(check, {"declaration": "on"})
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    head = client.head(first["Location"])
+    assert head.status_code == 200
+    page = client.get(first["Location"]).content.decode()
+    reference = re.search(r'data-testid="reference">([^<]+)<', page).group(1)
+    secret = re.search(r'data-testid="secret">([^<]+)<', page).group(1)
+    assert secret not in unseen
+    assert secret not in client.get(first["Location"]).content.decode()
+    other = Client()
+    assert (
+        "eingegangen"
+        in other.post("/status/", {"reference": reference, "secret": secret}).content.decode()
+    )
+    # The code that never reached the page opens nothing any more.
+    old_code = unseen.rsplit(":", 1)[0]
+    refused = Client().post("/status/", {"reference": reference, "secret": old_code})
+    assert "keinen Antrag" in refused.content.decode()
+    assert not [text for text in session_rows_text() if secret in text or old_code in text]
+
+
 @pytest.mark.worker
 def test_expired_sessions_are_cleared_by_the_beat_job_in_a_worker(celery_worker):
     schedule = settings.CELERY_BEAT_SCHEDULE["sessions-clear-expired"]
