@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import statistics
 import sys
 import time
@@ -202,7 +203,9 @@ def main() -> None:
     confirmation_client, confirmed = completed_draft(runner, ags)
     response = confirmation_client.post(f"/antrag/{confirmed}/pruefen/", {"declaration": "on"})
     reference = response["Location"].rstrip("/").rsplit("/", 1)[1]
-    secret = confirmation_client.session[f"portal_secret_{reference}"]
+    # The access code is shown once, on the first confirmation page (never kept in the session).
+    first = confirmation_client.get(f"/bestaetigung/{reference}/").content.decode()
+    secret = re.search(r'data-testid="secret">([^<]+)<', first).group(1)
     runner.timed(
         "GET confirmation page",
         lambda: confirmation_client.get(f"/bestaetigung/{reference}/"),

@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from . import expressions
-from .validators import FILE_KINDS
+from .validators import FILE_KINDS, compiled_pattern
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "form-definition.schema.json"
 
@@ -102,7 +102,7 @@ def semantic_errors(definition: dict[str, Any]) -> list[DefinitionError]:
         err("parameters", "parameter ids must be unique")
     for i, param in enumerate(definition.get("parameters", [])):
         if param["default"] is not None and not re.fullmatch(
-            r"-?\d+(\.\d{1,2})?", str(param["default"])
+            r"-?[0-9]+(\.[0-9]{1,2})?", str(param["default"])
         ):
             err(f"parameters[{i}].default", "must be a number with at most 2 decimals")
 
@@ -137,7 +137,8 @@ def semantic_errors(definition: dict[str, Any]) -> list[DefinitionError]:
             check_expr(spec["visible_if"], f"{path}.visible_if", context(item_fields))
         if spec.get("pattern"):
             try:
-                re.compile(spec["pattern"])
+                # Compiled as answers are checked: `\\d` is rewritten to ASCII digits.
+                compiled_pattern(spec["pattern"])
             except re.error as exc:
                 err(f"{path}.pattern", f"invalid regular expression: {exc}")
             else:

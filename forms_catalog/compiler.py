@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
-from . import expressions
+from . import expressions, validators
 from .definition import Definition, FieldSpec, GroupSpec, StepSpec, parse, tr, typed_value
 from .expressions import Scope, evaluate, truthy
 from .fields import (
@@ -232,7 +232,7 @@ class StepForm(forms.Form):
             count = min(default, group.max_items)
             if self.is_bound:
                 raw = self.data.get(self.add_prefix(f"{group.id}-count"))
-                if raw is not None and str(raw)[:4].isdigit():
+                if raw is not None and validators.ascii_digits(str(raw)[:4]):
                     count = min(int(str(raw)[:4]), group.max_items)
                 if self.data.get(self.add_prefix(f"{group.id}-add")) is not None:
                     self.pending_action = f"add:{group.id}"
@@ -331,6 +331,8 @@ class StepForm(forms.Form):
                 self.uploads.pop(spec.id, None)
 
     def _clean_fields(self) -> None:
+        if validators.nul_in_field_names(self.data):
+            self.add_error(None, message("control_chars_names", self.language))
         values = self._earlier_values()
         answers: dict[str, Any] = {}
         for item in self.step.items:
@@ -501,6 +503,29 @@ class StepForm(forms.Form):
                 value = kept + stored
             result[key] = value
         return result
+
+    def released_attachment_ids(self) -> set[str]:
+        """Ids of this step's earlier files that the form deletes or replaces (valid form).
+
+        They still count as stored until the answers are saved; a storage quota
+        should not count them against the new uploads that replace them.
+        """
+        released: set[str] = set()
+        answers = getattr(self, "_step_answers", {})
+        for spec in self.step.top_fields():
+            saved = self.saved_answers.get(spec.id)
+            if spec.type != "file" or not isinstance(saved, list):
+                continue
+            current = answers.get(spec.id) or []
+            kept = {i.get("attachment_id") for i in current if isinstance(i, dict)}
+            released |= {
+                i["attachment_id"]
+                for i in saved
+                if isinstance(i, dict)
+                and isinstance(i.get("attachment_id"), str)
+                and i["attachment_id"] not in kept
+            }
+        return released
 
     def merged_answers(self, store_upload: StoreUpload | None = None) -> dict[str, Any]:
         """All answers with this step's replaced (the wizard saves this into the draft)."""
@@ -725,7 +750,8 @@ def _raw_from_json(spec: FieldSpec, value: Any) -> Any:
     if value is None:
         return None
     if spec.type == "date":
-        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value) if isinstance(value, str) else None
+        iso = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+        match = re.fullmatch(iso, value) if isinstance(value, str) else None
         if not match:
             return None
         year, month, day = match.groups()

@@ -66,7 +66,7 @@ def clean_text(spec: FieldSpec, raw: Any, language: str) -> str | None:
         if not _PHONE_RE.match(value):
             raise ValidationError(message("phone", language))
     elif kind == "postcode":
-        if not re.fullmatch(r"\d{5}", value):
+        if not validators.ascii_digits(value, count=5):
             raise ValidationError(message("postcode", language))
     elif kind == "iban":
         value = validators.normalize_iban(value)
@@ -77,7 +77,7 @@ def clean_text(spec: FieldSpec, raw: Any, language: str) -> str | None:
         if not validators.steuer_id_is_valid(value):
             raise ValidationError(message("steuer_id", language))
     pattern = spec.raw.get("pattern")
-    if pattern and not re.fullmatch(pattern, value):
+    if pattern and not validators.compiled_pattern(pattern).fullmatch(value):
         custom = spec.raw.get("pattern_message")
         raise ValidationError(tr(custom, language) if custom else message("pattern", language))
     for forbidden in spec.raw.get("reject", []):
@@ -99,7 +99,7 @@ def _decimal_from_input(text: str, *, money: bool) -> Decimal | None:
             text = text.replace(",", "")
     elif "," in text:
         text = text.replace(",", ".")
-    if not re.fullmatch(r"-?\d{1,15}(\.\d+)?", text):
+    if not re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]+)?", text):
         return None
     try:
         return Decimal(text)
@@ -140,7 +140,11 @@ def clean_date(spec: FieldSpec, raw: Any, language: str, today: datetime.date) -
         return None
     if not (day and month and year):
         raise ValidationError(message("date_incomplete", language))
-    if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+    if not (
+        validators.ascii_digits(day)
+        and validators.ascii_digits(month)
+        and validators.ascii_digits(year, count=4)
+    ):
         raise ValidationError(message("date_invalid", language))
     try:
         value = datetime.date(int(year), int(month), int(day))

@@ -22,6 +22,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Die Eingabe enthält unzulässige Steuerzeichen. Bitte entfernen Sie diese.",
         "en": "The entry contains control characters that are not allowed. Please remove them.",
     },
+    "control_chars_names": {
+        "de": "Die Anfrage enthielt unzulässige Steuerzeichen und wurde nicht gespeichert. "
+        "Bitte prüfen Sie Ihre Angaben und senden Sie die Seite erneut ab.",
+        "en": "The request contained control characters that are not allowed and was not "
+        "saved. Please check your entries and send the page again.",
+    },
     "max_length": {
         "de": "Bitte geben Sie höchstens {limit} Zeichen ein (derzeit {length}).",
         "en": "Please enter at most {limit} characters (currently {length}).",

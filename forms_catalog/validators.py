@@ -5,6 +5,7 @@ No Django models here; the form compiler and the definition checker both use the
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -26,6 +27,24 @@ def forbidden_characters(value: str, *, multiline: bool) -> list[str]:
     return found
 
 
+def nul_in_field_names(data: object) -> bool:
+    """True when a submitted field name contains a NUL character.
+
+    No field of ours has such a name, so the request was crafted or broken;
+    PostgreSQL cannot store NUL in text or jsonb, so it must never get that far.
+    Values are checked by each field (see `forbidden_characters`).
+    """
+    try:
+        return any("\x00" in str(key) for key in data)  # type: ignore[attr-defined]
+    except TypeError:
+        return False
+
+
+def without_nul(value: str) -> str:
+    """The text without NUL characters, for keeping unfinished input (never as an answer)."""
+    return value.replace("\x00", "")
+
+
 def normalize_text(value: str, *, multiline: bool) -> str:
     """Normalise line endings and Unicode form; strip surrounding whitespace.
 
@@ -39,6 +58,63 @@ def normalize_text(value: str, *, multiline: bool) -> str:
     return value.strip()
 
 
+# --- Digits ----------------------------------------------------------------------
+# Python's `\d` matches every Unicode decimal digit ("٠١٢٣٤", "１２３４５"): such
+# input would be stored as typed and sent to offices whose systems expect ASCII.
+# `re.ASCII` is not used for definition patterns because it would also narrow
+# `\w` to ASCII and refuse "Müller"; only the digit classes are rewritten.
+_DIGIT_CLASS = {"d": "[0-9]", "D": "[^0-9]"}
+_DIGIT_IN_SET = {"d": "0-9", "D": "\\x00-\\x2f\\x3a-\\U0010ffff"}
+
+
+def ascii_digit_pattern(pattern: str) -> str:
+    """The same regular expression with `\\d`/`\\D` meaning ASCII digits only.
+
+    Escapes other than these two are copied unchanged; inside a character set
+    `\\d` becomes `0-9` and `\\D` the ranges around it.
+    """
+    out: list[str] = []
+    in_set = False
+    set_start = -1
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            following = pattern[i + 1]
+            if following in _DIGIT_CLASS:
+                out.append((_DIGIT_IN_SET if in_set else _DIGIT_CLASS)[following])
+            else:
+                out.append(char + following)
+            i += 2
+            continue
+        if not in_set and char == "[":
+            in_set = True
+            set_start = i
+        elif in_set and char == "]":
+            # A "]" right after "[" or "[^" is a literal, not the end of the set.
+            first = set_start + (2 if pattern[set_start + 1 : set_start + 2] == "^" else 1)
+            in_set = i == first
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def compiled_pattern(pattern: str) -> re.Pattern[str]:
+    """A definition's pattern compiled for checking answers (ASCII digits, cached)."""
+    return re.compile(ascii_digit_pattern(pattern))
+
+
+def ascii_digits(value: str, *, count: int | None = None) -> bool:
+    """True when value consists of ASCII digits only (exactly `count` of them if given)."""
+    return (
+        bool(value)
+        and value.isascii()
+        and value.isdigit()
+        and (count is None or len(value) == count)
+    )
+
+
 # --- IBAN (ISO 13616, mod 97) -------------------------------------------------
 # Lengths of the SEPA countries a Thüringen resident is likely to bank in; other
 # countries only get the general 15-34 check.
@@ -47,7 +123,7 @@ IBAN_LENGTHS = {
     "FR": 27, "GB": 22, "HU": 28, "IE": 22, "IT": 27, "LI": 21, "LU": 20, "NL": 18,
     "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24,
 }  # fmt: skip
-_IBAN_RE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+_IBAN_RE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
 
 def normalize_iban(value: str) -> str:
@@ -74,7 +150,7 @@ def normalize_steuer_id(value: str) -> str:
 def steuer_id_is_valid(value: str) -> bool:
     """11 digits, no leading zero, digit-frequency rule, ISO 7064 MOD 11,10 check digit."""
     number = normalize_steuer_id(value)
-    if not re.fullmatch(r"\d{11}", number) or number[0] == "0":
+    if not ascii_digits(number, count=11) or number[0] == "0":
         return False
     first_ten = number[:10]
     counts = {d: first_ten.count(d) for d in set(first_ten)}

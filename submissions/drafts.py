@@ -8,22 +8,21 @@ whose token is never stored (only its SHA-256).
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 import secrets
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from forms_catalog.models import FormVersion, Service
 from municipalities.models import Gemeinde
 
 from .models import Attachment, Draft
+from .resume_links import resume_nonce_new, resume_token_derive, resume_token_hash
+from .resume_tasks import mail_resume_link
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ MAX_TOKEN_LENGTH = 100
 
 
 def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return resume_token_hash(token)
 
 
 def _new_token() -> str:
@@ -62,11 +61,21 @@ def draft_create(
 
 def draft_issue_resume_token(*, draft: Draft) -> str:
     """Return a new resume token for the draft; earlier resume links stop working."""
-    token = _new_token()
+    return draft_issue_resume_link(draft=draft)[0]
+
+
+def draft_issue_resume_link(*, draft: Draft) -> tuple[str, str]:
+    """Issue a new resume token; returns (token, nonce). Earlier resume links stop working.
+
+    The token goes into the link shown to the citizen; the nonce (useless
+    without the server key) is what the mail task gets to rebuild it.
+    """
+    nonce = resume_nonce_new()
+    token = resume_token_derive(draft_id=draft.id, nonce=nonce)
     draft.token_hash = _hash_token(token)
     draft.expires_at = _expiry()
     draft.save(update_fields=["token_hash", "expires_at", "updated_at"])
-    return token
+    return token, nonce
 
 
 def draft_find_by_token(*, token: str) -> Draft | None:
@@ -114,24 +123,21 @@ def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
     draft.save(update_fields=["data", "current_step", "expires_at", "updated_at"])
 
 
-def draft_mail_resume_link(*, draft: Draft, email: str, url: str, language: str) -> bool:
-    """Mail the resume link; returns False (and logs) when the mail could not be sent."""
+def draft_queue_resume_mail(
+    *, draft: Draft, email: str, nonce: str, base_url: str, language: str
+) -> bool:
+    """Record the address and queue the resume link's e-mail on the `email` queue.
+
+    Returns False (and logs) when the queue cannot be reached; the citizen
+    still has the link on the page. The caller rate-limits. Call outside a
+    transaction (views run in autocommit): the task must find the new token.
+    """
     draft.email = email
     draft.save(update_fields=["email", "updated_at"])
-    with translation.override(language):
-        context = {
-            "draft": draft,
-            "url": url,
-            "service_name": draft.service.name(language),
-            "gemeinde": draft.gemeinde,
-            "expires_at": draft.expires_at,
-        }
-        subject = render_to_string("submissions/email/resume_subject.txt", context).strip()
-        body = render_to_string("submissions/email/resume_body.txt", context)
     try:
-        send_mail(subject, body, None, [email])
-    except Exception:  # SMTP trouble must not cost the citizen the page; they still see the link.
-        logger.exception("could not mail resume link for draft %s", draft.id)
+        mail_resume_link.delay(str(draft.id), nonce, base_url, language)
+    except Exception:  # a broker outage must not cost the citizen the page with the link
+        logger.exception("could not queue the resume link mail of draft %s", draft.id)
         return False
     return True
 

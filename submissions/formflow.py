@@ -47,6 +47,10 @@ class FormFlow:
         """All answers with the valid step's answers replaced; new files go through store_upload."""
         return form.merged_answers(store_upload)
 
+    def released_attachment_ids(self, form: forms.Form) -> set[str]:
+        """Earlier files of the valid step that its answers delete or replace."""
+        return form.released_attachment_ids()
+
     def problems(self, answers: dict[str, Any]) -> list[tuple[str, str, str]]:
         """[(step id, field, message)] of a complete application; empty when it may be submitted."""
         return self.compiled.validate_answers(answers, language=self.language)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from forms_catalog.validators import nul_in_field_names
+
 
 class PortalForm(forms.Form):
     """Adds the KERN UX classes to every widget, so templates stay plain."""
@@ -19,6 +21,19 @@ class PortalForm(forms.Form):
                 widget.attrs.setdefault("class", "kern-form-input__select")
             else:
                 widget.attrs.setdefault("class", "kern-form-input__input")
+
+    def clean(self):
+        # Values are refused by each field (Django's CharField refuses NUL); a NUL in a
+        # field name reaches no field, so it is refused here for every form of the portal.
+        if self.is_bound and nul_in_field_names(self.data):
+            raise forms.ValidationError(
+                _(
+                    "Die Anfrage enthielt unzulässige Steuerzeichen und wurde nicht "
+                    "verarbeitet. Bitte prüfen Sie Ihre Angaben und senden Sie sie erneut ab."
+                ),
+                code="control_chars_names",
+            )
+        return super().clean()
 
 
 class FeedbackForm(PortalForm):

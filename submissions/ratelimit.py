@@ -15,6 +15,9 @@ LIMITS: dict[str, tuple[int, int]] = {
     "feedback": (5, 600),
     "upload": (60, 600),
     "start": (30, 600),
+    # "Save and continue later" e-mails: per client, and per draft (any address).
+    "save_mail": (10, 3600),
+    "save_mail_draft": (3, 3600),
 }
 
 
@@ -31,5 +34,19 @@ def rate_limit_hit(*, request: HttpRequest, scope: str) -> bool:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=window)
+        return False
+    return count > limit
+
+
+def rate_limit_hit_key(*, scope: str, key: str) -> bool:
+    """Count one request for `key` (e.g. a draft id) in the scope; True when over the limit."""
+    limit, window = LIMITS[scope]
+    cache_key = f"ratelimit:{scope}:key:{key}"
+    if cache.add(cache_key, 1, timeout=window):
+        return False
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=window)
         return False
     return count > limit

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from .models import Attachment, Draft
@@ -70,12 +72,15 @@ def attachment_create(
     upload: UploadedFile,
     allowed_extensions: Iterable[str] | None = None,
     max_bytes: int | None = None,
+    releasing: Iterable[str] = (),
 ) -> Attachment:
     """Check and store one uploaded file for a draft field.
 
     Raises AttachmentRejected with a message for the citizen when the file is
-    too big, empty, of a type not allowed, or its content does not match its
-    extension.
+    too big, empty, of a type not allowed, its content does not match its
+    extension, or the draft has no room left for it (file count, or
+    PORTAL_MAX_DRAFT_BYTES for all its files; files in `releasing`, which the
+    caller is about to delete, are not counted).
     """
     limit = min(max_bytes or settings.PORTAL_MAX_UPLOAD_BYTES, settings.PORTAL_MAX_UPLOAD_BYTES)
     allowed = [e.lower().lstrip(".") for e in (allowed_extensions or DEFAULT_EXTENSIONS)]
@@ -106,32 +111,66 @@ def attachment_create(
             )
             % {"name": name, "ext": ext, "type": ext.upper()}
         )
-    existing = Attachment.objects.filter(draft=draft, submission__isnull=True)
-    if existing.count() >= MAX_FILES_PER_DRAFT or (
-        existing.filter(field_path=field_path).count() >= MAX_FILES_PER_FIELD
-    ):
-        raise AttachmentRejected(_("Sie haben die höchste Anzahl an Dateien erreicht."))
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    attachment = Attachment(
-        draft=draft,
-        field_path=field_path[:200],
-        original_name=name,
-        content_type=kind.content_type,
-        size=upload.size,
-        sha256=digest.hexdigest(),
-    )
-    # The storage name comes from the attachment id (see attachment_path), never from the citizen.
-    attachment.file.save(name, upload, save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.storage.delete(attachment.file.name)
-        raise
+    with transaction.atomic():
+        # Uploads of one draft are counted one at a time (the draft row is the lock),
+        # so parallel requests cannot each pass the quota.
+        Draft.objects.select_for_update().filter(id=draft.id).first()
+        _check_draft_room(
+            draft=draft, field_path=field_path, name=name, size=upload.size, releasing=releasing
+        )
+        attachment = Attachment(
+            draft=draft,
+            field_path=field_path[:200],
+            original_name=name,
+            content_type=kind.content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+        )
+        # The storage name comes from the attachment id (see attachment_path), never
+        # from the citizen.
+        attachment.file.save(name, upload, save=False)
+        try:
+            attachment.save()
+        except Exception:
+            attachment.file.storage.delete(attachment.file.name)
+            raise
     return attachment
+
+
+def _check_draft_room(
+    *, draft: Draft, field_path: str, name: str, size: int, releasing: Iterable[str]
+) -> None:
+    """Refuse a file that would exceed the draft's file count or byte quota."""
+    existing = Attachment.objects.filter(draft=draft, submission__isnull=True)
+    released = {str(i) for i in releasing}
+    if released:
+        valid = set()
+        for item in released:
+            try:
+                valid.add(uuid.UUID(item))
+            except ValueError:
+                continue
+        existing = existing.exclude(id__in=valid)
+    if existing.count() >= MAX_FILES_PER_DRAFT or (
+        existing.filter(field_path=field_path).count() >= MAX_FILES_PER_FIELD
+    ):
+        raise AttachmentRejected(_("Sie haben die höchste Anzahl an Dateien erreicht."))
+    used = existing.aggregate(total=Sum("size"))["total"] or 0
+    quota = settings.PORTAL_MAX_DRAFT_BYTES
+    if used + size > quota:
+        raise AttachmentRejected(
+            _(
+                "Die Datei „%(name)s“ passt nicht mehr in diesen Antrag: Alle Dateien zusammen "
+                "dürfen höchstens %(quota)s groß sein, hochgeladen sind schon %(used)s. Bitte "
+                "entfernen Sie nicht benötigte Dateien oder laden Sie eine kleinere Datei hoch."
+            )
+            % {"name": name, "quota": filesizeformat(quota), "used": filesizeformat(used)}
+        )
 
 
 def attachment_for_draft(*, draft: Draft, attachment_id: object) -> Attachment | None:

@@ -444,3 +444,24 @@ CELERY_BEAT_SCHEDULE["submissions.notify_pending_case_status"] = {
     "task": "submissions.tasks.notify_pending_case_status",
     "schedule": 5 * 60,
 }
+
+# --- Citizen-side security ------------------------------------------------------
+# Expired sessions are deleted, so session rows (and backups of them) do not keep
+# what a browser was allowed to see long after it left.
+CELERY_BEAT_SCHEDULE["sessions-clear-expired"] = {
+    "task": "thueringen_portal.tasks.clear_expired_sessions",
+    "schedule": env_int("PORTAL_SESSION_CLEAR_INTERVAL_SECONDS", 60 * 60),
+}
+# All files of one draft together, in bytes (each file is bounded by PORTAL_MAX_UPLOAD_BYTES).
+PORTAL_MAX_DRAFT_BYTES = env_int("PORTAL_MAX_DRAFT_BYTES", 100 * 1024 * 1024)
+# Request bodies over PORTAL_MAX_REQUEST_BYTES are refused with 413 before they are
+# read: after LocaleMiddleware (the page speaks the citizen's language), before
+# CsrfViewMiddleware (it reads request.POST).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "thueringen_portal.request_size.RequestSizeLimitMiddleware",
+)
+PORTAL_MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# "Save and continue later" mails go through the e-mail queue.
+CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.resume_tasks"]
+CELERY_TASK_ROUTES["submissions.resume_tasks.*"] = {"queue": "email"}

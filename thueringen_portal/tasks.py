@@ -1,7 +1,9 @@
 import os
 import socket
+from importlib import import_module
 
 from celery import shared_task
+from django.conf import settings
 
 from .models import WorkerHeartbeat
 
@@ -13,3 +15,9 @@ def record_heartbeat(token: str) -> int:
         token=token, defaults={"hostname": socket.gethostname(), "pid": os.getpid()}
     )
     return os.getpid()
+
+
+@shared_task(name="thueringen_portal.tasks.clear_expired_sessions")
+def clear_expired_sessions() -> None:
+    """Delete expired sessions (what `manage.py clearsessions` does); idempotent, for beat."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

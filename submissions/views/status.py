@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from municipalities.selectors import NoResponsibleOffice, responsible_office
 
+from ..access_codes import submission_access_code_replace
 from ..forms import StatusLookupForm
 from ..models import Submission
 from ..ratelimit import rate_limit_hit
@@ -15,6 +18,45 @@ from ..selectors import submission_for_citizen
 from .common import allow_methods, too_many_requests
 
 SESSION_KEY = "portal_submissions"
+# References whose access code this browser has not been shown yet (no code in here).
+PENDING_KEY = "portal_code_pending"
+# The access code travels to the confirmation page in a short-lived signed cookie
+# scoped to that page, never through the session: session rows sit in the
+# database and its backups, and with the reference the code opens the status page.
+CODE_COOKIE = "portal_code"
+CODE_COOKIE_SECONDS = 15 * 60
+
+
+def _code_cookie_path(reference: str) -> str:
+    return reverse("citizen:confirmation", kwargs={"reference": reference})
+
+
+def hand_over_access_code(
+    request: HttpRequest, response: HttpResponse, *, reference: str, secret: str
+) -> None:
+    """Give the browser the access code for showing it once on the confirmation page."""
+    pending = list(request.session.get(PENDING_KEY, []))
+    if reference not in pending:
+        request.session[PENDING_KEY] = [*pending[-9:], reference]
+    response.set_signed_cookie(
+        CODE_COOKIE,
+        secret,
+        salt=f"{CODE_COOKIE}:{reference}",
+        max_age=CODE_COOKIE_SECONDS,
+        path=_code_cookie_path(reference),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _take_access_code(request: HttpRequest, reference: str) -> str:
+    return request.get_signed_cookie(
+        CODE_COOKIE,
+        default="",
+        salt=f"{CODE_COOKIE}:{reference}",
+        max_age=CODE_COOKIE_SECONDS,
+    )
 
 
 def grant_submission(request: HttpRequest, submission: Submission) -> None:
@@ -51,7 +93,18 @@ def _history(submission: Submission) -> list[dict]:
 @allow_methods("GET", "HEAD")
 def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
     submission = granted_submission(request, reference)
-    secret = request.session.get(f"portal_secret_{submission.reference}", "")
+    # Shown once: the cookie is deleted with this response, so a reload shows no code.
+    # A HEAD request shows nothing, so it uses nothing up.
+    showing = request.method == "GET"
+    secret = _take_access_code(request, submission.reference) if showing else ""
+    pending = list(request.session.get(PENDING_KEY, []))
+    if showing and submission.reference in pending:
+        if not secret:
+            # The code never reached this page (a double click cancels the response that
+            # carried it): a new one replaces the unseen one, so the citizen gets a code.
+            secret = submission_access_code_replace(submission_id=submission.pk) or ""
+        pending.remove(submission.reference)
+        request.session[PENDING_KEY] = pending
     office = submission.office
     if office is None:
         # The pipeline records the office in a moment; until then show who will get it.
@@ -59,7 +112,7 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
             office = responsible_office(service=submission.service, gemeinde=submission.gemeinde)
         except NoResponsibleOffice:
             office = None
-    return render(
+    response = render(
         request,
         "submissions/confirmation.html",
         {
@@ -71,6 +124,11 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
             "office": office,
         },
     )
+    if showing and CODE_COOKIE in request.COOKIES:
+        response.delete_cookie(
+            CODE_COOKIE, path=_code_cookie_path(submission.reference), samesite="Lax"
+        )
+    return response
 
 
 @never_cache

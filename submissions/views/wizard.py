@@ -14,6 +14,7 @@ answers still validate, so steps cannot be skipped by crafting URLs or POST data
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -29,22 +30,29 @@ from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from forms_catalog.selectors import calculate_fee, summarize
+from forms_catalog.validators import without_nul
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
 
 from ..drafts import (
     draft_find_by_token,
     draft_for_session,
     draft_grant_session,
-    draft_issue_resume_token,
-    draft_mail_resume_link,
+    draft_issue_resume_link,
+    draft_queue_resume_mail,
     draft_save_data,
 )
 from ..formflow import FormFlow
 from ..forms import DeclarationForm, SaveForLaterForm
 from ..models import Draft
-from ..ratelimit import rate_limit_hit
+from ..ratelimit import rate_limit_hit, rate_limit_hit_key
 from ..services import DraftAlreadySubmitted, submission_submit
-from ..uploads import AttachmentRejected, attachment_answer, attachment_create, attachment_prune
+from ..uploads import (
+    AttachmentRejected,
+    attachment_answer,
+    attachment_create,
+    attachment_prune,
+    referenced_attachment_ids,
+)
 from .common import (
     allow_methods,
     error_page,
@@ -53,7 +61,7 @@ from .common import (
     session_warning_seconds,
     too_many_requests,
 )
-from .status import grant_submission
+from .status import grant_submission, hand_over_access_code
 
 # Bounds for what is kept of a step's raw POST data, so a draft row stays small
 # whatever a client sends (the fields' own limits apply on validation).
@@ -106,17 +114,24 @@ class DraftStorage(BaseStorage):
 
 
 def bounded_step_data(data: Any, prefix: str) -> dict[str, list[str]]:
-    """The part of a POST that belongs to the step form, bounded in size."""
+    """The part of a POST that belongs to the step form, bounded in size and storable.
+
+    PostgreSQL's jsonb cannot hold NUL: a name with NUL (never one of our
+    fields) is left out and NUL is taken out of values. The page that refused
+    the input still shows the field's message; this is only what is kept.
+    """
     result: dict[str, list[str]] = {}
     for key in data:
         if len(result) >= MAX_KEYS_PER_STEP:
             break
-        if not str(key).startswith(f"{prefix}-"):
+        if not str(key).startswith(f"{prefix}-") or "\x00" in str(key):
             continue
         values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
         if not isinstance(values, list):
             values = [values]
-        result[str(key)[:200]] = [str(v)[:MAX_VALUE_CHARS] for v in values[:MAX_VALUES_PER_KEY]]
+        result[str(key)[:200]] = [
+            without_nul(str(v))[:MAX_VALUE_CHARS] for v in values[:MAX_VALUES_PER_KEY]
+        ]
     return result
 
 
@@ -150,11 +165,26 @@ class DraftProgress:
         return self.visible[index] if index >= 0 else None
 
 
-def upload_store(draft: Draft):
-    """The `store_upload(field_id, upload, content_type)` callback of the catalogue forms."""
+def upload_store(draft: Draft, request: HttpRequest, releasing: Iterable[str] = ()):
+    """The `store_upload(field_id, upload, content_type)` callback of the catalogue forms.
+
+    Every stored file counts against the client's `upload` rate limit; the
+    draft's files in `releasing` (about to be replaced) do not count against
+    its byte quota.
+    """
+    releasing = frozenset(releasing)
 
     def store(field_id: str, upload, content_type: str) -> dict:
-        attachment = attachment_create(draft=draft, field_path=field_id, upload=upload)
+        if rate_limit_hit(request=request, scope="upload"):
+            raise AttachmentRejected(
+                _(
+                    "Sie haben in kurzer Zeit sehr viele Dateien hochgeladen. Bitte warten Sie "
+                    "einige Minuten und laden Sie die Datei dann erneut hoch."
+                )
+            )
+        attachment = attachment_create(
+            draft=draft, field_path=field_id, upload=upload, releasing=releasing
+        )
         return attachment_answer(attachment)
 
     return store
@@ -258,7 +288,10 @@ class DraftWizard(NamedUrlWizardView):
                         form.add_error(None, message)
             return self.render(form)
         try:
-            answers = self.flow.merged_answers(form, upload_store(self.draft))
+            releasing = self.flow.released_attachment_ids(form)
+            answers = self.flow.merged_answers(
+                form, upload_store(self.draft, self.request, releasing)
+            )
         except AttachmentRejected as exc:
             form.add_error(None, exc.message)
             self._keep_unfinished(step, form)
@@ -287,20 +320,26 @@ class DraftWizard(NamedUrlWizardView):
         kept_files = False
         uploads = getattr(form, "uploads", {}) or {}
         answers = self.draft.data.setdefault("answers", {})
-        store = upload_store(self.draft)
         for field_id, files in uploads.items():
             existing = answers.get(field_id)
             if field_id in form.fields and isinstance(existing, (list, type(None))):
-                try:
-                    stored = [store(field_id, f, "") for f in files]
-                except AttachmentRejected as exc:
-                    form.add_error(None, exc.message)
-                    continue
                 spec = getattr(form.fields[field_id], "spec", None)
                 multiple = bool(spec and spec.raw.get("multiple"))
-                # A single-file field keeps only the newest file; the old one is pruned later.
-                answers[field_id] = [*(existing or []), *stored] if multiple else stored[-1:]
+                # A single-file field keeps only the newest file: store no other, and do
+                # not count the file it replaces against the quota.
+                replaced = [] if multiple else referenced_attachment_ids(existing)
+                store = upload_store(self.draft, self.request, replaced)
+                try:
+                    stored = [store(field_id, f, "") for f in (files if multiple else files[-1:])]
+                except AttachmentRejected as exc:
+                    if exc.message not in form.non_field_errors():
+                        form.add_error(None, exc.message)
+                    continue
+                answers[field_id] = [*(existing or []), *stored] if multiple else stored
                 kept_files = True
+        # A replaced file goes at once (row and stored object), not when the step is done;
+        # so do files stored by a valid-looking post whose later file was refused.
+        attachment_prune(draft=self.draft, answers=answers)
         self.storage.set_step_data(step, bounded_step_data(form.data, form.prefix or step))
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=step)
         return kept_files
@@ -427,10 +466,13 @@ def _submit(request: HttpRequest, draft: Draft, answers: dict, lang: str) -> Htt
         submission, secret = submission_submit(draft=draft, answers=answers, language=lang)
     except DraftAlreadySubmitted:
         return draft_missing(request, draft.id)
+    # The session only records what this browser may see; the secret goes to the
+    # browser alone (see hand_over_access_code), so no session row ever holds it.
     grant_submission(request, submission)
-    request.session[f"portal_secret_{submission.reference}"] = secret
     request.session[f"portal_draft_submitted_{draft.id}"] = submission.reference
-    return redirect("citizen:confirmation", reference=submission.reference)
+    response = redirect("citizen:confirmation", reference=submission.reference)
+    hand_over_access_code(request, response, reference=submission.reference, secret=secret)
+    return response
 
 
 @never_cache
@@ -448,18 +490,43 @@ def save_for_later(request: HttpRequest, draft_id) -> HttpResponse:
         "lifetime_days": settings.PORTAL_DRAFT_LIFETIME_DAYS,
         "continue_url": reverse("citizen:draft", kwargs={"draft_id": draft.id}),
     }
+    status = 200
     if request.method == "POST" and form.is_valid():
-        token = draft_issue_resume_token(draft=draft)
-        url = request.build_absolute_uri(reverse("citizen:resume", kwargs={"token": token}))
-        mailed = None
-        if form.cleaned_data["email"]:
-            mailed = draft_mail_resume_link(
-                draft=draft, email=form.cleaned_data["email"], url=url, language=language()
+        email = form.cleaned_data["email"]
+        if email and _resume_mail_limited(request, draft):
+            # Refused before a new link is issued, so a link mailed earlier still works.
+            status = 429
+            form.add_error(
+                "email",
+                _(
+                    "Für diesen Antrag oder von Ihrem Anschluss wurden in kurzer Zeit schon "
+                    "mehrere E-Mails angefordert. Bitte versuchen Sie es in einer Stunde erneut "
+                    "oder lassen Sie das Feld leer: Dann zeigen wir Ihnen den Link hier an."
+                ),
             )
-        context.update({"resume_url": url, "mailed": mailed, "email": form.cleaned_data["email"]})
+        else:
+            token, nonce = draft_issue_resume_link(draft=draft)
+            url = request.build_absolute_uri(reverse("citizen:resume", kwargs={"token": token}))
+            mailed = None
+            if email:
+                mailed = draft_queue_resume_mail(
+                    draft=draft,
+                    email=email,
+                    nonce=nonce,
+                    base_url=request.build_absolute_uri("/"),
+                    language=language(),
+                )
+            context.update({"resume_url": url, "mailed": mailed, "email": email})
     context["forms_with_errors"] = [form] if form.errors else []
     context["page_has_errors"] = bool(form.errors)
-    return render(request, "submissions/save.html", context)
+    return render(request, "submissions/save.html", context, status=status)
+
+
+def _resume_mail_limited(request: HttpRequest, draft: Draft) -> bool:
+    """Count a resume mail request per client and per draft (any address); True if over."""
+    limited_client = rate_limit_hit(request=request, scope="save_mail")
+    limited_draft = rate_limit_hit_key(scope="save_mail_draft", key=str(draft.id))
+    return limited_client or limited_draft
 
 
 @never_cache

@@ -296,3 +296,61 @@ def test_answers_with_new_uploads_need_a_storage_callback():
     assert form.is_valid()
     with pytest.raises(ValueError, match="store_upload"):
         form.get_answers()
+
+
+# --- digits outside ASCII ----------------------------------------------------------
+ARABIC_INDIC = "٠١٢٣٤"
+FULL_WIDTH = "１２３４５"
+
+
+@pytest.mark.parametrize("typed", [ARABIC_INDIC, FULL_WIDTH, "9908４", "\u0669\u0669084"])
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_arabic_indic_and_full_width_digits_in_a_postcode_are_refused_with_its_message(
+    typed, language
+):
+    form = step_form(definition(field("v", "postcode")), {"v": typed}, language=language)
+    assert not form.is_valid()
+    expected = {
+        "de": "Bitte geben Sie eine fünfstellige Postleitzahl ein.",
+        "en": "Please enter a five-digit postcode.",
+    }[language]
+    assert form.errors["v"] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("spec", "data"),
+    [
+        (
+            field("v", "pattern", pattern=r"\d{1,4}", pattern_message={"de": "Zahl", "en": "No"}),
+            {"v": "١٢٣"},
+        ),
+        (
+            field("v", "pattern", pattern=r"[\d]{5}", pattern_message={"de": "Zahl", "en": "No"}),
+            {"v": FULL_WIDTH},
+        ),
+        (
+            field(
+                "v", "pattern", pattern=r"\d+(/\d+)?", pattern_message={"de": "Zahl", "en": "No"}
+            ),
+            {"v": "12/٣"},
+        ),
+        (field("v", "steuer_id"), {"v": "８６０９５７４２７１９"}),
+        (field("v", "iban"), {"v": "DE٨٩370400440532013000"}),
+        (field("v", "number"), {"v": "１２"}),
+        (field("v", "money"), {"v": "٣,50"}),
+        (field("v", "date"), {"v_day": "٣", "v_month": "10", "v_year": "1990"}),
+        (field("v", "date"), {"v_day": "3", "v_month": "10", "v_year": "１９９０"}),
+    ],
+)
+def test_digits_outside_ascii_are_refused_by_every_digit_check(spec, data):
+    form = step_form(definition(spec), data)
+    assert not form.is_valid()
+    assert form.errors["v"]
+
+
+def test_a_definitions_pattern_still_matches_ascii_digits_and_unicode_letters():
+    digits = field("v", "pattern", pattern=r"\d{2}[^\d]\D", pattern_message={"de": "x", "en": "x"})
+    assert step_form(definition(digits), {"v": "12ab"}).is_valid()
+    assert not step_form(definition(digits), {"v": "1٣ab"}).is_valid()
+    letters = field("v", "pattern", pattern=r"\w+ \d", pattern_message={"de": "x", "en": "x"})
+    assert step_form(definition(letters), {"v": "Müller 7"}).is_valid()
