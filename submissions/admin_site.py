@@ -67,7 +67,8 @@ class PortalLoginForm(OTPAdminAuthenticationForm):
             )
             raise self.get_invalid_login_error() from None
         # Only someone with both factors learns that the initial password has expired.
-        if initial_password_expired(user=self.user_cache):
+        # No user when a field was already refused (e.g. a NUL byte): nothing was checked.
+        if self.user_cache is not None and initial_password_expired(user=self.user_cache):
             self.user_cache = None
             raise forms.ValidationError(
                 _(
