@@ -14,10 +14,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+
+def task_named(name: str) -> Task:
+    """The task registered as ``name`` with the current Celery app.
+
+    Lets a module enqueue a task without importing the module that defines
+    it (that module usually imports the caller: tasks call services). A
+    worker has imported every task module at start; any other process has
+    the app import them now, the same way (``CELERY_IMPORTS`` and the apps'
+    ``tasks`` modules). KeyError for a name no module defines.
+    """
+    app = current_app
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
 
 
 def task_enqueue(*, task: Task, args: Sequence, about: str, countdown: float | None = None) -> bool:
