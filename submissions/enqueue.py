@@ -25,13 +25,15 @@ def task_named(name: str) -> Task:
 
     Lets a module enqueue a task without importing the module that defines
     it (that module usually imports the caller: tasks call services). A
-    worker has imported every task module at start; any other process has
-    the app import them now, the same way (``CELERY_IMPORTS`` and the apps'
-    ``tasks`` modules). KeyError for a name no module defines.
+    worker has imported the apps' ``tasks`` modules at start; any other
+    process (web, shell) has Celery import them now, once. KeyError for a
+    name no ``tasks`` module defines.
     """
     app = current_app
     if name not in app.tasks:
-        app.loader.import_default_modules()
+        # Celery's own discovery, not ``loader.import_default_modules``: that
+        # one would also run Django's system checks inside a citizen's request.
+        app.autodiscover_tasks(force=True)
     return app.tasks[name]
 
 

@@ -7,9 +7,9 @@ done, (3) records its completion in the same transaction as its effect (all
 three through ``steps.locked_step``), and (4) hands over to
 ``pipeline_advance``, which reads the recorded state and enqueues the one task
 that is next. Tasks are enqueued by name (``enqueue.task_named``): the task
-module calls this one, not the other way round. Re-running any step, or the whole chain,
-is therefore harmless: that is what makes at-least-once delivery by Celery and
-the beat sweeper safe. PostgreSQL is the source of truth; Redis only carries
+module calls this one, not the other way round. Re-running any step, or the
+whole chain, is therefore harmless: that is what makes at-least-once delivery
+by Celery and the beat sweeper safe. PostgreSQL is the source of truth; Redis only carries
 the next piece of work.
 """
 
@@ -438,9 +438,9 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
             return step.outcome
         delivery = step.row
         now = timezone.now()
-        channel = channel_get(delivery.channel)
         delivery.attempts += 1
         try:
+            channel = channel_get(delivery.channel)
             status_code = channel.deliver(delivery=delivery, connection=connection)
         except Exception as exc:
             if not isinstance(exc, DeliveryError):
