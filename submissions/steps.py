@@ -58,7 +58,7 @@ class LockedStep:
 
 @contextmanager
 def locked_step(
-    queryset: models.QuerySet, *, pk: int, skip: Callable[[Any], Step | None]
+    queryset: models.QuerySet | models.Manager, *, pk: int, skip: Callable[[Any], Step | None]
 ) -> Iterator[LockedStep]:
     """Open a transaction, lock row ``pk`` of ``queryset`` and decide whether the step runs.
 
