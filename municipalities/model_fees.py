@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from municipalities.models import Validity
+from municipalities.validity import Validity
 
 
 class LocalFeeParameter(Validity):

@@ -8,35 +8,12 @@ the unit they were filed for.
 
 from __future__ import annotations
 
-import datetime
-
 from django.db import models
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class ValidityQuerySet(models.QuerySet):
-    def valid_on(self, day: datetime.date) -> ValidityQuerySet:
-        return self.filter(valid_from__lte=day).filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=day)
-        )
-
-    def current(self) -> ValidityQuerySet:
-        return self.valid_on(timezone.localdate())
-
-
-class Validity(models.Model):
-    valid_from = models.DateField(_("gültig ab"), default=datetime.date(1990, 10, 3))
-    valid_to = models.DateField(_("gültig bis"), null=True, blank=True)
-
-    objects = ValidityQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def is_valid_on(self, day: datetime.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+from municipalities.model_editions import CacheVersion, DataEdition
+from municipalities.model_fees import LocalFeeParameter
+from municipalities.validity import Validity, ValidityQuerySet
 
 
 class Land(Validity):
@@ -251,11 +228,6 @@ class ResponsibilityException(Validity):
         return f"{self.service}: {self.gemeinde} → {self.office}"
 
 
-# Models of separate concerns live in their own modules; importing them here
-# registers them with the app.
-from municipalities.model_editions import CacheVersion, DataEdition  # noqa: E402
-from municipalities.model_fees import LocalFeeParameter  # noqa: E402
-
 __all__ = [
     "CacheVersion",
     "DataEdition",
@@ -268,4 +240,6 @@ __all__ = [
     "Postcode",
     "ResponsibilityException",
     "ResponsibilityRule",
+    "Validity",
+    "ValidityQuerySet",
 ]

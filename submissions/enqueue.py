@@ -14,10 +14,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+
+def task_named(name: str) -> Task:
+    """The task registered as ``name`` with the current Celery app.
+
+    Lets a module enqueue a task without importing the module that defines
+    it (that module usually imports the caller: tasks call services). A
+    worker has imported the apps' ``tasks`` modules at start; any other
+    process (web, shell) has Celery import them now, once. KeyError for a
+    name no ``tasks`` module defines.
+    """
+    app = current_app
+    if name not in app.tasks:
+        # Celery's own discovery, not ``loader.import_default_modules``: that
+        # one would also run Django's system checks inside a citizen's request.
+        app.autodiscover_tasks(force=True)
+    return app.tasks[name]
 
 
 def task_enqueue(*, task: Task, args: Sequence, about: str, countdown: float | None = None) -> bool:

@@ -30,6 +30,9 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from forms_catalog.selectors import export_answers, summarize
+
+from .links import status_page_url
 from .models import Submission
 
 logger = logging.getLogger(__name__)
@@ -150,8 +153,6 @@ class AttachmentLine:
 
 
 def _context(submission: Submission, *, language: str) -> dict[str, Any]:
-    from forms_catalog.selectors import summarize
-
     version = submission.form_version
     service = submission.service
     return {
@@ -172,8 +173,6 @@ def _context(submission: Submission, *, language: str) -> dict[str, Any]:
 
 
 def export_json(submission: Submission) -> bytes:
-    from forms_catalog.selectors import export_answers
-
     document = {
         "reference": submission.reference,
         "service": submission.service.slug,
@@ -205,8 +204,6 @@ def render_office_copy(*, submission: Submission) -> bytes:
 
 def render_receipt(*, submission: Submission) -> bytes:
     """The citizen's receipt, in their language: reference, office, what happens next."""
-    from .pipeline import status_page_url
-
     language = submission.language if submission.language in {"de", "en"} else "de"
     with translation.override(language):
         context = _context(submission, language=language)

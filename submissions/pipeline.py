@@ -3,11 +3,13 @@
 Every step is a service that (1) locks the submission or delivery row with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` so two workers never do the same step at
 the same time, (2) checks the state recorded on the row and skips what is
-done, (3) records its completion in the same transaction as its effect, and
-(4) hands over to ``pipeline_advance``, which reads the recorded state and
-enqueues the one task that is next. Re-running any step, or the whole chain,
-is therefore harmless: that is what makes at-least-once delivery by Celery and
-the beat sweeper safe. PostgreSQL is the source of truth; Redis only carries
+done, (3) records its completion in the same transaction as its effect (all
+three through ``steps.locked_step``), and (4) hands over to
+``pipeline_advance``, which reads the recorded state and enqueues the one task
+that is next. Tasks are enqueued by name (``enqueue.task_named``): the task
+module calls this one, not the other way round. Re-running any step, or the
+whole chain, is therefore harmless: that is what makes at-least-once delivery
+by Celery and the beat sweeper safe. PostgreSQL is the source of truth; Redis only carries
 the next piece of work.
 """
 
@@ -16,8 +18,8 @@ from __future__ import annotations
 import datetime
 import logging
 import random
-from enum import Enum
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -27,17 +29,26 @@ from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .enqueue import task_enqueue_on_commit
+from municipalities.selectors import NoResponsibleOffice, responsible_office
+
+from .delivery import DeliveryError, channel_get, channels_for_office, channels_in_portal
+from .enqueue import task_enqueue_on_commit, task_named
+from .links import status_page_url
 from .mail import alert_admins, mail_connection, mail_message_id, mail_send
 from .models import Delivery, Submission, SubmissionEvent
+from .pdf import render_office_copy, render_receipt
+from .steps import Step, locked_step
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["Step", "status_page_url"]  # re-exported: callers import them from here
 
-class Step(Enum):
-    DONE = "done"  # the step ran now or had run before: go on
-    BUSY = "busy"  # another worker holds the row: it will go on
-    STOPPED = "stopped"  # failed visibly, or nothing to do
+# The tasks of the steps (defined in ``tasks``, which calls this module).
+TASK_RESOLVE_OFFICE = "submissions.tasks.resolve_office"
+TASK_RENDER_PDFS = "submissions.tasks.render_pdfs"
+TASK_DELIVER_SUBMISSION = "submissions.tasks.deliver_submission"
+TASK_DELIVER_DELIVERY = "submissions.tasks.deliver_delivery"
+TASK_NOTIFY_CITIZEN = "submissions.tasks.notify_citizen"
 
 
 def _setting(name: str, default: int) -> int:
@@ -56,26 +67,25 @@ def pipeline_start(*, submission_id: int) -> None:
     pipeline_advance(submission_id=submission_id)
 
 
-def _inbox_delivered(submission: Submission) -> bool:
+def _forwarded_in_portal(submission: Submission) -> bool:
+    """Whether a channel of our own (the back-office inbox) has delivered the case."""
     return submission.deliveries.filter(
-        channel=Delivery.Channel.INBOX, status=Delivery.Status.DELIVERED
+        channel__in=channels_in_portal(), status=Delivery.Status.DELIVERED
     ).exists()
 
 
-def pipeline_next_task(submission: Submission):
-    """The task that does the first step not yet recorded on ``submission``, or None."""
-    from . import tasks
-
+def pipeline_next_task(submission: Submission) -> str | None:
+    """The name of the task that does the first step not yet recorded on ``submission``, or None."""
     if submission.pipeline_failed_at is not None or submission.purged_at is not None:
         return None
     if submission.office_resolved_at is None:
-        return tasks.resolve_office
+        return TASK_RESOLVE_OFFICE
     if submission.pdfs_rendered_at is None:
-        return tasks.render_pdfs
-    if not _inbox_delivered(submission):
-        return tasks.deliver_submission
+        return TASK_RENDER_PDFS
+    if not _forwarded_in_portal(submission):
+        return TASK_DELIVER_SUBMISSION
     if submission.citizen_notified_at is None:
-        return tasks.notify_citizen
+        return TASK_NOTIFY_CITIZEN
     return None
 
 
@@ -90,13 +100,24 @@ def pipeline_advance(*, submission_id: int) -> None:
     Submission.objects.filter(pk=submission_id).update(pipeline_progress_at=timezone.now())
     # The step is recorded as due; if the broker is down the sweeper enqueues it later.
     task_enqueue_on_commit(
-        task=task, args=(submission_id,), about=f"submission {submission.reference}"
+        task=task_named(task), args=(submission_id,), about=f"submission {submission.reference}"
     )
 
 
-def _lock_submission(submission_id: int) -> Submission | None:
-    """The submission row, locked for this transaction, or None if another worker holds it."""
-    return Submission.objects.select_for_update(skip_locked=True).filter(pk=submission_id).first()
+def _unless_failed(done: str):
+    """The ``skip`` of a step that records its completion in the column ``done``.
+
+    A visibly failed pipeline stops the step; a recorded completion makes it done.
+    """
+
+    def skip(submission: Submission) -> Step | None:
+        if submission.pipeline_failed_at is not None:
+            return Step.STOPPED
+        if getattr(submission, done) is not None:
+            return Step.DONE
+        return None
+
+    return skip
 
 
 def _event(submission: Submission, kind: str, **fields) -> None:
@@ -136,16 +157,12 @@ def pipeline_fail(*, submission_id: int, reason: str) -> None:
 
 def pipeline_resolve_office(*, submission_id: int) -> Step:
     """Find and record the responsible office. Idempotent."""
-    from municipalities.selectors import NoResponsibleOffice, responsible_office
-
-    with transaction.atomic():
-        submission = _lock_submission(submission_id)
-        if submission is None:
-            return Step.BUSY
-        if submission.pipeline_failed_at is not None:
-            return Step.STOPPED
-        if submission.office_resolved_at is not None:
-            return Step.DONE
+    with locked_step(
+        Submission.objects, pk=submission_id, skip=_unless_failed("office_resolved_at")
+    ) as step:
+        if step.skip:
+            return step.outcome
+        submission = step.row
         try:
             office = responsible_office(
                 service=submission.service,
@@ -156,11 +173,13 @@ def pipeline_resolve_office(*, submission_id: int) -> Step:
             reason = f"Keine zuständige Behörde gefunden: {exc}"
         else:
             now = timezone.now()
-            submission.office = office
-            submission.office_resolved_at = now
-            submission.pipeline_progress_at = now
-            submission.save(update_fields=["office", "office_resolved_at", "pipeline_progress_at"])
-            _event(submission, "office_resolved", comment=office.name)
+            step.complete(
+                event="office_resolved",
+                comment=office.name,
+                at=now,
+                office=office,
+                office_resolved_at=now,
+            )
             return Step.DONE
     pipeline_fail(submission_id=submission_id, reason=reason)
     return Step.STOPPED
@@ -179,58 +198,51 @@ def _store(name: str, content: bytes) -> str:
 
 def pipeline_render_pdfs(*, submission_id: int) -> Step:
     """Render the office copy and the citizen's receipt and store both privately. Idempotent."""
-    from .pdf import render_office_copy, render_receipt
-
-    with transaction.atomic():
-        submission = _lock_submission(submission_id)
-        if submission is None:
-            return Step.BUSY
-        if submission.pipeline_failed_at is not None:
-            return Step.STOPPED
-        if submission.pdfs_rendered_at is not None:
-            return Step.DONE
+    with locked_step(
+        Submission.objects, pk=submission_id, skip=_unless_failed("pdfs_rendered_at")
+    ) as step:
+        if step.skip:
+            return step.outcome
+        submission = step.row
         office_pdf = render_office_copy(submission=submission)
         receipt_pdf = render_receipt(submission=submission)
         folder = f"pdfs/{submission.reference}"
-        submission.office_pdf.name = _store(
-            f"{folder}/antrag-{submission.reference}.pdf", office_pdf
-        )
-        submission.receipt_pdf.name = _store(
+        office_pdf_name = _store(f"{folder}/antrag-{submission.reference}.pdf", office_pdf)
+        receipt_pdf_name = _store(
             f"{folder}/eingangsbestaetigung-{submission.reference}.pdf", receipt_pdf
         )
         now = timezone.now()
-        submission.pdfs_rendered_at = now
-        submission.pipeline_progress_at = now
-        submission.save(
-            update_fields=["office_pdf", "receipt_pdf", "pdfs_rendered_at", "pipeline_progress_at"]
+        step.complete(
+            event="pdfs_rendered",
+            at=now,
+            office_pdf=office_pdf_name,
+            receipt_pdf=receipt_pdf_name,
+            pdfs_rendered_at=now,
         )
-        _event(submission, "pdfs_rendered")
     return Step.DONE
 
 
 # --- Step 3: delivery --------------------------------------------------------
 
 
-def delivery_channels(*, office) -> list[str]:
-    """The channels of an office: the back-office inbox always, e-mail and webhook if set up."""
-    channels = [Delivery.Channel.INBOX]
-    if office.notification_email:
-        channels.append(Delivery.Channel.EMAIL)
-    if office.webhook_url and office.webhook_secret:
-        channels.append(Delivery.Channel.WEBHOOK)
-    return channels
+def _cannot_deliver(submission: Submission) -> Step | None:
+    if submission.pipeline_failed_at is not None or submission.office is None:
+        return Step.STOPPED
+    return None
 
 
 def pipeline_prepare_deliveries(*, submission_id: int) -> Step:
-    """Create one Delivery per channel (once: unique per channel) and enqueue the pending ones."""
-    with transaction.atomic():
-        submission = _lock_submission(submission_id)
-        if submission is None:
-            return Step.BUSY
-        if submission.pipeline_failed_at is not None or submission.office is None:
-            return Step.STOPPED
+    """Create one Delivery per channel (once: unique per channel) and enqueue the pending ones.
+
+    The channels are those registered in ``submissions.delivery`` that serve
+    the office (the back-office inbox always, e-mail and webhook if set up).
+    """
+    with locked_step(Submission.objects, pk=submission_id, skip=_cannot_deliver) as step:
+        if step.skip:
+            return step.outcome
+        submission = step.row
         now = timezone.now()
-        for channel in delivery_channels(office=submission.office):
+        for channel in channels_for_office(office=submission.office):
             Delivery.objects.get_or_create(
                 submission=submission,
                 channel=channel,
@@ -254,8 +266,6 @@ def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
     The conditional UPDATE is the claim: of two callers (task, sweeper, admin)
     only one enqueues. ``force`` enqueues a due attempt regardless ("retry now").
     """
-    from . import tasks
-
     now = timezone.now()
     due = Q(status=Delivery.Status.PENDING) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
@@ -277,7 +287,7 @@ def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
             return False
         Delivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
         task_enqueue_on_commit(
-            task=tasks.deliver_delivery,
+            task=task_named(TASK_DELIVER_DELIVERY),
             args=(delivery_id,),
             about=f"delivery {delivery_id} ({claimed.channel}) of {claimed.submission.reference}",
         )
@@ -334,10 +344,9 @@ def _delivery_mark_delivered(delivery: Delivery) -> None:
     )
 
 
-def _inbox_delivered_on_submission(delivery: Delivery) -> None:
-    """Record the inbox delivery on its submission: the office sees it, the citizen is told."""
-    from . import tasks
-
+def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
+    """Record an in-portal delivery (the inbox) on its submission: the office sees the case,
+    the citizen is told."""
     now = timezone.now()
     submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
     _event(submission, f"delivered_{delivery.channel}")
@@ -359,7 +368,7 @@ def _inbox_delivered_on_submission(delivery: Delivery) -> None:
         fields.append("delivered_at")
     submission.save(update_fields=fields)
     task_enqueue_on_commit(
-        task=tasks.notify_citizen,
+        task=task_named(TASK_NOTIFY_CITIZEN),
         args=(submission.pk,),
         about=f"submission {submission.reference}",
     )
@@ -396,6 +405,16 @@ def pipeline_record_deliveries(*, submission_id: int) -> None:
         submission.save(update_fields=fields)
 
 
+def _not_due(delivery: Delivery) -> Step | None:
+    if delivery.status != Delivery.Status.PENDING:
+        return Step.STOPPED
+    if delivery.next_attempt_at and delivery.next_attempt_at > timezone.now() + datetime.timedelta(
+        seconds=2
+    ):
+        return Step.STOPPED  # a stale duplicate task: the next attempt is not due yet
+    return None
+
+
 def pipeline_deliver(*, delivery_id: int) -> Step:
     """Make one attempt to deliver over one channel, then record success, a retry, or failure.
 
@@ -405,29 +424,24 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
     a Message-ID per delivery). A success over an outside channel is committed
     at once, before the SMTP QUIT and before ``pipeline_record_deliveries``.
     """
-    from .delivery import DeliveryError, send
-
     # The SMTP connection outlives the transaction: the send is committed as
     # delivered before the QUIT round trip, not after it.
-    with mail_connection() as connection, transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("submission", "submission__office")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None:
-            return Step.BUSY
+    with (
+        mail_connection() as connection,
+        locked_step(
+            Delivery.objects.select_related("submission", "submission__office"),
+            pk=delivery_id,
+            skip=_not_due,
+        ) as step,
+    ):
+        if step.skip:
+            return step.outcome
+        delivery = step.row
         now = timezone.now()
-        if delivery.status != Delivery.Status.PENDING:
-            return Step.STOPPED
-        if delivery.next_attempt_at and delivery.next_attempt_at > now + datetime.timedelta(
-            seconds=2
-        ):
-            return Step.STOPPED  # a stale duplicate task: the next attempt is not due yet
         delivery.attempts += 1
         try:
-            status_code = send(delivery=delivery, connection=connection)
+            channel = channel_get(delivery.channel)
+            status_code = channel.deliver(delivery=delivery, connection=connection)
         except Exception as exc:
             if not isinstance(exc, DeliveryError):
                 # A bug or odd data must not loop unseen: it counts as a failed
@@ -451,10 +465,8 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
                 # timeout, and the database is where the schedule lives anyway.
                 delivery.enqueued_at = delivery.next_attempt_at
                 fields.append("enqueued_at")
-                from . import tasks
-
                 task_enqueue_on_commit(
-                    task=tasks.deliver_delivery,
+                    task=task_named(TASK_DELIVER_DELIVERY),
                     args=(delivery_id,),
                     countdown=delay,
                     about=f"delivery {delivery_id} ({delivery.channel})",
@@ -471,9 +483,9 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
         delivery.last_status_code = status_code
         delivery.last_error = ""
         _delivery_mark_delivered(delivery)
-        if delivery.channel == Delivery.Channel.INBOX:
+        if channel.in_portal:
             # Its "sending" is a write of this transaction: one commit records all.
-            _inbox_delivered_on_submission(delivery)
+            _delivered_in_portal_on_submission(delivery)
             return Step.DONE
         # The office's server accepted it: only this commit comes between its
         # answer and our record, so only a crash in that moment sends it again.
@@ -485,6 +497,14 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
 # --- Step 4: the citizen's e-mail --------------------------------------------
 
 
+def _not_ready_to_notify(submission: Submission) -> Step | None:
+    if submission.citizen_notified_at is not None:
+        return Step.DONE
+    if submission.pdfs_rendered_at is None or submission.office is None:
+        return Step.STOPPED
+    return None
+
+
 def pipeline_notify_citizen(*, submission_id: int) -> Step:
     """E-mail the citizen the receipt (once). Raises on SMTP errors, so the task retries.
 
@@ -493,14 +513,13 @@ def pipeline_notify_citizen(*, submission_id: int) -> Step:
     the message's Message-ID is derived from the reference: a repeat after a
     crash in that window is recognisably the same receipt.
     """
-    with mail_connection() as connection, transaction.atomic():
-        submission = _lock_submission(submission_id)
-        if submission is None:
-            return Step.BUSY
-        if submission.citizen_notified_at is not None:
-            return Step.DONE
-        if submission.pdfs_rendered_at is None or submission.office is None:
-            return Step.STOPPED
+    with (
+        mail_connection() as connection,
+        locked_step(Submission.objects, pk=submission_id, skip=_not_ready_to_notify) as step,
+    ):
+        if step.skip:
+            return step.outcome
+        submission = step.row
         if submission.applicant_email:
             with translation.override(submission.language):
                 context = {
@@ -529,22 +548,8 @@ def pipeline_notify_citizen(*, submission_id: int) -> Step:
         else:
             comment = "keine E-Mail-Adresse angegeben"
         now = timezone.now()
-        submission.citizen_notified_at = now
-        submission.pipeline_progress_at = now
-        submission.save(update_fields=["citizen_notified_at", "pipeline_progress_at"])
-        _event(submission, "citizen_notified", comment=comment)
+        step.complete(event="citizen_notified", comment=comment, at=now, citizen_notified_at=now)
     return Step.DONE
-
-
-def status_page_url() -> str:
-    """The public status page (the citizen enters reference and secret there)."""
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        path = reverse("citizen:status")
-    except NoReverseMatch:
-        path = "/status/"
-    return f"{settings.PORTAL_BASE_URL}{path}"
 
 
 # --- The sweeper -------------------------------------------------------------
@@ -554,8 +559,7 @@ PIPELINE_QUEUES = ("default", "pdf", "delivery", "email")
 
 def broker_backlog() -> int | None:
     """Messages waiting in the pipeline's queues, or None if the broker cannot tell."""
-    from thueringen_portal.celery import app
-
+    app = current_app
     if app.conf.task_always_eager:
         return None
     try:

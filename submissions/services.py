@@ -9,7 +9,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from forms_catalog.selectors import applicant_contact, calculate_fee
+from municipalities.selectors import fee_parameters
+
 from .models import Attachment, Delivery, Draft, Submission, SubmissionEvent
+from .pipeline import delivery_enqueue, pipeline_start
 from .references import access_secret_generate, access_secret_hash, reference_generate
 
 
@@ -84,11 +88,6 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
     pipeline is enqueued only after commit. The secret is returned only here:
     only its hash is stored.
     """
-    from forms_catalog.selectors import applicant_contact, calculate_fee
-    from municipalities.selectors import fee_parameters
-
-    from .pipeline import pipeline_start
-
     if not isinstance(answers, dict):
         raise SubmissionError("answers must be an object")
     language = language if language in {"de", "en"} else "de"
@@ -136,8 +135,6 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
 
 def submission_pipeline_retry(*, submission: Submission) -> None:
     """Restart a visibly failed pipeline (e.g. after staff added the missing office)."""
-    from .pipeline import pipeline_start
-
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.pipeline_failed_at is None:
@@ -155,8 +152,6 @@ def delivery_retry_now(*, delivery: Delivery) -> bool:
 
     Returns False if the delivery is already delivered (nothing to do).
     """
-    from .pipeline import delivery_enqueue
-
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status == Delivery.Status.DELIVERED:

@@ -16,6 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from . import pipeline
+from .steps import Step
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ COMMON = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": Tru
 BUSY_RETRIES = 30
 
 
-def _again_if_busy(task, step: pipeline.Step) -> None:
+def _again_if_busy(task, step: Step) -> None:
     """Try a step again shortly if another step held the submission row.
 
     The lock may belong to a different step (e.g. a delivery recording its
@@ -31,7 +32,7 @@ def _again_if_busy(task, step: pipeline.Step) -> None:
     because every step checks the recorded state first. Past the limit the
     beat sweeper takes over.
     """
-    if step is pipeline.Step.BUSY and task.request.retries < BUSY_RETRIES:
+    if step is Step.BUSY and task.request.retries < BUSY_RETRIES:
         raise task.retry(countdown=random.uniform(0.5, 2.0))  # noqa: S311 - spreading only
 
 
@@ -39,7 +40,7 @@ def _again_if_busy(task, step: pipeline.Step) -> None:
 def resolve_office(self, submission_id: int) -> str:
     step = pipeline.pipeline_resolve_office(submission_id=submission_id)
     _again_if_busy(self, step)
-    if step is pipeline.Step.DONE:
+    if step is Step.DONE:
         pipeline.pipeline_advance(submission_id=submission_id)
     return step.value
 
@@ -59,7 +60,7 @@ def render_pdfs(self, submission_id: int) -> str:
         pipeline.pipeline_fail(
             submission_id=submission_id, reason="PDF-Erzeugung hat das Zeitlimit überschritten."
         )
-        return pipeline.Step.STOPPED.value
+        return Step.STOPPED.value
     except Exception as exc:
         if self.request.retries < 3:
             raise self.retry(exc=exc, countdown=15 * (self.request.retries + 1)) from exc
@@ -67,9 +68,9 @@ def render_pdfs(self, submission_id: int) -> str:
         pipeline.pipeline_fail(
             submission_id=submission_id, reason=f"PDF-Erzeugung fehlgeschlagen: {exc!r}"[:500]
         )
-        return pipeline.Step.STOPPED.value
+        return Step.STOPPED.value
     _again_if_busy(self, step)
-    if step is pipeline.Step.DONE:
+    if step is Step.DONE:
         pipeline.pipeline_advance(submission_id=submission_id)
     return step.value
 
@@ -96,7 +97,7 @@ def notify_citizen(self, submission_id: int) -> str:
             raise self.retry(exc=exc, countdown=countdown) from exc
         # Beyond that the beat sweeper picks the submission up again later.
         logger.warning("citizen e-mail for submission %s keeps failing: %s", submission_id, exc)
-        return pipeline.Step.STOPPED.value
+        return Step.STOPPED.value
     _again_if_busy(self, step)
     return step.value
 

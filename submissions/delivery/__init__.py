@@ -1,37 +1,35 @@
-"""Delivery channels: how a submission reaches its office.
+"""Delivery channels: how a submission reaches its office, one module per channel.
 
-``send(delivery=...)`` makes one attempt over the delivery's channel and
-returns a status code (HTTP status, or 0 where there is none) or raises
-``DeliveryError``; retries and bookkeeping are the pipeline's job.
+Each channel module defines a ``DeliveryChannel`` and registers it
+(``base.channel_register``); the pipeline looks channels up by the name
+stored on the ``Delivery`` and never branches on it. A new channel is a new
+module here (imported below, so that it registers) and its tests.
 """
 
 from __future__ import annotations
 
-from django.core.mail.backends.base import BaseEmailBackend
+from . import email, inbox, webhook
+from .base import (
+    DeliveryChannel,
+    DeliveryError,
+    channel_get,
+    channel_register,
+    channel_unregister,
+    channels_all,
+    channels_for_office,
+    channels_in_portal,
+)
 
-from ..models import Delivery
-
-
-class DeliveryError(Exception):
-    """One attempt failed; it will be retried until the retry window is over."""
-
-    def __init__(self, message: str, *, status_code: int | None = None):
-        super().__init__(message)
-        self.status_code = status_code
-
-
-def send(*, delivery: Delivery, connection: BaseEmailBackend | None = None) -> int:
-    """One attempt over the delivery's channel; ``connection`` is the SMTP one for e-mail.
-
-    The caller keeps the SMTP connection open until it has committed the
-    outcome (see ``pipeline_deliver``).
-    """
-    from . import email, inbox, webhook
-
-    if delivery.channel == Delivery.Channel.EMAIL:
-        return email.send(delivery=delivery, connection=connection)
-    channels = {
-        Delivery.Channel.INBOX: inbox.send,
-        Delivery.Channel.WEBHOOK: webhook.send,
-    }
-    return channels[delivery.channel](delivery=delivery)
+__all__ = [
+    "DeliveryChannel",
+    "DeliveryError",
+    "channel_get",
+    "channel_register",
+    "channel_unregister",
+    "channels_all",
+    "channels_for_office",
+    "channels_in_portal",
+    "email",
+    "inbox",
+    "webhook",
+]

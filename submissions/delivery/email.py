@@ -6,24 +6,27 @@ the service and where to open the case (after login) in the back office.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from ..links import case_admin_url
 from ..mail import mail_connection, mail_message_id, mail_send
 from ..models import Delivery
-from . import DeliveryError
+from .base import DeliveryChannel, DeliveryError, channel_register
 
 
-def case_admin_url(submission_id: int) -> str:
-    try:
-        path = reverse("admin:submissions_submission_change", args=[submission_id])
-    except NoReverseMatch:
-        path = f"/admin/submissions/submission/{submission_id}/change/"
-    return f"{settings.PORTAL_BASE_URL}{path}"
+@channel_register
+class EmailChannel(DeliveryChannel):
+    name = Delivery.Channel.EMAIL.value
+    position = 20
+
+    def serves(self, *, office) -> bool:
+        return bool(office.notification_email)
+
+    def deliver(self, *, delivery: Delivery, connection: BaseEmailBackend | None = None) -> int:
+        return send(delivery=delivery, connection=connection)
 
 
 def send(*, delivery: Delivery, connection: BaseEmailBackend | None = None) -> int:

@@ -6,12 +6,23 @@ is stored: that is exactly what the back office lists for the office's clerks.
 
 from __future__ import annotations
 
+from django.core.mail.backends.base import BaseEmailBackend
+
 from ..models import Delivery
-from . import DeliveryError
+from .base import DeliveryChannel, DeliveryError, channel_register
 
 
-def send(*, delivery: Delivery) -> int:
-    submission = delivery.submission
-    if submission.office_id is None or not submission.office_pdf:
-        raise DeliveryError("case is not yet visible in the back office (no office or no PDF)")
-    return 0
+@channel_register
+class InboxChannel(DeliveryChannel):
+    name = Delivery.Channel.INBOX.value
+    position = 10
+    in_portal = True
+
+    def serves(self, *, office) -> bool:
+        return True
+
+    def deliver(self, *, delivery: Delivery, connection: BaseEmailBackend | None = None) -> int:
+        submission = delivery.submission
+        if submission.office_id is None or not submission.office_pdf:
+            raise DeliveryError("case is not yet visible in the back office (no office or no PDF)")
+        return 0

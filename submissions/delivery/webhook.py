@@ -18,9 +18,13 @@ import urllib.request
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
 
+from forms_catalog.selectors import export_answers
+
+from ..links import case_admin_url
 from ..models import Delivery, Submission
-from . import DeliveryError
+from .base import DeliveryChannel, DeliveryError, channel_register
 
 SCHEMA_ID = "https://portal.thueringen.example/schemas/webhook-payload/1"
 
@@ -32,10 +36,6 @@ def sign(*, secret: str, timestamp: str, body: bytes) -> str:
 
 def payload(*, delivery: Delivery) -> dict:
     """The JSON document posted for ``delivery`` (see the schema)."""
-    from forms_catalog.selectors import export_answers
-
-    from .email import case_admin_url
-
     submission: Submission = delivery.submission
     office = submission.office
     return {
@@ -120,3 +120,15 @@ def send(*, delivery: Delivery) -> int:
     if not 200 <= status < 300:
         raise DeliveryError(f"HTTP {status} from the webhook", status_code=status)
     return status
+
+
+@channel_register
+class WebhookChannel(DeliveryChannel):
+    name = Delivery.Channel.WEBHOOK.value
+    position = 30
+
+    def serves(self, *, office) -> bool:
+        return bool(office.webhook_url and office.webhook_secret)
+
+    def deliver(self, *, delivery: Delivery, connection: BaseEmailBackend | None = None) -> int:
+        return send(delivery=delivery)

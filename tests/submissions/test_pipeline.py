@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -176,3 +180,35 @@ def test_sweeper_does_not_pile_duplicates_onto_a_long_queue(office_setup, settin
     assert pipeline_sweep()["submissions"] == 0
     clean_broker.delete("pdf")
     assert pipeline_sweep()["submissions"] == 1
+
+
+def test_a_process_that_never_imported_the_tasks_enqueues_them_by_name():
+    """The pipeline names its tasks; a web process has not imported ``submissions.tasks``."""
+    script = (
+        "import sys, django; django.setup()\n"
+        "from submissions import pipeline\n"
+        "from submissions.enqueue import task_named\n"
+        "assert 'submissions.tasks' not in sys.modules\n"
+        "names = [pipeline.TASK_RESOLVE_OFFICE, pipeline.TASK_RENDER_PDFS,\n"
+        "         pipeline.TASK_DELIVER_SUBMISSION, pipeline.TASK_DELIVER_DELIVERY,\n"
+        "         pipeline.TASK_NOTIFY_CITIZEN]\n"
+        "print(' '.join(task_named(name).name for name in names))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "thueringen_portal.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "submissions.tasks.resolve_office",
+        "submissions.tasks.render_pdfs",
+        "submissions.tasks.deliver_submission",
+        "submissions.tasks.deliver_delivery",
+        "submissions.tasks.notify_citizen",
+    ]

@@ -1,0 +1,28 @@
+"""Absolute links the pipeline puts into PDFs, e-mails and webhook payloads.
+
+A module of its own so that the PDFs, the delivery channels and the pipeline
+can all name the same pages without importing one another.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+
+def status_page_url() -> str:
+    """The public status page (the citizen enters reference and secret there)."""
+    try:
+        path = reverse("citizen:status")
+    except NoReverseMatch:
+        path = "/status/"
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+def case_admin_url(submission_id: int) -> str:
+    """The case in the back office (the clerk logs in first)."""
+    try:
+        path = reverse("admin:submissions_submission_change", args=[submission_id])
+    except NoReverseMatch:
+        path = f"/admin/submissions/submission/{submission_id}/change/"
+    return f"{settings.PORTAL_BASE_URL}{path}"

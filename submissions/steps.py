@@ -1,0 +1,74 @@
+"""The locked step: the one way every pipeline step claims its row.
+
+A step (1) locks its row with ``SELECT ... FOR UPDATE SKIP LOCKED`` in a
+transaction of its own, so two workers never run it at the same time and a
+busy row is skipped instead of waited for, (2) asks the state recorded on the
+row whether it has anything to do, and (3) records its completion in the same
+transaction as its effect. ``locked_step`` does (1) and (2) and offers (3)
+as ``LockedStep.complete``; the step's body only does its own work.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from django.db import models, transaction
+
+from .models import SubmissionEvent
+
+
+class Step(Enum):
+    DONE = "done"  # the step ran now or had run before: go on
+    BUSY = "busy"  # another worker holds the row: it will go on
+    STOPPED = "stopped"  # failed visibly, or nothing to do
+
+
+@dataclass
+class LockedStep:
+    """A claimed row, or the reason the step does not run (``outcome``)."""
+
+    row: Any
+    outcome: Step | None
+
+    @property
+    def skip(self) -> bool:
+        """True if the body must not run: the row is busy, or its state says done/stopped."""
+        return self.outcome is not None
+
+    def complete(
+        self, *, event: str, at: datetime.datetime, comment: str = "", **fields: Any
+    ) -> None:
+        """Record the step's completion on the submission row it locked, with its history event.
+
+        Sets ``fields`` and ``pipeline_progress_at = at`` (so the sweeper sees
+        progress) and saves only those columns, inside the step's transaction.
+        """
+        submission = self.row
+        for name, value in fields.items():
+            setattr(submission, name, value)
+        submission.pipeline_progress_at = at
+        submission.save(update_fields=[*fields, "pipeline_progress_at"])
+        SubmissionEvent.objects.create(submission=submission, kind=event, comment=comment)
+
+
+@contextmanager
+def locked_step(
+    queryset: models.QuerySet | models.Manager, *, pk: int, skip: Callable[[Any], Step | None]
+) -> Iterator[LockedStep]:
+    """Open a transaction, lock row ``pk`` of ``queryset`` and decide whether the step runs.
+
+    ``skip(row)`` reads the recorded state and returns the outcome for a step
+    that must not run (``Step.DONE`` if recorded as done, ``Step.STOPPED`` if
+    it cannot run), or None to run it. A row another transaction holds gives
+    ``Step.BUSY`` at once (``SKIP LOCKED``): its holder goes on. The body runs
+    inside the transaction, so what it records commits together with the lock's
+    release, and an exception rolls all of it back.
+    """
+    with transaction.atomic():
+        row = queryset.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
+        yield LockedStep(row=row, outcome=Step.BUSY if row is None else skip(row))
