@@ -21,12 +21,10 @@ LIMITS: dict[str, tuple[int, int]] = {
 }
 
 
-def rate_limit_hit(*, request: HttpRequest, scope: str) -> bool:
-    """Count one request of this client address in the scope; True when it is over the limit."""
+def _over_limit(*, scope: str, bucket: str) -> bool:
+    """Count one request in the scope's window for this bucket; True when over the limit."""
     limit, window = LIMITS[scope]
-    # Requests whose address cannot be read share one bucket rather than none.
-    client = client_address_resolve(request=request) or "unknown"
-    key = f"ratelimit:{scope}:{client}"
+    key = f"ratelimit:{scope}:{bucket}"
     # add() starts the window only when the key is new; incr() is atomic in Redis.
     if cache.add(key, 1, timeout=window):
         return False
@@ -38,15 +36,12 @@ def rate_limit_hit(*, request: HttpRequest, scope: str) -> bool:
     return count > limit
 
 
+def rate_limit_hit(*, request: HttpRequest, scope: str) -> bool:
+    """Count one request of this client address in the scope; True when it is over the limit."""
+    # Requests whose address cannot be read share one bucket rather than none.
+    return _over_limit(scope=scope, bucket=client_address_resolve(request=request) or "unknown")
+
+
 def rate_limit_hit_key(*, scope: str, key: str) -> bool:
     """Count one request for `key` (e.g. a draft id) in the scope; True when over the limit."""
-    limit, window = LIMITS[scope]
-    cache_key = f"ratelimit:{scope}:key:{key}"
-    if cache.add(cache_key, 1, timeout=window):
-        return False
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window)
-        return False
-    return count > limit
+    return _over_limit(scope=scope, bucket=f"key:{key}")

@@ -100,50 +100,53 @@ class PortalCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        submissions = GaugeMetricFamily(
-            "portal_submissions", "Submissions filed, by service.", labels=["service"]
+        yield _gauge(
+            "portal_submissions",
+            "Submissions filed, by service.",
+            ["service"],
+            figures.submissions_by_service,
         )
-        for service, count in sorted(figures.submissions_by_service.items()):
-            submissions.add_metric([service], count)
-        yield submissions
-        done = GaugeMetricFamily(
+        yield _gauge(
             "portal_pipeline_steps_done",
             "Submissions that completed a pipeline step.",
-            labels=["step"],
+            ["step"],
+            figures.steps_done,
         )
-        for step, count in figures.steps_done.items():
-            done.add_metric([step], count)
-        yield done
-        failed = GaugeMetricFamily(
+        yield _gauge(
             "portal_pipeline_steps_failed",
             "Submissions whose pipeline stopped visibly at a step (waiting for staff).",
-            labels=["step"],
+            ["step"],
+            figures.steps_failed,
         )
-        for step, count in figures.steps_failed.items():
-            failed.add_metric([step], count)
-        yield failed
-        attempts = GaugeMetricFamily(
-            "portal_delivery_attempts", "Delivery attempts made, by channel.", labels=["channel"]
+        yield _gauge(
+            "portal_delivery_attempts",
+            "Delivery attempts made, by channel.",
+            ["channel"],
+            figures.delivery_attempts,
         )
-        for channel, count in sorted(figures.delivery_attempts.items()):
-            attempts.add_metric([channel], count)
-        yield attempts
-        failures = GaugeMetricFamily(
+        yield _gauge(
             "portal_delivery_attempt_failures",
             "Delivery attempts that did not deliver, by channel.",
-            labels=["channel"],
+            ["channel"],
+            figures.delivery_failed_attempts,
         )
-        for channel, count in sorted(figures.delivery_failed_attempts.items()):
-            failures.add_metric([channel], count)
-        yield failures
-        deliveries = GaugeMetricFamily(
+        yield _gauge(
             "portal_deliveries",
             "Deliveries by channel and status (pending, delivered, failed).",
-            labels=["channel", "status"],
+            ["channel", "status"],
+            {
+                (key if isinstance(key, tuple) else (key,)): n
+                for key, n in figures.deliveries.items()
+            },
         )
-        for (channel, status), count in sorted(figures.deliveries.items()):
-            deliveries.add_metric([channel, status], count)
-        yield deliveries
+
+
+def _gauge(name: str, documentation: str, labels: list[str], counts: dict) -> GaugeMetricFamily:
+    """One gauge family from a mapping of label value(s) to count, in a stable order."""
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for key, count in sorted(counts.items()):
+        family.add_metric(list(key) if isinstance(key, tuple) else [key], count)
+    return family
 
 
 def metrics_registry() -> prometheus_client.CollectorRegistry:
