@@ -164,7 +164,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return case_selectors.is_platform_admin(user=request.user) or request.user.has_perm(
-            "submissions.export_cases"
+            "backoffice.export_cases"
         )
 
     def has_work_permission(self, request):
@@ -300,7 +300,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             if status in ALLOWED_TRANSITIONS.get(case.status, set())
         ]
         show_audit = case_selectors.is_platform_admin(user=user) or user.has_perm(
-            "submissions.view_auditentry"
+            "backoffice.view_auditentry"
         )
         context = {
             **self.admin_site.each_context(request),
