@@ -10,9 +10,15 @@ from django.contrib import messages
 from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path, re_path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
@@ -31,6 +37,9 @@ from .staff import (
 )
 
 STATEWIDE_CACHE_SECONDS = 10 * 60
+# Models that moved from the submissions app to this one; their admin pages
+# moved with the app label and the old addresses lead there.
+MOVED_FROM_SUBMISSIONS = ("auditentry", "staffmembership")
 
 
 LOGIN_FAILED = _(
@@ -171,8 +180,22 @@ class PortalAdminSite(OTPAdminSite):
                 self.admin_view(self.statewide_statistics_view),
                 name="backoffice_statewide_statistics",
             ),
+            re_path(
+                rf"^submissions/(?P<model>{'|'.join(MOVED_FROM_SUBMISSIONS)})/(?P<rest>.*)$",
+                self.moved_model_redirect,
+            ),
             *super().get_urls(),
         ]
+
+    def moved_model_redirect(self, request: HttpRequest, model: str, rest: str) -> HttpResponse:
+        """Old bookmarks (/admin/submissions/auditentry/...) lead to the page's new address.
+
+        Not an admin view: the target checks login and permissions itself, and
+        the redirect tells nothing that the address did not already say.
+        """
+        target = f"{reverse(f'{self.name}:index')}backoffice/{model}/{rest}"
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
 
     def each_context(self, request: HttpRequest) -> dict:
         context = super().each_context(request)

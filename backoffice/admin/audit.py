@@ -5,15 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
 
 from .. import case_selectors
 from ..models import AuditEntry, StaffMembership
-from .common import CappedCountPaginator, search_term_clean
+from .common import CappedCountPaginator, ScopedObjectMixin, search_term_clean
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ScopedObjectMixin, admin.ModelAdmin):
     list_display = ("created_at", "actor_username", "action", "reference", "office", "ip_address")
     list_filter = ("action",)
     search_fields = ("reference", "actor_username")
@@ -50,23 +49,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def get_actions(self, request):
         return {}
 
-    def get_object(self, request, object_id, from_field=None):
-        try:
-            return self.get_queryset(request).get(pk=int(object_id))
-        except (TypeError, ValueError, AuditEntry.DoesNotExist):
-            return None
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if self.get_object(request, object_id) is None:
-            raise Http404
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def history_view(self, request, object_id, extra_context=None):
-        if self.get_object(request, object_id) is None:
-            raise Http404
-        return super().history_view(request, object_id, extra_context)
-
     def delete_view(self, request, object_id, extra_context=None):
-        if self.get_object(request, object_id) is None:
-            raise Http404
+        self._require_visible(request, object_id)
         raise PermissionDenied

@@ -6,6 +6,7 @@ import re
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.functional import cached_property
 
 # Lists count at most this many rows; beyond it the list says "über 2000" and
@@ -38,3 +39,34 @@ class CappedCountPaginator(Paginator):
 def search_term_clean(search_term: str | None) -> str:
     """A search term without control characters, trimmed to 100 characters ("" for None)."""
     return _CONTROL_CHARS.sub("", search_term or "").strip()[:100]
+
+
+class ScopedObjectMixin:
+    """For a ModelAdmin whose `get_queryset` is the user's scope: other objects are a 404.
+
+    The stock admin redirects with "does not exist" for an object outside the
+    queryset; a 404 says no more than that and is what the back office answers,
+    on the change, history and delete pages alike.
+    """
+
+    def get_object(self, request, object_id, from_field=None):
+        try:
+            return self.get_queryset(request).get(pk=int(object_id))
+        except (TypeError, ValueError, self.model.DoesNotExist):
+            return None
+
+    def _require_visible(self, request, object_id) -> None:
+        if self.get_object(request, object_id) is None:
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_visible(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().delete_view(request, object_id, extra_context)

@@ -3,8 +3,9 @@
 Replaces the superuser-only `municipalities` admin of `LocalFeeParameter`
 (municipalities must not know about staff and offices). Every view resolves
 objects through `fee_selectors.fee_parameters_for_user`: another office's value
-is a 404 on change, delete and history; the Verband and Gemeinde choices are
-the user's own, so a forged POST naming another one is a form error.
+is a 404 on change, delete and history (`common.ScopedObjectMixin`); the
+Verband and Gemeinde choices are the user's own, so a forged POST naming
+another one is a form error.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.core.validators import MinValueValidator
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 import municipalities.admin as municipalities_admin
 from municipalities.model_fees import LocalFeeParameter
 
 from .. import fee_selectors
+from .common import ScopedObjectMixin
 
 
 class LocalFeeParameterForm(forms.ModelForm):
@@ -100,7 +101,7 @@ if admin.site.is_registered(LocalFeeParameter):
 
 
 @admin.register(LocalFeeParameter)
-class ScopedLocalFeeParameterAdmin(municipalities_admin.LocalFeeParameterAdmin):
+class ScopedLocalFeeParameterAdmin(ScopedObjectMixin, municipalities_admin.LocalFeeParameterAdmin):
     form = LocalFeeParameterForm
 
     def get_queryset(self, request):
@@ -138,27 +139,3 @@ class ScopedLocalFeeParameterAdmin(municipalities_admin.LocalFeeParameterAdmin):
 
     def has_module_permission(self, request):
         return self._in_scope(request) and super().has_module_permission(request)
-
-    def _require_visible(self, request, object_id) -> None:
-        # The stock admin redirects with "does not exist" for an object outside
-        # the queryset; a 404 says no more than that and is what the back office answers.
-        if self.get_object(request, object_id) is None:
-            raise Http404
-
-    def get_object(self, request, object_id, from_field=None):
-        try:
-            return self.get_queryset(request).get(pk=int(object_id))
-        except (TypeError, ValueError, LocalFeeParameter.DoesNotExist):
-            return None
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._require_visible(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        self._require_visible(request, object_id)
-        return super().delete_view(request, object_id, extra_context)
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._require_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)
