@@ -1,9 +1,9 @@
 """Services of the back office: status transitions, assignment, internal notes.
 
-The audit trail is `audit`, the status e-mail itself `notifications`.
-
 Views and admin actions only call these. Each service checks again that the
 acting staff member may work the case (scoping is not left to the views alone).
+Each writes its audit entry (`audit`); the status e-mail itself is
+`notifications`, sent by the task in `notification_tasks`.
 """
 
 from __future__ import annotations
