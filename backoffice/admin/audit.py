@@ -8,11 +8,11 @@ from django.db.models import Q
 
 from .. import case_selectors
 from ..models import AuditEntry, StaffMembership
-from .common import CappedCountPaginator, ScopedObjectMixin, search_term_clean
+from .common import CappedCountPaginator, ReadOnlyMixin, ScopedObjectMixin, search_term_clean
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedObjectMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyMixin, ScopedObjectMixin, admin.ModelAdmin):
     list_display = ("created_at", "actor_username", "action", "reference", "office", "ip_address")
     list_filter = ("action",)
     search_fields = ("reference", "actor_username")
@@ -36,15 +36,6 @@ class AuditEntryAdmin(ScopedObjectMixin, admin.ModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(Q(reference=term.upper()) | Q(actor_username=term)), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}

@@ -14,6 +14,7 @@ import datetime
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from types import SimpleNamespace
 
 from django.contrib import admin, messages
@@ -49,7 +50,7 @@ from ..casework import (
     case_transition,
 )
 from ..models import AuditEntry
-from .common import CappedCountPaginator, search_term_clean
+from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
 from .files import private_file_response, safe_filename
 from .filters import AgeFilter, AssignedFilter, GemeindeFilter
 
@@ -57,6 +58,8 @@ from .filters import AgeFilter, AssignedFilter, GemeindeFilter
 from .pipeline import retry_pipeline
 
 logger = logging.getLogger(__name__)
+
+STATUS_CHANGED = _("Status geändert: %(status)s. Die antragstellende Person wird benachrichtigt.")
 
 # --- Answers as the citizen saw them -----------------------------------------
 
@@ -119,7 +122,9 @@ class _Echo:
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    # Read-only: cases are worked through the case-work services, and never
+    # deleted by hand (retention removes personal data).
     list_display = (
         "reference",
         "applicant_display",
@@ -151,16 +156,6 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return case_selectors.can_work_cases(user=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Cases are never deleted by hand; retention removes personal data.
-        return False
 
     def has_export_permission(self, request):
         return case_selectors.is_platform_admin(user=request.user) or request.user.has_perm(
@@ -384,25 +379,41 @@ class SubmissionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return case
 
+    def _case_work(
+        self,
+        request: HttpRequest,
+        case: Submission,
+        work: Callable[[], object],
+        success: Callable[[], str],
+    ) -> HttpResponseRedirect:
+        """Run one case-work service and go back to the case page.
+
+        A refusal (CaseWorkError) is shown to the clerk as a message, never as
+        an error page. `success` is called after the work, so it can describe
+        the case as the service left it.
+        """
+        try:
+            work()
+        except CaseWorkError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, success())
+        return self._back_to_case(case)
+
     def transition_view(self, request, object_id):
         case = self._post_case(request, object_id)
-        try:
-            case_transition(
+        return self._case_work(
+            request,
+            case,
+            lambda: case_transition(
                 submission=case,
                 to_status=request.POST.get("to_status", ""),
                 actor=request.user,
                 comment=request.POST.get("comment", ""),
                 ip_address=client_address_resolve(request=request),
-            )
-        except CaseWorkError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                _("Status geändert: %(status)s. Die antragstellende Person wird benachrichtigt.")
-                % {"status": case.get_status_display()},
-            )
-        return self._back_to_case(case)
+            ),
+            lambda: STATUS_CHANGED % {"status": case.get_status_display()},
+        )
 
     def assign_view(self, request, object_id):
         case = self._post_case(request, object_id)
@@ -419,33 +430,31 @@ class SubmissionAdmin(admin.ModelAdmin):
         else:
             messages.error(request, _("Unbekannte Person."))
             return self._back_to_case(case)
-        try:
-            case_assign(
+        return self._case_work(
+            request,
+            case,
+            lambda: case_assign(
                 submission=case,
                 assignee=assignee,
                 actor=request.user,
                 ip_address=client_address_resolve(request=request),
-            )
-        except CaseWorkError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Zuweisung gespeichert."))
-        return self._back_to_case(case)
+            ),
+            lambda: _("Zuweisung gespeichert."),
+        )
 
     def note_view(self, request, object_id):
         case = self._post_case(request, object_id)
-        try:
-            case_add_note(
+        return self._case_work(
+            request,
+            case,
+            lambda: case_add_note(
                 submission=case,
                 actor=request.user,
                 text=request.POST.get("text", ""),
                 ip_address=client_address_resolve(request=request),
-            )
-        except CaseWorkError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Notiz gespeichert."))
-        return self._back_to_case(case)
+            ),
+            lambda: _("Notiz gespeichert."),
+        )
 
     def pdf_view(self, request, object_id, kind):
         case = self._case_or_404(request, object_id)

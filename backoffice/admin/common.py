@@ -70,3 +70,16 @@ class ScopedObjectMixin:
     def delete_view(self, request, object_id, extra_context=None):
         self._require_visible(request, object_id)
         return super().delete_view(request, object_id, extra_context)
+
+
+class ReadOnlyMixin:
+    """For a ModelAdmin whose rows only services write: nobody adds, changes or deletes here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
