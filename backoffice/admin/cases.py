@@ -9,8 +9,6 @@ services in `casework`.
 
 from __future__ import annotations
 
-import csv
-import datetime
 import logging
 import re
 import uuid
@@ -25,10 +23,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpRequest,
-    HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -51,6 +47,7 @@ from ..casework import (
 )
 from ..models import AuditEntry
 from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
+from .exports import case_statistics_csv_response, cases_csv_response
 from .files import private_file_response, safe_filename
 from .filters import AgeFilter, AssignedFilter, GemeindeFilter
 
@@ -103,19 +100,6 @@ def case_answer_sections(*, submission: Submission) -> tuple[list, bool]:
         for key, value in (submission.answers or {}).items()
     ]
     return [SimpleNamespace(title=_("Angaben"), rows=rows)], False
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection: never let a cell start a formula.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 # --- The case admin -------------------------------------------------------------
@@ -522,80 +506,14 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         permissions=["export"],
     )
     def export_csv(self, request, queryset):
-        rows = queryset.order_by("submitted_at", "id").values_list(
-            "reference",
-            "service__name_de",
-            "gemeinde__ags",
-            "gemeinde__name",
-            "office__name",
-            "status",
-            "submitted_at",
-            "decided_at",
-            "assigned_to__username",
-        )
         references = list(queryset.values_list("reference", flat=True)[:200])
-        total = queryset.count()
         audit_record(
             actor=request.user,
             action=AuditEntry.Action.EXPORT,
             ip_address=client_address_resolve(request=request),
-            detail=f"{total} cases: " + ", ".join(references),
+            detail=f"{queryset.count()} cases: " + ", ".join(references),
         )
-        status_labels = dict(Submission.Status.choices)
-        tz = timezone.get_current_timezone()
-
-        def lines():
-            writer = csv.writer(_Echo(), delimiter=";")
-            yield "\ufeff" + writer.writerow(
-                [
-                    "Aktenzeichen",
-                    "Leistung",
-                    "AGS",
-                    "Gemeinde",
-                    "Behörde",
-                    "Status",
-                    "eingereicht am",
-                    "entschieden am",
-                    "Bearbeitungsdauer (Tage)",
-                    "zugewiesen an",
-                ]
-            )
-            for (
-                ref,
-                service,
-                ags,
-                gemeinde,
-                office,
-                status,
-                submitted,
-                decided,
-                clerk,
-            ) in rows.iterator(chunk_size=2000):
-                duration = (decided - submitted).days if decided else ""
-                yield writer.writerow(
-                    [
-                        _csv_cell(value)
-                        for value in (
-                            ref,
-                            service,
-                            ags,
-                            gemeinde,
-                            office or "",
-                            status_labels.get(status, status),
-                            submitted.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                            decided.astimezone(tz).strftime("%Y-%m-%d %H:%M") if decided else "",
-                            duration,
-                            clerk or "",
-                        )
-                    ]
-                )
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        stamp = datetime.date.today().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="antraege-{stamp}.csv"'
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return cases_csv_response(queryset=queryset)
 
     @admin.action(
         description=_("Kennzahlen der ausgewählten Anträge als CSV (je Leistung und Status)"),
@@ -609,22 +527,4 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             ip_address=client_address_resolve(request=request),
             detail=f"statistics of {sum(row.count for row in rows)} cases",
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = datetime.date.today().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="kennzahlen-{stamp}.csv"'
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        response.write("\ufeff")
-        writer = csv.writer(response, delimiter=";")
-        writer.writerow(["Leistung", "Status", "Anzahl", "Median Bearbeitungsdauer (Tage)"])
-        status_labels = dict(Submission.Status.choices)
-        for row in rows:
-            writer.writerow(
-                [
-                    _csv_cell(row.service),
-                    _csv_cell(status_labels.get(row.status, row.status)),
-                    row.count,
-                    "" if row.median_days is None else f"{row.median_days:.1f}",
-                ]
-            )
-        return response
+        return case_statistics_csv_response(rows=rows)
