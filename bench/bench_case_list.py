@@ -241,7 +241,7 @@ def busiest_office() -> tuple[Office, int]:
 
 
 def clerk_client(office: Office) -> tuple[Client, object]:
-    from submissions.staff import staff_create, staff_password_change
+    from backoffice.staff import staff_create, staff_password_change
 
     call_command("setup_roles", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     credentials = staff_create(username="bench_clerk", role="clerk", office_ids=[office.pk])
@@ -333,7 +333,7 @@ def main() -> None:
             f"{statistics.median(cpu_timings):8.1f}"
         )
     # Overview pages (aggregates over the whole table; not the 150 ms goal).
-    from submissions.staff import staff_create, staff_password_change
+    from backoffice.staff import staff_create, staff_password_change
 
     for username, role, office_ids in [
         ("bench_lead", "lead", [office.pk]),

@@ -64,10 +64,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from backoffice.operations_selectors import operations_figures  # noqa: E402
 from forms_catalog.models import FormVersion, Service  # noqa: E402
 from municipalities.models import Gemeinde, Gemeindeverband, Kreis, Land  # noqa: E402
 from submissions.models import Submission  # noqa: E402
-from submissions.operations_selectors import operations_figures  # noqa: E402
 
 
 def reference_data() -> None:

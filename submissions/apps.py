@@ -9,8 +9,5 @@ class SubmissionsConfig(AppConfig):
     verbose_name = _("Anträge")
 
     def ready(self) -> None:
-        # The pipeline's admin (deliveries, "retry now") lives in its own module
-        # beside the back office's admin.py.
-        from . import admin_pipeline  # noqa: F401
-
+        # The admin of submissions and deliveries is the back office's (`backoffice.admin`).
         log_context.connect_task_signals()

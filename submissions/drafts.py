@@ -26,6 +26,10 @@ from .resume_tasks import mail_resume_link
 
 logger = logging.getLogger(__name__)
 
+# A purged draft's token hash is replaced by this marker plus a random value,
+# so its resume link stops working and the purge is not repeated.
+PURGED_DRAFT_MARKER = "purged-"
+
 SESSION_KEY = "portal_drafts"
 # Tokens have 256 bits of entropy; anything longer than this is not one of ours.
 MAX_TOKEN_LENGTH = 100
@@ -151,8 +155,6 @@ def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:
     first. Files already taken over by a submission are kept. Idempotent;
     returns the number of drafts purged.
     """
-    from .retention import PURGED_DRAFT_MARKER
-
     now = now or timezone.now()
     expired_ids = list(
         Draft.objects.filter(expires_at__lte=now)

@@ -24,7 +24,7 @@ from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from submissions.operations_selectors import OperationsFigures, operations_figures
+from backoffice.operations_selectors import OperationsFigures, operations_figures
 from submissions.pipeline import PIPELINE_QUEUES
 
 from .celery import app as celery_app

@@ -51,7 +51,7 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rst
 
 INSTALLED_APPS = [
     # The admin with two-factor login and the back-office overview pages.
-    "submissions.admin_apps.PortalAdminConfig",
+    "backoffice.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "forms_catalog",
     "municipalities",
     "submissions",
+    # The staff side: admin registrations, case work, audit, retention, staff and roles.
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -267,7 +269,7 @@ PORTAL_INITIAL_PASSWORD_HOURS = env_int("PORTAL_INITIAL_PASSWORD_HOURS", 72)
 # Shown on the lockout page as whom to ask for an unlock (empty: a generic hint).
 PORTAL_STAFF_SUPPORT_EMAIL = os.environ.get("PORTAL_STAFF_SUPPORT_EMAIL", "")
 # The styled lockout page (German/English, duration, contact) instead of axes' one-liner.
-AXES_LOCKOUT_CALLABLE = "submissions.lockout.staff_lockout_response"
+AXES_LOCKOUT_CALLABLE = "backoffice.lockout.staff_lockout_response"
 # No service keeps a decided case shorter than this, whatever its retention_days
 # says: a decision can be contested for up to a year (§ 58 Abs. 2 VwGO).
 PORTAL_MIN_RETENTION_DAYS = env_int("PORTAL_MIN_RETENTION_DAYS", 365)
@@ -432,8 +434,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
 )
 
 # --- Back office -------------------------------------------------------------
-# Task modules outside `tasks.py` that workers must load.
-CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.tasks_backoffice"]
+# The back office's tasks moved to the `backoffice` app (its `tasks.py`, which
+# also loads the status e-mail task); their names stay "submissions.tasks.*", so
+# the schedule below and queued tasks are unchanged.
+CELERY_IMPORTS = [*CELERY_IMPORTS, "backoffice.tasks"]
 # Retention: delete personal data whose time is up, once a night.
 CELERY_BEAT_SCHEDULE["submissions.purge_expired"] = {
     "task": "submissions.tasks.purge_expired",

@@ -4,9 +4,11 @@ from django.db import migrations
 
 
 def apply_roles(apps, schema_editor):
-    from submissions.roles import ensure_roles
-
-    ensure_roles(apps=apps)
+    # The roles now live in the back office and name its permissions
+    # ("backoffice.work_cases"), which do not exist at this point of the
+    # history; migration backoffice 0002 creates the groups instead. Kept as a
+    # node so databases that ran it stay consistent.
+    return
 
 
 class Migration(migrations.Migration):

@@ -1,17 +1,11 @@
 """Models of the submissions app, one module per concern.
 
 core: drafts, submissions, attachments, history, deliveries. Other concerns
-(pipeline records, back-office work) live in modules of their own and are
-imported here so Django finds them.
+live in modules of their own and are imported here so Django finds them. The
+back office's models (staff, notes, audit trail, status e-mails) are in
+`backoffice.models`.
 """
 
-from .backoffice import (
-    AuditEntry,
-    CaseNote,
-    StaffMembership,
-    StaffProfile,
-    StatusNotification,
-)
 from .core import (
     Attachment,
     Delivery,
@@ -26,13 +20,8 @@ from .feedback import AccessibilityFeedback
 __all__ = [
     "AccessibilityFeedback",
     "Attachment",
-    "AuditEntry",
-    "CaseNote",
     "Delivery",
     "Draft",
-    "StaffMembership",
-    "StaffProfile",
-    "StatusNotification",
     "Submission",
     "SubmissionEvent",
     "attachment_path",

@@ -9,7 +9,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.submissions.backoffice_support import current_totp
+from tests.backoffice.backoffice_support import current_totp
 from tests.support.production import ProductionPortal, production_portal
 
 

@@ -20,9 +20,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from submissions.models import AuditEntry, Submission
+from backoffice.models import AuditEntry
+from submissions.models import Submission
+from tests.backoffice.backoffice_support import make_case, make_staff, two_offices
 from tests.production.conftest import csrf_token, staff_login_over_http
-from tests.submissions.backoffice_support import make_case, make_staff, two_offices
 from tests.submissions.citizen_support import PDF
 from tests.submissions.test_citizen_browser import HALTER, fill_step, hund_steps, next_button
 from tests.support.production import PROXY_ADDRESS

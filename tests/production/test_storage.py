@@ -16,11 +16,11 @@ import redis
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from submissions.casework import case_transition
+from backoffice.casework import case_transition
+from backoffice.retention import retention_purge_expired
 from submissions.models import Attachment, Submission
 from submissions.pipeline import pipeline_render_pdfs, pipeline_resolve_office
-from submissions.retention import retention_purge_expired
-from tests.submissions.backoffice_support import make_staff
+from tests.backoffice.backoffice_support import make_staff
 from tests.submissions.citizen_support import municipal_rule, municipality, publish
 from tests.submissions.test_citizen_views import fill_all, start
 

@@ -14,8 +14,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from submissions.casework import case_notify_citizen, case_transition
-from submissions.models import Delivery, StatusNotification, Submission, SubmissionEvent
+from backoffice.casework import case_transition
+from backoffice.models import StatusNotification
+from backoffice.notifications import case_notify_citizen
+from submissions.models import Delivery, Submission, SubmissionEvent
 from submissions.pipeline import (
     pipeline_deliver,
     pipeline_fail,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from backoffice.notifications import _notification_text
 from forms_catalog.models import FormVersion
-from submissions.casework import _notification_text
 from submissions.models import Submission, SubmissionEvent
 from tests.factories import OfficeFactory, SubmissionFactory
 

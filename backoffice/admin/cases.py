@@ -1,0 +1,530 @@
+"""The clerks' back office in the Django admin.
+
+Scoping is decided in one place, `case_selectors.cases_for_user`; every view
+of this module (list, case page, history, delete, actions, export, PDF and
+attachment downloads) resolves a case through it and answers 404 for a case
+the user may not see, whatever URL or ID is tried. Writes go through the
+services in `casework`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from types import SimpleNamespace
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from forms_catalog.selectors import summarize
+from submissions.client_address import client_address_resolve
+from submissions.models import Submission
+
+from .. import case_selectors
+from ..audit import audit_record
+from ..casework import (
+    ALLOWED_TRANSITIONS,
+    COMMENT_REQUIRED,
+    CaseWorkError,
+    case_add_note,
+    case_assign,
+    case_transition,
+)
+from ..models import AuditEntry
+from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
+from .exports import case_statistics_csv_response, cases_csv_response
+from .files import private_file_response, safe_filename
+from .filters import AgeFilter, AssignedFilter, GemeindeFilter
+
+# The pipeline's action on cases (its Delivery admin is registered in `pipeline`).
+from .pipeline import retry_pipeline
+
+logger = logging.getLogger(__name__)
+
+STATUS_CHANGED = _("Status geändert: %(status)s. Die antragstellende Person wird benachrichtigt.")
+
+# --- Answers as the citizen saw them -----------------------------------------
+
+
+def _flat_value(value) -> str:
+    if isinstance(value, list):
+        return "; ".join(_flat_value(item) for item in value)
+    if isinstance(value, dict):
+        if "attachment_id" in value:
+            return str(value.get("name", ""))
+        return ", ".join(f"{key}: {_flat_value(item)}" for key, item in value.items())
+    if value is True:
+        return "ja"
+    if value is False:
+        return "nein"
+    return "" if value is None else str(value)
+
+
+def case_answer_sections(*, submission: Submission) -> tuple[list, bool]:
+    """The answers as labelled sections; (sections, True) when the catalogue could summarise them.
+
+    Falls back to a plain listing of the stored answers (escaped by the
+    template) so a clerk can always read a case, even one whose form
+    definition the summariser cannot handle.
+    """
+    if submission.purged_at is not None:
+        return [], True
+    try:
+        return (
+            summarize(
+                version=submission.form_version,
+                answers=submission.answers,
+                language="de",
+            ),
+            True,
+        )
+    except Exception:
+        logger.exception("could not summarise the answers of %s", submission.reference)
+    rows = [
+        SimpleNamespace(label=str(key), value=_flat_value(value))
+        for key, value in (submission.answers or {}).items()
+    ]
+    return [SimpleNamespace(title=_("Angaben"), rows=rows)], False
+
+
+# --- The case admin -------------------------------------------------------------
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    # Read-only: cases are worked through the case-work services, and never
+    # deleted by hand (retention removes personal data).
+    list_display = (
+        "reference",
+        "applicant_display",
+        "service_display",
+        "gemeinde_display",
+        "status",
+        "age_display",
+        "assigned_display",
+        "office_display",
+    )
+    list_display_links = ("reference",)
+    list_filter = ("status", "service", GemeindeFilter, AssignedFilter, AgeFilter)
+    search_fields = ("reference", "applicant_name")
+    search_help_text = _(
+        "Aktenzeichen (Anfang genügt, z. B. TH-2026-7K) oder Name der antragstellenden Person"
+    )
+    ordering = ("-submitted_at",)
+    sortable_by = ("reference", "age_display", "status")
+    list_per_page = 50
+    list_max_show_all = 200
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_select_related = ("service", "gemeinde", "assigned_to", "office")
+    actions = ["take_cases", "export_csv", "export_statistics_csv"]
+
+    # --- permissions: cases are worked through services, never edited as a form
+    def has_module_permission(self, request):
+        return case_selectors.can_work_cases(user=request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return case_selectors.can_work_cases(user=request.user)
+
+    def has_export_permission(self, request):
+        return case_selectors.is_platform_admin(user=request.user) or request.user.has_perm(
+            "backoffice.export_cases"
+        )
+
+    def has_work_permission(self, request):
+        return case_selectors.can_work_cases(user=request.user)
+
+    def get_queryset(self, request):
+        return case_selectors.cases_for_user(user=request.user).select_related(
+            "service", "gemeinde", "assigned_to", "office"
+        )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        # Offered to everyone who works cases (the list is already scoped);
+        # the pipeline's action asks for "change", which nobody has here.
+        for action in (retry_pipeline,):
+            name, description = action.__name__, getattr(action, "short_description", None)
+            actions[name] = (action, name, description or name)
+        return actions
+
+    # --- list columns
+    @admin.display(description=_("Antragsteller/in"))
+    def applicant_display(self, obj):
+        return obj.applicant_name if obj.purged_at is None else _("(gelöscht)")
+
+    @admin.display(description=_("Leistung"))
+    def service_display(self, obj):
+        return obj.service.name_de
+
+    @admin.display(description=_("Gemeinde"))
+    def gemeinde_display(self, obj):
+        return obj.gemeinde.name
+
+    @admin.display(description=_("Alter (Tage)"), ordering="-submitted_at")
+    def age_display(self, obj):
+        return (timezone.now() - obj.submitted_at).days
+
+    @admin.display(description=_("zugewiesen an"))
+    def assigned_display(self, obj):
+        return obj.assigned_to.username if obj.assigned_to else "–"
+
+    @admin.display(description=_("Behörde"))
+    def office_display(self, obj):
+        return obj.office.name if obj.office else "–"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term_clean(search_term)
+        if not term:
+            return queryset, False
+        if term.upper().startswith("TH-"):
+            # References are upper case; a prefix match uses the pattern index.
+            return queryset.filter(reference__startswith=term.upper()), False
+        return queryset.filter(applicant_name__icontains=term), False
+
+    # --- scoping helpers
+    def _require_case_user(self, request: HttpRequest) -> None:
+        if not case_selectors.can_work_cases(user=request.user):
+            raise Http404
+
+    def _case_or_404(self, request: HttpRequest, object_id: str) -> Submission:
+        self._require_case_user(request)
+        try:
+            pk = int(unquote(str(object_id)))
+        except (TypeError, ValueError):
+            raise Http404 from None
+        case = self.get_queryset(request).filter(pk=pk).first()
+        if case is None:
+            raise Http404
+        return case
+
+    # --- views
+    def changelist_view(self, request, extra_context=None):
+        self._require_case_user(request)
+        if request.method == "POST" and "action" in request.POST:
+            # Actions only ever see the scoped queryset; a forged ID of another
+            # office is refused outright instead of being silently dropped.
+            selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+            if not all(value.isdigit() for value in selected):
+                raise Http404
+            ids = {int(value) for value in selected}
+            if ids and self.get_queryset(request).filter(pk__in=ids).count() != len(ids):
+                raise Http404
+        else:
+            audit_record(
+                actor=request.user,
+                action=AuditEntry.Action.VIEW_LIST,
+                ip_address=client_address_resolve(request=request),
+                detail=request.GET.urlencode()[:500],
+            )
+        return super().changelist_view(request, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        self._require_case_user(request)
+        raise PermissionDenied
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._case_or_404(request, object_id)
+        raise PermissionDenied
+
+    def history_view(self, request, object_id, extra_context=None):
+        case = self._case_or_404(request, object_id)
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.VIEW_HISTORY,
+            submission=case,
+            ip_address=client_address_resolve(request=request),
+        )
+        return super().history_view(request, str(case.pk), extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Used by the inherited views (history): scoped like everything else.
+        try:
+            return self.get_queryset(request).get(pk=int(object_id))
+        except (TypeError, ValueError, Submission.DoesNotExist):
+            return None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self._case_or_404(request, object_id)
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.VIEW_CASE,
+            submission=case,
+            ip_address=client_address_resolve(request=request),
+        )
+        sections, summarised = case_answer_sections(submission=case)
+        user = request.user
+        can_assign = case_selectors.can_assign_others(user=user, submission=case)
+        next_statuses = [
+            (status, Submission.Status(status).label, status in COMMENT_REQUIRED)
+            for status in Submission.Status.values
+            if status in ALLOWED_TRANSITIONS.get(case.status, set())
+        ]
+        show_audit = case_selectors.is_platform_admin(user=user) or user.has_perm(
+            "backoffice.view_auditentry"
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Antrag %(reference)s") % {"reference": case.reference},
+            "subtitle": None,
+            "opts": self.opts,
+            "case": case,
+            "sections": sections,
+            "summarised": summarised,
+            "attachments": list(case.attachments.all()) if case.purged_at is None else [],
+            "pdfs": [
+                (kind, label)
+                for kind, label, field in (
+                    ("office", _("Antrag (PDF für die Behörde)"), case.office_pdf),
+                    ("receipt", _("Eingangsbestätigung (PDF)"), case.receipt_pdf),
+                )
+                if field and field.name
+            ],
+            "events": list(case.events.select_related("actor").order_by("created_at", "id")),
+            "notes": list(case.notes.select_related("author").order_by("created_at", "id")),
+            "deliveries": list(case.deliveries.order_by("channel")),
+            "next_statuses": next_statuses,
+            "comment_required": [s for s, _l, required in next_statuses if required],
+            "can_assign": can_assign,
+            "assignable": list(case_selectors.assignable_staff(submission=case))
+            if can_assign
+            else [],
+            "can_take": case.assigned_to_id != user.pk
+            and case.office_id in case_selectors.office_ids_for_user(user=user),
+            "can_release": case.assigned_to_id == user.pk,
+            "audit_entries": list(case.audit_entries.order_by("-created_at", "-id")[:100])
+            if show_audit
+            else None,
+            "age_days": (timezone.now() - case.submitted_at).days,
+        }
+        return TemplateResponse(request, "admin/portal/case_page.html", context)
+
+    # --- case work URLs
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/transition/",
+                wrap(self.transition_view),
+                name=f"{prefix}_transition",
+            ),
+            path("<path:object_id>/assign/", wrap(self.assign_view), name=f"{prefix}_assign"),
+            path("<path:object_id>/note/", wrap(self.note_view), name=f"{prefix}_note"),
+            path(
+                "<path:object_id>/pdf/<str:kind>/",
+                wrap(self.pdf_view),
+                name=f"{prefix}_pdf",
+            ),
+            path(
+                "<path:object_id>/attachment/<str:attachment_id>/",
+                wrap(self.attachment_view),
+                name=f"{prefix}_attachment",
+            ),
+            *[
+                pattern
+                for pattern in super().get_urls()
+                if str(pattern.pattern) != "<path:object_id>/"
+            ],
+            # Django's own catch-all redirects any ID to the change page; this
+            # one answers 404 right away for a case the user may not see.
+            path("<path:object_id>/", wrap(self.case_redirect_view)),
+        ]
+
+    def case_redirect_view(self, request, object_id):
+        return self._back_to_case(self._case_or_404(request, object_id))
+
+    def _back_to_case(self, case: Submission) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:submissions_submission_change", args=[case.pk])
+        )
+
+    def _post_case(self, request: HttpRequest, object_id: str) -> Submission:
+        case = self._case_or_404(request, object_id)
+        if request.method != "POST":
+            raise PermissionDenied
+        return case
+
+    def _case_work(
+        self,
+        request: HttpRequest,
+        case: Submission,
+        work: Callable[[], object],
+        success: Callable[[], str],
+    ) -> HttpResponseRedirect:
+        """Run one case-work service and go back to the case page.
+
+        A refusal (CaseWorkError) is shown to the clerk as a message, never as
+        an error page. `success` is called after the work, so it can describe
+        the case as the service left it.
+        """
+        try:
+            work()
+        except CaseWorkError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, success())
+        return self._back_to_case(case)
+
+    def transition_view(self, request, object_id):
+        case = self._post_case(request, object_id)
+        return self._case_work(
+            request,
+            case,
+            lambda: case_transition(
+                submission=case,
+                to_status=request.POST.get("to_status", ""),
+                actor=request.user,
+                comment=request.POST.get("comment", ""),
+                ip_address=client_address_resolve(request=request),
+            ),
+            lambda: STATUS_CHANGED % {"status": case.get_status_display()},
+        )
+
+    def assign_view(self, request, object_id):
+        case = self._post_case(request, object_id)
+        raw = request.POST.get("assignee", "")
+        if raw == "me":
+            assignee = request.user
+        elif raw in ("", "none"):
+            assignee = None
+        elif raw.isdigit():
+            assignee = get_user_model().objects.filter(pk=int(raw)).first()
+            if assignee is None:
+                messages.error(request, _("Unbekannte Person."))
+                return self._back_to_case(case)
+        else:
+            messages.error(request, _("Unbekannte Person."))
+            return self._back_to_case(case)
+        return self._case_work(
+            request,
+            case,
+            lambda: case_assign(
+                submission=case,
+                assignee=assignee,
+                actor=request.user,
+                ip_address=client_address_resolve(request=request),
+            ),
+            lambda: _("Zuweisung gespeichert."),
+        )
+
+    def note_view(self, request, object_id):
+        case = self._post_case(request, object_id)
+        return self._case_work(
+            request,
+            case,
+            lambda: case_add_note(
+                submission=case,
+                actor=request.user,
+                text=request.POST.get("text", ""),
+                ip_address=client_address_resolve(request=request),
+            ),
+            lambda: _("Notiz gespeichert."),
+        )
+
+    def pdf_view(self, request, object_id, kind):
+        case = self._case_or_404(request, object_id)
+        field = {"office": case.office_pdf, "receipt": case.receipt_pdf}.get(kind)
+        if not field or not field.name:
+            raise Http404
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.DOWNLOAD_PDF,
+            submission=case,
+            ip_address=client_address_resolve(request=request),
+            detail=kind,
+        )
+        return private_file_response(
+            storage=field.storage,
+            name=field.name,
+            filename=f"{case.reference}-{kind}.pdf",
+            content_type="application/pdf",
+        )
+
+    def attachment_view(self, request, object_id, attachment_id):
+        case = self._case_or_404(request, object_id)
+        if not re.fullmatch(r"[0-9a-fA-F-]{32,36}", attachment_id or ""):
+            raise Http404
+        try:
+            attachment = case.attachments.filter(pk=uuid.UUID(attachment_id)).first()
+        except ValueError as exc:  # not a UUID after all
+            raise Http404 from exc
+        if attachment is None or not attachment.file:
+            raise Http404
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.DOWNLOAD_ATTACHMENT,
+            submission=case,
+            ip_address=client_address_resolve(request=request),
+            detail=str(attachment.pk),
+        )
+        return private_file_response(
+            storage=attachment.file.storage,
+            name=attachment.file.name,
+            filename=safe_filename(attachment.original_name, f"anhang-{attachment.pk}"),
+            content_type=attachment.content_type,
+        )
+
+    # --- actions
+    @admin.action(description=_("Ausgewählte Anträge mir zuweisen"), permissions=["work"])
+    def take_cases(self, request, queryset):
+        taken = 0
+        for case in queryset:
+            try:
+                case_assign(
+                    submission=case,
+                    assignee=request.user,
+                    actor=request.user,
+                    ip_address=client_address_resolve(request=request),
+                )
+                taken += 1
+            except CaseWorkError as exc:
+                messages.error(request, f"{case.reference}: {exc}")
+        if taken:
+            messages.success(request, _("%(n)d Anträge übernommen.") % {"n": taken})
+
+    @admin.action(
+        description=_("Ausgewählte Anträge als CSV exportieren (ohne personenbezogene Daten)"),
+        permissions=["export"],
+    )
+    def export_csv(self, request, queryset):
+        references = list(queryset.values_list("reference", flat=True)[:200])
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.EXPORT,
+            ip_address=client_address_resolve(request=request),
+            detail=f"{queryset.count()} cases: " + ", ".join(references),
+        )
+        return cases_csv_response(queryset=queryset)
+
+    @admin.action(
+        description=_("Kennzahlen der ausgewählten Anträge als CSV (je Leistung und Status)"),
+        permissions=["export"],
+    )
+    def export_statistics_csv(self, request, queryset):
+        rows = case_selectors.case_statistics(queryset=queryset)
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.EXPORT,
+            ip_address=client_address_resolve(request=request),
+            detail=f"statistics of {sum(row.count for row in rows)} cases",
+        )
+        return case_statistics_csv_response(rows=rows)

@@ -1,0 +1,366 @@
+"""Reads of the back office: which cases a staff member may see, and their overview figures.
+
+Every admin view, action, export and download goes through `cases_for_user`;
+it is the one place that decides office scoping.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from forms_catalog.models import Service
+from municipalities.models import Office
+from submissions.models import Draft, Submission
+
+from .models import StaffMembership
+from .roles import PLATFORM_GROUP
+
+OPEN_STATUSES = (
+    Submission.Status.RECEIVED,
+    Submission.Status.FORWARDED,
+    Submission.Status.IN_PROGRESS,
+    Submission.Status.INFO_REQUESTED,
+)
+FINAL_STATUSES = (
+    Submission.Status.APPROVED,
+    Submission.Status.REJECTED,
+    Submission.Status.WITHDRAWN,
+)
+OFFICE_ROLES = (StaffMembership.Role.CLERK, StaffMembership.Role.LEAD)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _memo(user: User, key, compute):
+    # Memoised on the user object, which lives for one request (request.user):
+    # an admin page asks these questions dozens of times.
+    cache = user.__dict__.setdefault("_backoffice_memo", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def is_platform_admin(*, user: User) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return _memo(user, "platform", lambda: user.groups.filter(name=PLATFORM_GROUP).exists())
+
+
+def office_ids_for_user(*, user: User, roles: tuple[str, ...] = OFFICE_ROLES) -> set[int]:
+    """Offices the user works for in one of `roles` (empty for statewide roles)."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff:
+        return set()
+    return set(
+        _memo(
+            user,
+            ("offices", tuple(roles)),
+            lambda: frozenset(
+                StaffMembership.objects.filter(
+                    user=user, role__in=roles, office__isnull=False
+                ).values_list("office_id", flat=True)
+            ),
+        )
+    )
+
+
+def can_work_cases(*, user: User) -> bool:
+    """True for staff who may see cases at all: platform admins, office staff with permission."""
+    if is_platform_admin(user=user):
+        return True
+    return bool(office_ids_for_user(user=user)) and user.has_perm("backoffice.work_cases")
+
+
+def cases_for_user(*, user: User) -> QuerySet[Submission]:
+    """Submissions `user` may see: all (platform admins), their offices' (clerks), else none."""
+    queryset = Submission.objects.all()
+    if is_platform_admin(user=user):
+        return queryset
+    if not can_work_cases(user=user):
+        return queryset.none()
+    return queryset.filter(office_id__in=office_ids_for_user(user=user))
+
+
+def can_assign_others(*, user: User, submission: Submission) -> bool:
+    """Leads assign cases of their offices to anyone of that office; platform admins anywhere."""
+    if is_platform_admin(user=user):
+        return True
+    return submission.office_id in office_ids_for_user(
+        user=user, roles=(StaffMembership.Role.LEAD,)
+    ) and user.has_perm("backoffice.assign_cases")
+
+
+def assignable_staff(*, submission: Submission) -> QuerySet:
+    """Active staff of the case's office (clerks and leads) a case can be assigned to."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            staff_memberships__office_id=submission.office_id,
+            staff_memberships__role__in=OFFICE_ROLES,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+# --- Overview figures (aggregates only, never personal data) ----------------
+
+AGE_BUCKETS: list[tuple] = [
+    # (label, from days, to days exclusive)
+    (_("0–7 Tage"), 0, 8),
+    (_("8–30 Tage"), 8, 31),
+    (_("31–90 Tage"), 31, 91),
+    (_("über 90 Tage"), 91, None),
+]
+
+
+def age_bucket_q(*, from_days: int, to_days: int | None, now: datetime.datetime) -> Q:
+    q = Q(submitted_at__lte=now - datetime.timedelta(days=from_days))
+    if to_days is not None:
+        q &= Q(submitted_at__gt=now - datetime.timedelta(days=to_days))
+    return q
+
+
+@dataclass(frozen=True)
+class OfficeOverview:
+    office_id: int
+    office_name: str
+    open_by_age: list[tuple[str, int]]
+    open_total: int
+    received_30d: int
+    decided_30d: int
+    decided_by_status_30d: list[tuple[str, int]]
+
+
+def statistics_office_ids(*, user: User) -> set[int] | None:
+    """Offices whose overview `user` may see; None means all (platform administrators)."""
+    if is_platform_admin(user=user):
+        return None
+    if not user.has_perm("backoffice.view_office_statistics"):
+        return set()
+    return office_ids_for_user(user=user, roles=(StaffMembership.Role.LEAD,))
+
+
+def office_overview(
+    *, office_ids: set[int] | None, now: datetime.datetime | None = None
+) -> list[OfficeOverview]:
+    """Open cases by age and the last 30 days' throughput per office. Counts only."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=30)
+    aggregates = {
+        f"open_{i}": Count(
+            "id",
+            filter=Q(status__in=OPEN_STATUSES)
+            & age_bucket_q(from_days=start, to_days=end, now=now),
+        )
+        for i, (_label, start, end) in enumerate(AGE_BUCKETS)
+    }
+    aggregates["received_30d"] = Count("id", filter=Q(submitted_at__gte=since))
+    for status in FINAL_STATUSES:
+        aggregates[f"decided_{status}"] = Count(
+            "id", filter=Q(status=status, decided_at__gte=since)
+        )
+    queryset = Submission.objects.filter(office__isnull=False)
+    offices = Office.objects.all()
+    if office_ids is not None:
+        queryset = queryset.filter(office_id__in=office_ids)
+        offices = offices.filter(id__in=office_ids)
+    # One grouped query for all offices.
+    rows = {row["office_id"]: row for row in queryset.values("office_id").annotate(**aggregates)}
+    names = dict(offices.values_list("id", "name"))
+    result = []
+    for office_id, name in sorted(names.items(), key=lambda item: item[1]):
+        figures = rows.get(office_id)
+        if figures is None:
+            if office_ids is None:
+                continue  # platform view: only offices that have cases
+            figures = {key: 0 for key in aggregates}
+        open_by_age = [
+            (label, figures[f"open_{i}"]) for i, (label, _s, _e) in enumerate(AGE_BUCKETS)
+        ]
+        decided = [
+            (str(Submission.Status(status).label), figures[f"decided_{status}"])
+            for status in FINAL_STATUSES
+        ]
+        result.append(
+            OfficeOverview(
+                office_id=office_id,
+                office_name=name,
+                open_by_age=open_by_age,
+                open_total=sum(count for _label, count in open_by_age),
+                received_30d=figures["received_30d"],
+                decided_30d=sum(count for _label, count in decided),
+                decided_by_status_30d=decided,
+            )
+        )
+    return result
+
+
+class Median(Aggregate):
+    """PostgreSQL's median (percentile_cont 0.5)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+
+@dataclass(frozen=True)
+class StatewideStatistics:
+    months: list[datetime.date]
+    services: list[str]
+    # (month, service name) -> count
+    per_service_month: dict[tuple[datetime.date, str], int]
+    selected_month: datetime.date
+    # rows (AGS, Gemeinde name, service name, count) for the selected month
+    per_municipality: list[tuple[str, str, str, int]]
+    # (month, drafts started, of them submitted, rate 0..1 or None)
+    completion: list[tuple[datetime.date, int, int, float | None]]
+    # (service name, decided cases, median processing time or None)
+    median_processing: list[tuple[str, int, datetime.timedelta | None]]
+
+
+def _month_start(day: datetime.date, back: int = 0) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _aware(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def statewide_statistics(
+    *,
+    months: int = 12,
+    selected_month: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> StatewideStatistics:
+    """Aggregates over the whole state for the Kompetenzzentrum: counts and durations only."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    month_list = [_month_start(today, back) for back in range(months - 1, -1, -1)]
+    start = _aware(month_list[0])
+    selected = _month_start(selected_month or today)
+    selected_end = _aware(_month_start(selected, -1))
+
+    per_service_month: dict[tuple[datetime.date, str], int] = {}
+    rows = (
+        Submission.objects.filter(submitted_at__gte=start)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month", "service__name_de")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime.datetime) else month
+        per_service_month[(month, row["service__name_de"])] = row["n"]
+
+    per_municipality = [
+        (row["gemeinde__ags"], row["gemeinde__name"], row["service__name_de"], row["n"])
+        for row in Submission.objects.filter(
+            submitted_at__gte=_aware(selected), submitted_at__lt=selected_end
+        )
+        .values("gemeinde__ags", "gemeinde__name", "service__name_de")
+        .annotate(n=Count("id"))
+        .order_by("gemeinde__name", "service__name_de")
+    ]
+
+    completion_rows = {
+        (row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]): row
+        for row in Draft.objects.filter(created_at__gte=start)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(started=Count("id"), submitted=Count("id", filter=Q(submitted_at__isnull=False)))
+        .order_by()
+    }
+    completion = []
+    for month in month_list:
+        row = completion_rows.get(month)
+        started = row["started"] if row else 0
+        submitted = row["submitted"] if row else 0
+        completion.append((month, started, submitted, submitted / started if started else None))
+
+    duration = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
+    decided = Submission.objects.filter(decided_at__gte=start, decided_at__isnull=False).exclude(
+        status=Submission.Status.WITHDRAWN
+    )
+    median_processing = []
+    if connection.vendor == "postgresql":
+        for row in (
+            decided.values("service__name_de")
+            .annotate(n=Count("id"), median=Median(duration, output_field=DurationField()))
+            .order_by("service__name_de")
+        ):
+            median_processing.append((row["service__name_de"], row["n"], row["median"]))
+    else:  # embedded SQLite default: compute in Python
+        durations: dict[str, list[datetime.timedelta]] = {}
+        for name, submitted_at, decided_at in decided.values_list(
+            "service__name_de", "submitted_at", "decided_at"
+        ):
+            durations.setdefault(name, []).append(decided_at - submitted_at)
+        for name in sorted(durations):
+            values = sorted(durations[name])
+            middle = len(values) // 2
+            median = (
+                values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+            )
+            median_processing.append((name, len(values), median))
+
+    services = list(
+        Service.objects.order_by("sort_order", "name_de").values_list("name_de", flat=True)
+    )
+    return StatewideStatistics(
+        months=month_list,
+        services=services,
+        per_service_month=per_service_month,
+        selected_month=selected,
+        per_municipality=per_municipality,
+        completion=completion,
+        median_processing=median_processing,
+    )
+
+
+@dataclass(frozen=True)
+class CaseStatisticsRow:
+    service: str
+    status: str
+    count: int
+    median_days: float | None
+
+
+def case_statistics(*, queryset: QuerySet[Submission]) -> list[CaseStatisticsRow]:
+    """Counts per service and status of an (already scoped) set of cases, with the
+    median days from submission to decision for decided ones. No personal data."""
+    rows: dict[tuple[str, str], list] = {}
+    for service, status, submitted_at, decided_at in (
+        queryset.order_by()
+        .values_list("service__name_de", "status", "submitted_at", "decided_at")
+        .iterator(chunk_size=5000)
+    ):
+        entry = rows.setdefault((service, status), [0, []])
+        entry[0] += 1
+        if decided_at is not None:
+            entry[1].append((decided_at - submitted_at).total_seconds() / 86400)
+    result = []
+    for (service, status), (count, durations) in sorted(rows.items()):
+        result.append(
+            CaseStatisticsRow(
+                service=service,
+                status=status,
+                count=count,
+                median_days=statistics.median(durations) if durations else None,
+            )
+        )
+    return result

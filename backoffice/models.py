@@ -1,0 +1,205 @@
+"""Back office: which staff work for which office, internal case notes, the audit trail.
+
+These models moved here from `submissions` and keep their tables (`db_table`),
+so no row was copied when they moved (migration backoffice 0001).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffMembership(models.Model):
+    """Binds a staff account to an office in a role. A clerk may serve several offices.
+
+    Kompetenzzentrum and platform roles are statewide: their membership has no office.
+    """
+
+    class Role(models.TextChoices):
+        CLERK = "clerk", _("Sachbearbeitung")
+        LEAD = "lead", _("Amtsleitung")
+        KOMPETENZZENTRUM = "kompetenzzentrum", _("Kompetenzzentrum")
+        PLATFORM = "platform", _("Plattform-Administration")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        verbose_name=_("Benutzer/in"),
+    )
+    office = models.ForeignKey(
+        "municipalities.Office",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="staff_memberships",
+        verbose_name=_("Behörde"),
+    )
+    role = models.CharField(_("Rolle"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "submissions_staffmembership"
+        ordering = ["user__username", "office__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "office", "role"], name="unique_staff_membership"
+            ),
+        ]
+        # Capabilities of the back office that are not tied to one model's CRUD.
+        permissions = [
+            ("work_cases", _("Kann Anträge der eigenen Behörde bearbeiten")),
+            ("assign_cases", _("Kann Anträge Sachbearbeiter/innen zuweisen")),
+            ("export_cases", _("Kann Anträge als CSV exportieren")),
+            ("view_office_statistics", _("Kann die Übersicht der eigenen Behörde sehen")),
+            ("view_statewide_statistics", _("Kann die landesweite Statistik sehen")),
+        ]
+        verbose_name = _("Behördenzugehörigkeit")
+        verbose_name_plural = _("Behördenzugehörigkeiten")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.office or '-'}"
+
+
+class StaffProfile(models.Model):
+    """Per-account security state of a staff member that Django's user model has no field for.
+
+    An account without a profile has an ordinary password (e.g. created by
+    `createsuperuser` before profiles existed).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="staff_profile",
+        verbose_name=_("Benutzer/in"),
+    )
+    # Set when `create_staff_user` issues a one-time password, cleared when its
+    # owner replaces it. While set, the password opens nothing but the password
+    # change page, and only until PORTAL_INITIAL_PASSWORD_HOURS have passed.
+    initial_password_issued_at = models.DateTimeField(
+        _("Erstpasswort ausgegeben am"), null=True, blank=True
+    )
+
+    class Meta:
+        db_table = "submissions_staffprofile"
+        verbose_name = _("Sicherheitsstatus des Kontos")
+        verbose_name_plural = _("Sicherheitsstatus der Konten")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class CaseNote(models.Model):
+    """An internal note on a case, never shown to the citizen."""
+
+    submission = models.ForeignKey(
+        "submissions.Submission", on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("Notiz"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Retention blanks the text (it may contain personal data) but keeps that a note existed.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "submissions_casenote"
+        ordering = ["created_at", "id"]
+        verbose_name = _("interne Notiz")
+        verbose_name_plural = _("interne Notizen")
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} note {self.pk}"
+
+
+class AuditEntry(models.Model):
+    """Who did or saw what, when, on which case. Written only by services, never edited."""
+
+    class Action(models.TextChoices):
+        VIEW_LIST = "view_list", _("Liste angesehen")
+        VIEW_CASE = "view_case", _("Antrag angesehen")
+        VIEW_HISTORY = "view_history", _("Änderungsprotokoll angesehen")
+        TRANSITION = "transition", _("Status geändert")
+        ASSIGN = "assign", _("zugewiesen")
+        ADD_NOTE = "add_note", _("Notiz hinzugefügt")
+        EXPORT = "export", _("exportiert")
+        DOWNLOAD_PDF = "download_pdf", _("PDF heruntergeladen")
+        DOWNLOAD_ATTACHMENT = "download_attachment", _("Anhang heruntergeladen")
+        VIEW_STATISTICS = "view_statistics", _("Statistik angesehen")
+        PURGE = "purge", _("personenbezogene Daten gelöscht")
+        CHANGE_RETENTION = "change_retention", _("Aufbewahrungsfrist geändert")
+        UNLOCK_ACCOUNT = "unlock_account", _("Kontosperre aufgehoben")
+
+    created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Benutzer/in"),
+    )
+    # Kept as text so the trail stays readable after an account is deleted.
+    actor_username = models.CharField(_("Benutzername"), max_length=150, blank=True, default="")
+    action = models.CharField(_("Aktion"), max_length=30, choices=Action.choices)
+    submission = models.ForeignKey(
+        "submissions.Submission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        db_constraint=False,
+        verbose_name=_("Antrag"),
+    )
+    reference = models.CharField(_("Aktenzeichen"), max_length=20, blank=True, default="")
+    office = models.ForeignKey(
+        "municipalities.Office",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Behörde"),
+    )
+    ip_address = models.GenericIPAddressField(_("IP-Adresse"), null=True, blank=True)
+    detail = models.TextField(_("Details"), blank=True, default="")
+
+    class Meta:
+        db_table = "submissions_auditentry"
+        ordering = ["-created_at", "-id"]
+        # Entries are created only by services; nobody gets add/change/delete.
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["submission", "created_at"], name="audit_submission_idx"),
+            models.Index(fields=["office", "created_at"], name="audit_office_idx"),
+        ]
+        verbose_name = _("Protokolleintrag")
+        verbose_name_plural = _("Zugriffsprotokoll")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
+
+
+class StatusNotification(models.Model):
+    """The status e-mail to the citizen; records sending so a re-run skips it."""
+
+    event = models.OneToOneField(
+        "submissions.SubmissionEvent", on_delete=models.CASCADE, related_name="notification"
+    )
+    recipient = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "submissions_statusnotification"
+        verbose_name = _("Statusbenachrichtigung")
+        verbose_name_plural = _("Statusbenachrichtigungen")
+
+    def __str__(self) -> str:
+        return f"notification for event {self.event_id}"
