@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "forms_catalog",
     "municipalities",
     "submissions",
+    "citizen",
 ]
 
 MIDDLEWARE = [
@@ -376,7 +377,9 @@ CSRF_FAILURE_VIEW = "thueringen_portal.views.csrf_failure"
 # --- Citizen pages -------------------------------------------------------------
 # Where accessibility feedback is mailed (it is always stored as well).
 PORTAL_FEEDBACK_EMAIL = os.environ.get("PORTAL_FEEDBACK_EMAIL", "")
-CELERY_IMPORTS = ["submissions.drafts_tasks"]
+# --- Citizen app (issue 11): the draft purge and the resume mail moved to citizen.tasks,
+# keeping their task names, so the schedule and queued tasks still find them. ---
+CELERY_IMPORTS = ["citizen.tasks"]
 CELERY_BEAT_SCHEDULE["purge-expired-drafts"] = {
     "task": "submissions.drafts_tasks.purge_expired_drafts",
     "schedule": 60 * 60,
@@ -463,5 +466,4 @@ MIDDLEWARE.insert(
 )
 PORTAL_MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 # "Save and continue later" mails go through the e-mail queue.
-CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.resume_tasks"]
 CELERY_TASK_ROUTES["submissions.resume_tasks.*"] = {"queue": "email"}

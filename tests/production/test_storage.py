@@ -20,9 +20,9 @@ from submissions.casework import case_transition
 from submissions.models import Attachment, Submission
 from submissions.pipeline import pipeline_render_pdfs, pipeline_resolve_office
 from submissions.retention import retention_purge_expired
+from tests.citizen.citizen_support import municipal_rule, municipality, publish
+from tests.citizen.test_citizen_views import fill_all, start
 from tests.submissions.backoffice_support import make_staff
-from tests.submissions.citizen_support import municipal_rule, municipality, publish
-from tests.submissions.test_citizen_views import fill_all, start
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = sorted(
     [ROOT / "locale/en/LC_MESSAGES", *ROOT.glob("*/locale/en/LC_MESSAGES")],
 )
-SOURCES = ["templates", "submissions", "forms_catalog", "municipalities", "thueringen_portal"]
+SOURCES = [
+    "templates",
+    "submissions",
+    "citizen",
+    "forms_catalog",
+    "municipalities",
+    "thueringen_portal",
+]
 # Simple one-line literals: {% translate "…" %} in templates, _("…") / gettext("…") in Python.
 PATTERNS = [
     re.compile(r'{%\s*(?:translate|trans)\s+"([^"]+)"'),

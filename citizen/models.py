@@ -15,6 +15,8 @@ class AccessibilityFeedback(models.Model):
     handled = models.BooleanField(_("erledigt"), default=False)
 
     class Meta:
+        # The table it had in `submissions`, before the citizen app existed.
+        db_table = "submissions_accessibilityfeedback"
         ordering = ["-created_at"]
         verbose_name = _("Rückmeldung zur Barrierefreiheit")
         verbose_name_plural = _("Rückmeldungen zur Barrierefreiheit")

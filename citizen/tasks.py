@@ -1,4 +1,9 @@
-"""The e-mail task of "save and continue later" (listed in CELERY_IMPORTS, routed to `email`)."""
+"""Celery tasks of the citizen's journey (thin: each calls one service).
+
+The task names are the ones these tasks had before they moved here from
+`submissions`: tasks already queued in Redis and the beat schedule keep
+finding them.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,17 @@ import logging
 
 from celery import shared_task
 
+from .drafts import draft_purge_expired
 from .resume_links import resume_link_mail
 
 logger = logging.getLogger(__name__)
 
 MAIL_RETRIES = 8
+
+
+@shared_task(name="submissions.drafts_tasks.purge_expired_drafts")
+def purge_expired_drafts() -> int:
+    return draft_purge_expired()
 
 
 @shared_task(

@@ -8,8 +8,9 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from submissions.models import AccessibilityFeedback, Attachment, Draft, Submission
-from tests.submissions.citizen_support import (
+from citizen.models import AccessibilityFeedback
+from submissions.models import Attachment, Draft, Submission
+from tests.citizen.citizen_support import (
     EXE,
     municipal_rule,
     municipality,

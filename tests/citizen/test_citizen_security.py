@@ -17,8 +17,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from submissions.models import AccessibilityFeedback, Attachment, Draft
-from tests.submissions.citizen_support import (
+from citizen.models import AccessibilityFeedback
+from submissions.models import Attachment, Draft
+from tests.citizen.citizen_support import (
     PDF,
     SMALL_DEFINITION,
     municipal_rule,
@@ -26,7 +27,7 @@ from tests.submissions.citizen_support import (
     pdf_upload,
     publish,
 )
-from tests.submissions.test_citizen_views import (
+from tests.citizen.test_citizen_views import (
     PERSON,
     fill_all,
     fill_until_upload,

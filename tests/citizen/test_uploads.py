@@ -6,9 +6,8 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from submissions.drafts import draft_create
-from submissions.models import Attachment
-from submissions.uploads import (
+from citizen.drafts import draft_create
+from citizen.uploads import (
     AttachmentRejected,
     attachment_create,
     attachment_delete,
@@ -16,6 +15,7 @@ from submissions.uploads import (
     attachment_prune,
     clean_filename,
 )
+from submissions.models import Attachment
 from tests.factories import FormVersionFactory, GemeindeFactory
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"

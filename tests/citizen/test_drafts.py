@@ -10,14 +10,14 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from submissions.drafts import (
+from citizen.drafts import (
     draft_create,
     draft_find_by_token,
     draft_issue_resume_token,
     draft_purge_expired,
 )
+from citizen.uploads import attachment_create
 from submissions.models import Attachment, Draft
-from submissions.uploads import attachment_create
 from tests.factories import FormVersionFactory, GemeindeFactory, SubmissionFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from submissions.models import Submission
-from tests.submissions.citizen_support import PDF
+from tests.citizen.citizen_support import PDF
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from submissions.drafts import draft_purge_expired
+from citizen.drafts import draft_purge_expired
 
 
 class Command(BaseCommand):

@@ -10,9 +10,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from submissions.ratelimit import rate_limit_hit
+
 from ..forms import FeedbackForm
 from ..models import AccessibilityFeedback
-from ..ratelimit import rate_limit_hit
 from .common import allow_methods, language, too_many_requests
 
 logger = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .models import Submission
-from .references import access_secret_generate, access_secret_hash
+from submissions.models import Submission
+from submissions.references import access_secret_generate, access_secret_hash
 
 
 def submission_access_code_replace(*, submission_id: int) -> str | None:

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
-from .models import Draft
+from submissions.models import Draft
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from forms_catalog.models import Service
 from forms_catalog.selectors import published_version
 from municipalities.models import Gemeinde
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
+from submissions.ratelimit import rate_limit_hit
 
 from ..drafts import draft_create, draft_grant_session
-from ..ratelimit import rate_limit_hit
 from .common import allow_methods, language, too_many_requests
 
 

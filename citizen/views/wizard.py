@@ -32,20 +32,20 @@ from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 from forms_catalog.selectors import calculate_fee, summarize
 from forms_catalog.validators import without_nul
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
+from submissions.models import Draft
+from submissions.ratelimit import rate_limit_hit, rate_limit_hit_key
+from submissions.services import DraftAlreadySubmitted, submission_submit
 
 from ..drafts import (
     draft_find_by_token,
     draft_for_session,
     draft_grant_session,
     draft_issue_resume_link,
-    draft_queue_resume_mail,
     draft_save_data,
 )
 from ..formflow import FormFlow
 from ..forms import DeclarationForm, SaveForLaterForm
-from ..models import Draft
-from ..ratelimit import rate_limit_hit, rate_limit_hit_key
-from ..services import DraftAlreadySubmitted, submission_submit
+from ..save_later import draft_queue_resume_mail
 from ..uploads import (
     AttachmentRejected,
     attachment_answer,

@@ -8,7 +8,6 @@ whose token is never stored (only its SHA-256).
 from __future__ import annotations
 
 import datetime
-import logging
 import secrets
 import uuid
 
@@ -19,14 +18,13 @@ from django.utils import timezone
 
 from forms_catalog.models import FormVersion, Service
 from municipalities.models import Gemeinde
+from submissions.models import Attachment, Draft
 
-from .models import Attachment, Draft
 from .resume_links import resume_nonce_new, resume_token_derive, resume_token_hash
-from .resume_tasks import mail_resume_link
-
-logger = logging.getLogger(__name__)
 
 SESSION_KEY = "portal_drafts"
+# token_hash of a purged draft: never a SHA-256 hex digest, so no token can match it.
+PURGED_DRAFT_MARKER = "purged-"
 # Tokens have 256 bits of entropy; anything longer than this is not one of ours.
 MAX_TOKEN_LENGTH = 100
 
@@ -123,36 +121,15 @@ def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
     draft.save(update_fields=["data", "current_step", "expires_at", "updated_at"])
 
 
-def draft_queue_resume_mail(
-    *, draft: Draft, email: str, nonce: str, base_url: str, language: str
-) -> bool:
-    """Record the address and queue the resume link's e-mail on the `email` queue.
-
-    Returns False (and logs) when the queue cannot be reached; the citizen
-    still has the link on the page. The caller rate-limits. Call outside a
-    transaction (views run in autocommit): the task must find the new token.
-    """
-    draft.email = email
-    draft.save(update_fields=["email", "updated_at"])
-    try:
-        mail_resume_link.delay(str(draft.id), nonce, base_url, language)
-    except Exception:  # a broker outage must not cost the citizen the page with the link
-        logger.exception("could not queue the resume link mail of draft %s", draft.id)
-        return False
-    return True
-
-
 def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:
     """Purge expired drafts: delete the files only they refer to and every answer.
 
     The row itself stays as an anonymous record (no answers, no e-mail, no
-    usable token) so that the back office can still count started drafts;
-    this is the same outcome as the retention job's, and either may run
-    first. Files already taken over by a submission are kept. Idempotent;
-    returns the number of drafts purged.
+    usable token) so that the back office can still count started drafts.
+    This is the only purge of drafts (task `purge_expired_drafts`, command
+    `purge_expired_drafts`). Files already taken over by a submission are
+    kept. Idempotent; returns the number of drafts purged.
     """
-    from .retention import PURGED_DRAFT_MARKER
-
     now = now or timezone.now()
     expired_ids = list(
         Draft.objects.filter(expires_at__lte=now)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 
 def language() -> str:
@@ -35,8 +36,6 @@ def session_warning_seconds() -> int:
 
 
 def method_not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse:
-    from django.utils.translation import gettext as _
-
     response = error_page(
         request,
         status=405,

@@ -6,15 +6,16 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from municipalities.selectors import NoResponsibleOffice, responsible_office
+from submissions.models import Submission
+from submissions.ratelimit import rate_limit_hit
+from submissions.selectors import submission_for_citizen
 
 from ..access_codes import submission_access_code_replace
 from ..forms import StatusLookupForm
-from ..models import Submission
-from ..ratelimit import rate_limit_hit
-from ..selectors import submission_for_citizen
 from .common import allow_methods, too_many_requests
 
 SESSION_KEY = "portal_submissions"
@@ -161,8 +162,6 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _not_found_message() -> str:
-    from django.utils.translation import gettext
-
     # One message for both wrong reference and wrong secret, so neither can be probed.
     return gettext(
         "Wir haben keinen Antrag mit diesem Aktenzeichen und Zugangscode gefunden. "

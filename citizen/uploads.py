@@ -22,7 +22,7 @@ from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from .models import Attachment, Draft
+from submissions.models import Attachment, Draft
 
 
 @dataclass(frozen=True)
