@@ -11,8 +11,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     initial = True
 
+    # Only the migration that created the table: depending on the submissions
+    # leaf would pull `submissions.0003_staff_roles` ahead of the fee parameter
+    # models of `municipalities` on a fresh database (its data migration needs
+    # their permissions and does not declare that dependency).
     dependencies = [
-        ("submissions", "0007_staff_profile_initial_password"),
+        ("submissions", "0002_accessibility_feedback"),
     ]
 
     operations = [
