@@ -31,9 +31,6 @@ class FormFlow:
     def intro(self, step_id: str) -> str:
         return self.compiled.step_intro(step_id, self.language)
 
-    def step_visible(self, step_id: str, answers: dict[str, Any]) -> bool:
-        return self.compiled.step_is_visible(step_id, answers)
-
     def visible_step_ids(self, answers: dict[str, Any]) -> list[str]:
         return self.compiled.visible_step_ids(answers)
 

@@ -98,7 +98,3 @@ class DeclarationForm(PortalForm):
         ),
         error_messages={"required": _("Bitte bestätigen Sie die Erklärung.")},
     )
-
-
-class UploadForm(PortalForm):
-    file = forms.FileField(label=_("Datei auswählen"))
