@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
 from forms_catalog.models import FormVersion, Service
 from municipalities.models import Gemeinde
@@ -23,6 +24,10 @@ from submissions.models import Attachment, Draft
 from .resume_links import resume_nonce_new, resume_token_derive, resume_token_hash
 
 SESSION_KEY = "portal_drafts"
+# Where a draft keeps a step's unfinished input: the keys are those of the
+# formtools storage the wizard once used, so drafts started before still resume.
+UNFINISHED_KEY = "wizard"
+UNFINISHED_STEPS_KEY = "step_data"
 # token_hash of a purged draft: never a SHA-256 hex digest, so no token can match it.
 PURGED_DRAFT_MARKER = "purged-"
 # Tokens have 256 bits of entropy; anything longer than this is not one of ours.
@@ -119,6 +124,33 @@ def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
     draft.current_step = current_step[:100]
     draft.expires_at = _expiry()
     draft.save(update_fields=["data", "current_step", "expires_at", "updated_at"])
+
+
+def draft_unfinished_input(*, draft: Draft, step: str) -> MultiValueDict | None:
+    """What was typed into `step` but not yet accepted (raw POST data), or None."""
+    kept = draft.data.get(UNFINISHED_KEY)
+    steps = kept.get(UNFINISHED_STEPS_KEY) if isinstance(kept, dict) else None
+    values = steps.get(step) if isinstance(steps, dict) else None
+    return MultiValueDict(values) if isinstance(values, dict) else None
+
+
+def draft_keep_unfinished_input(*, draft: Draft, step: str, data: dict[str, list[str]]) -> None:
+    """Keep `data` (a bounded, JSON-safe copy of a step's POST) in the draft, in memory.
+
+    The caller saves the draft (`draft_save_data`).
+    """
+    kept = draft.data.get(UNFINISHED_KEY)
+    if not isinstance(kept, dict) or not isinstance(kept.get(UNFINISHED_STEPS_KEY), dict):
+        kept = {UNFINISHED_STEPS_KEY: {}}
+        draft.data[UNFINISHED_KEY] = kept
+    kept[UNFINISHED_STEPS_KEY][step] = data
+
+
+def draft_clear_unfinished_input(*, draft: Draft, step: str) -> None:
+    """Forget a step's unfinished input once the step is accepted (in memory; caller saves)."""
+    kept = draft.data.get(UNFINISHED_KEY)
+    if isinstance(kept, dict) and isinstance(kept.get(UNFINISHED_STEPS_KEY), dict):
+        kept[UNFINISHED_STEPS_KEY].pop(step, None)
 
 
 def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:

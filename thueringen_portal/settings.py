@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "formtools",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",

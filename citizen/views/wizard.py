@@ -1,10 +1,12 @@
 """The form wizard: one step per page, saved into the server-side draft after every step.
 
-Built on django-formtools' NamedUrlWizardView with a storage that lives in the
-Draft row instead of the session, so a citizen can resume on another device.
-Valid steps are kept as answers (the agreed JSON format) in
-`Draft.data["answers"]`; unfinished input of a step is kept as the raw POST
-data in the formtools storage, so nothing typed is lost.
+The draft row is the wizard's storage, so a citizen can resume on another
+device. Valid steps are kept as answers (the agreed JSON format) in
+`Draft.data["answers"]`; unfinished input of a step is kept as its raw POST
+data (`drafts.draft_keep_unfinished_input`), so nothing typed is lost. Step
+list and conditions come from the compiled form (`FormFlow`), navigation from
+`DraftProgress`. Why this is not django-formtools: see the README's
+dependency table.
 
 The URL step is the only authority on which step is posted: a step is shown or
 accepted only when every earlier visible step has been completed and its stored
@@ -13,7 +15,6 @@ answers still validate, so steps cannot be skipped by crafting URLs or POST data
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,11 +24,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import View
-from formtools.wizard.storage.base import BaseStorage
-from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from forms_catalog.selectors import calculate_fee, summarize
 from forms_catalog.validators import without_nul
@@ -37,11 +37,14 @@ from submissions.ratelimit import rate_limit_hit, rate_limit_hit_key
 from submissions.services import DraftAlreadySubmitted, submission_submit
 
 from ..drafts import (
+    draft_clear_unfinished_input,
     draft_find_by_token,
     draft_for_session,
     draft_grant_session,
     draft_issue_resume_link,
+    draft_keep_unfinished_input,
     draft_save_data,
+    draft_unfinished_input,
 )
 from ..formflow import FormFlow
 from ..forms import DeclarationForm, SaveForLaterForm
@@ -90,27 +93,6 @@ def draft_missing(request: HttpRequest, draft_id: Any) -> HttpResponse:
             "Fortsetzen."
         ),
     )
-
-
-class DraftStorage(BaseStorage):
-    """formtools storage kept in `Draft.data["wizard"]`; the view saves the draft explicitly."""
-
-    def __init__(self, prefix, request=None, file_storage=None, *, draft: Draft):
-        super().__init__(prefix, request, file_storage)
-        self.draft = draft
-        if not isinstance(draft.data.get("wizard"), dict):
-            self.init_data()
-
-    def _get_data(self) -> dict:
-        return self.draft.data["wizard"]
-
-    def _set_data(self, value: dict) -> None:
-        self.draft.data["wizard"] = value
-
-    data = property(_get_data, _set_data)
-
-    def clear_step_data(self, step: str) -> None:
-        self.data[self.step_data_key].pop(step, None)
 
 
 def bounded_step_data(data: Any, prefix: str) -> dict[str, list[str]]:
@@ -190,11 +172,11 @@ def upload_store(draft: Draft, request: HttpRequest, releasing: Iterable[str] = 
     return store
 
 
-class DraftWizard(NamedUrlWizardView):
+@method_decorator(never_cache, name="dispatch")
+class DraftWizard(View):
+    """One step of a draft: GET shows it, POST validates, stores and moves on."""
+
     template_name = "submissions/step.html"
-    # Placeholder for formtools' class-level checks; the real steps come from the
-    # draft's pinned form version on every request (see dispatch).
-    form_list = [("_", SaveForLaterForm)]
 
     def dispatch(self, request, *args, **kwargs):
         draft = draft_for_session(request=request, draft_id=kwargs["draft_id"])
@@ -202,25 +184,23 @@ class DraftWizard(NamedUrlWizardView):
             return draft_missing(request, kwargs["draft_id"])
         self.draft = draft
         self.flow = flow_for(draft)
-        self.form_list = OrderedDict((s, self.flow.form_class(s)) for s in self.flow.step_ids())
         self.progress = DraftProgress(draft, self.flow)
-        self.prefix = "draft"
-        self.storage = DraftStorage(self.prefix, request, None, draft=draft)
-        self.steps = StepsHelper(self)
-        return View.dispatch(self, request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         return method_not_allowed(request, ["GET", "HEAD", "POST"])
 
-    # --- formtools hooks ------------------------------------------------------
-    def get_form_list(self):
-        return OrderedDict((s, self.form_list[s]) for s in self.progress.visible)
-
-    def get_step_url(self, step):
+    def get_step_url(self, step: str) -> str:
         return reverse("citizen:step", kwargs={"draft_id": self.draft.id, "step": step})
 
-    def get_form_kwargs(self, step=None):
-        return self.flow.form_kwargs(self.progress.answers)
+    def get_form(self, *, step: str, data=None, files=None):
+        """The step's form bound to `data`/`files`, knowing the answers so far; prefix = step id."""
+        return self.flow.form_class(step)(
+            data=data, files=files, prefix=step, **self.flow.form_kwargs(self.progress.answers)
+        )
+
+    def render(self, form, step: str) -> HttpResponse:
+        return render(self.request, self.template_name, self.get_context_data(form, step))
 
     # --- requests ---------------------------------------------------------------
     def _guard(self, step: str | None) -> HttpResponse | None:
@@ -245,8 +225,7 @@ class DraftWizard(NamedUrlWizardView):
         step = kwargs.get("step")
         if (response := self._guard(step)) is not None:
             return response
-        self.storage.current_step = step
-        partial = self.storage.get_step_data(step)
+        partial = draft_unfinished_input(draft=self.draft, step=step)
         if step in self.draft.data.get("show_errors", []):
             # The check page found this stored step invalid: show why.
             data = partial or MultiValueDict(
@@ -263,13 +242,12 @@ class DraftWizard(NamedUrlWizardView):
             form._errors = ErrorDict()
         else:
             form = self.get_form(step=step)
-        return self.render(form)
+        return self.render(form, step)
 
     def post(self, request, *args, **kwargs):
         step = kwargs.get("step")
         if (response := self._guard(step)) is not None:
             return response
-        self.storage.current_step = step
         form = self.get_form(step=step, data=request.POST, files=request.FILES)
         valid = form.is_valid()
         if "wizard_save" in request.POST:
@@ -286,7 +264,7 @@ class DraftWizard(NamedUrlWizardView):
                 for message in refused:
                     if message not in form.non_field_errors():
                         form.add_error(None, message)
-            return self.render(form)
+            return self.render(form, step)
         try:
             releasing = self.flow.released_attachment_ids(form)
             answers = self.flow.merged_answers(
@@ -295,9 +273,9 @@ class DraftWizard(NamedUrlWizardView):
         except AttachmentRejected as exc:
             form.add_error(None, exc.message)
             self._keep_unfinished(step, form)
-            return self.render(form)
+            return self.render(form, step)
         self.draft.data["answers"] = answers
-        self.storage.clear_step_data(step)
+        draft_clear_unfinished_input(draft=self.draft, step=step)
         done = [s for s in self.draft.data.get("done", []) if s != step]
         self.draft.data["done"] = [*done, step]
         self.draft.data["show_errors"] = [
@@ -340,44 +318,42 @@ class DraftWizard(NamedUrlWizardView):
         # A replaced file goes at once (row and stored object), not when the step is done;
         # so do files stored by a valid-looking post whose later file was refused.
         attachment_prune(draft=self.draft, answers=answers)
-        self.storage.set_step_data(step, bounded_step_data(form.data, form.prefix or step))
+        draft_keep_unfinished_input(
+            draft=self.draft, step=step, data=bounded_step_data(form.data, form.prefix or step)
+        )
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=step)
         return kept_files
 
     def _check_url(self) -> str:
         return reverse("citizen:check", kwargs={"draft_id": self.draft.id})
 
-    def get_context_data(self, form, **kwargs):
-        context = super().get_context_data(form=form, **kwargs)
-        step = self.steps.current
+    def get_context_data(self, form, step: str) -> dict[str, Any]:
         previous = self.progress.previous(step)
         returning = bool(
             self.request.GET.get(RETURN_TO_CHECK) or self.request.POST.get(RETURN_TO_CHECK)
         )
         errors = bool(form.is_bound and not getattr(form, "pending_action", None) and form.errors)
-        context.update(
-            {
-                "draft": self.draft,
-                "gemeinde": self.draft.gemeinde,
-                "service_name": self.draft.service.name(language()),
-                "step_id": step,
-                "step_title": self.flow.title(step),
-                "step_intro": self.flow.intro(step),
-                "step_number": self.progress.visible.index(step) + 1,
-                "step_count": len(self.progress.visible),
-                "previous_url": self._check_url()
-                if returning
-                else (self.get_step_url(previous) if previous else None),
-                "returning": returning,
-                "return_param": RETURN_TO_CHECK,
-                "page_has_errors": errors,
-                "session_warning_seconds": session_warning_seconds(),
-            }
-        )
-        return context
+        return {
+            "form": form,
+            "draft": self.draft,
+            "gemeinde": self.draft.gemeinde,
+            "service_name": self.draft.service.name(language()),
+            "step_id": step,
+            "step_title": self.flow.title(step),
+            "step_intro": self.flow.intro(step),
+            "step_number": self.progress.visible.index(step) + 1,
+            "step_count": len(self.progress.visible),
+            "previous_url": self._check_url()
+            if returning
+            else (self.get_step_url(previous) if previous else None),
+            "returning": returning,
+            "return_param": RETURN_TO_CHECK,
+            "page_has_errors": errors,
+            "session_warning_seconds": session_warning_seconds(),
+        }
 
 
-step_view = never_cache(DraftWizard.as_view(url_name="citizen:step"))
+step_view = DraftWizard.as_view()
 
 
 @never_cache
