@@ -12,10 +12,10 @@ from django.views.decorators.cache import never_cache
 from municipalities.selectors import NoResponsibleOffice, responsible_office
 from submissions.models import Submission
 from submissions.ratelimit import rate_limit_hit
-from submissions.selectors import submission_for_citizen
 
 from ..access_codes import submission_access_code_replace
 from ..forms import StatusLookupForm
+from ..selectors import submission_for_citizen
 from .common import allow_methods, too_many_requests
 
 SESSION_KEY = "portal_submissions"

@@ -1,9 +1,9 @@
-"""Reads of submissions."""
+"""Reads of the citizen pages: the submission a reference and access code open."""
 
 from __future__ import annotations
 
-from .models import Submission
-from .references import access_secret_hash, access_secret_matches, normalize_reference
+from submissions.models import Submission
+from submissions.references import access_secret_hash, access_secret_matches, normalize_reference
 
 
 def submission_for_citizen(*, reference: object, secret: object) -> Submission | None:
