@@ -153,6 +153,26 @@ def draft_clear_unfinished_input(*, draft: Draft, step: str) -> None:
         kept[UNFINISHED_STEPS_KEY].pop(step, None)
 
 
+def draft_step_accept(*, draft: Draft, step: str, answers: dict) -> None:
+    """Record a valid step: the merged `answers`, the step done, its unfinished input gone.
+
+    In memory only: the caller saves the draft (`draft_save_data`) with the step to show next.
+    """
+    draft.data["answers"] = answers
+    draft_clear_unfinished_input(draft=draft, step=step)
+    done = [s for s in draft.data.get("done", []) if s != step]
+    draft.data["done"] = [*done, step]
+    draft.data["show_errors"] = [s for s in draft.data.get("show_errors", []) if s != step]
+
+
+def draft_step_reopen(*, draft: Draft, step: str) -> None:
+    """Mark a stored step as not done and to be shown with its errors; saves the draft."""
+    shown = [s for s in draft.data.get("show_errors", []) if s != step]
+    draft.data["show_errors"] = [*shown, step]
+    draft.data["done"] = [s for s in draft.data.get("done", []) if s != step]
+    draft_save_data(draft=draft, data=draft.data, current_step=step)
+
+
 def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:
     """Purge expired drafts: delete the files only they refer to and every answer.
 

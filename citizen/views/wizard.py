@@ -37,13 +37,14 @@ from submissions.ratelimit import rate_limit_hit, rate_limit_hit_key
 from submissions.services import DraftAlreadySubmitted, submission_submit
 
 from ..drafts import (
-    draft_clear_unfinished_input,
     draft_find_by_token,
     draft_for_session,
     draft_grant_session,
     draft_issue_resume_link,
     draft_keep_unfinished_input,
     draft_save_data,
+    draft_step_accept,
+    draft_step_reopen,
     draft_unfinished_input,
 )
 from ..formflow import FormFlow
@@ -217,7 +218,7 @@ class DraftWizard(View):
             # earlier step invalid (cross-field rules), so check the stored answers.
             for problem_step, _field, _message in self.flow.problems(self.progress.answers):
                 if problem_step in earlier:
-                    reopen_step(self.draft, problem_step)
+                    draft_step_reopen(draft=self.draft, step=problem_step)
                     return redirect(self.get_step_url(problem_step))
         return None
 
@@ -274,13 +275,7 @@ class DraftWizard(View):
             form.add_error(None, exc.message)
             self._keep_unfinished(step, form)
             return self.render(form, step)
-        self.draft.data["answers"] = answers
-        draft_clear_unfinished_input(draft=self.draft, step=step)
-        done = [s for s in self.draft.data.get("done", []) if s != step]
-        self.draft.data["done"] = [*done, step]
-        self.draft.data["show_errors"] = [
-            s for s in self.draft.data.get("show_errors", []) if s != step
-        ]
+        draft_step_accept(draft=self.draft, step=step, answers=answers)
         attachment_prune(draft=self.draft, answers=answers)
         progress = DraftProgress(self.draft, self.flow)
         if request.POST.get(RETURN_TO_CHECK):
@@ -368,14 +363,6 @@ def draft_entry(request: HttpRequest, draft_id) -> HttpResponse:
     return redirect("citizen:step", draft_id=draft.id, step=target)
 
 
-def reopen_step(draft: Draft, step: str) -> None:
-    """Mark a stored step as not done and to be shown with its errors."""
-    shown = [s for s in draft.data.get("show_errors", []) if s != step]
-    draft.data["show_errors"] = [*shown, step]
-    draft.data["done"] = [s for s in draft.data.get("done", []) if s != step]
-    draft_save_data(draft=draft, data=draft.data, current_step=step)
-
-
 def first_problem_step(draft: Draft, flow: FormFlow) -> str | None:
     """The first visible step that is not done or whose stored answers no longer validate.
 
@@ -398,7 +385,7 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
     failing = first_problem_step(draft, flow)
     if failing:
         if failing in draft.data.get("done", []):
-            reopen_step(draft, failing)
+            draft_step_reopen(draft=draft, step=failing)
         return redirect("citizen:step", draft_id=draft.id, step=failing)
     answers = DraftProgress(draft, flow).answers
     lang = language()
