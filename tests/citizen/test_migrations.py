@@ -8,16 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from citizen.models import AccessibilityFeedback
 
-# The leaf nodes of the schema before the citizen app existed.
-BEFORE = [
-    ("submissions", "0007_staff_profile_initial_password"),
-    ("municipalities", "0002_editions_fees_serving_gemeinde"),
-    ("forms_catalog", "0003_service_retention_minimum"),
-]
-AFTER = [
-    ("submissions", "0008_accessibility_feedback_to_citizen"),
-    ("citizen", "0001_initial"),
-]
+# The schema before the citizen app existed (other apps stay where they are).
+BEFORE = [("submissions", "0007_staff_profile_initial_password")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,8 +23,8 @@ def test_feedback_written_before_the_move_is_read_through_the_citizen_model():
     )
 
     executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    # Forward to every app's latest migration, so later tests find the full schema.
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
     moved = AccessibilityFeedback.objects.get(pk=old.pk)
     assert moved.message == "Kontrast zu gering"
