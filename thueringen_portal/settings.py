@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "formtools",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -66,6 +65,7 @@ INSTALLED_APPS = [
     "forms_catalog",
     "municipalities",
     "submissions",
+    "citizen",
     # The staff side: admin registrations, case work, audit, retention, staff and roles.
     "backoffice",
 ]
@@ -378,7 +378,9 @@ CSRF_FAILURE_VIEW = "thueringen_portal.views.csrf_failure"
 # --- Citizen pages -------------------------------------------------------------
 # Where accessibility feedback is mailed (it is always stored as well).
 PORTAL_FEEDBACK_EMAIL = os.environ.get("PORTAL_FEEDBACK_EMAIL", "")
-CELERY_IMPORTS = ["submissions.drafts_tasks"]
+# --- Citizen app (issue 11): the draft purge and the resume mail moved to citizen.tasks,
+# keeping their task names, so the schedule and queued tasks still find them. ---
+CELERY_IMPORTS = ["citizen.tasks"]
 CELERY_BEAT_SCHEDULE["purge-expired-drafts"] = {
     "task": "submissions.drafts_tasks.purge_expired_drafts",
     "schedule": 60 * 60,
@@ -467,5 +469,4 @@ MIDDLEWARE.insert(
 )
 PORTAL_MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 # "Save and continue later" mails go through the e-mail queue.
-CELERY_IMPORTS = [*CELERY_IMPORTS, "submissions.resume_tasks"]
 CELERY_TASK_ROUTES["submissions.resume_tasks.*"] = {"queue": "email"}

@@ -10,7 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", TemplateView.as_view(template_name="portal/start.html"), name="start"),
-    path("", include("submissions.urls")),
+    path("", include("citizen.urls")),
     path("", include("municipalities.urls")),
 ]
 

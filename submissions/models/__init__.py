@@ -15,10 +15,8 @@ from .core import (
     attachment_path,
     pdf_path,
 )
-from .feedback import AccessibilityFeedback
 
 __all__ = [
-    "AccessibilityFeedback",
     "Attachment",
     "Delivery",
     "Draft",

@@ -23,9 +23,9 @@ from playwright.sync_api import expect
 from backoffice.models import AuditEntry
 from submissions.models import Submission
 from tests.backoffice.backoffice_support import make_case, make_staff, two_offices
+from tests.citizen.citizen_support import PDF
+from tests.citizen.test_citizen_browser import HALTER, fill_step, hund_steps, next_button
 from tests.production.conftest import csrf_token, staff_login_over_http
-from tests.submissions.citizen_support import PDF
-from tests.submissions.test_citizen_browser import HALTER, fill_step, hund_steps, next_button
 from tests.support.production import PROXY_ADDRESS
 from tests.support.worker import wait_until
 

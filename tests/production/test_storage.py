@@ -21,8 +21,8 @@ from backoffice.retention import retention_purge_expired
 from submissions.models import Attachment, Submission
 from submissions.pipeline import pipeline_render_pdfs, pipeline_resolve_office
 from tests.backoffice.backoffice_support import make_staff
-from tests.submissions.citizen_support import municipal_rule, municipality, publish
-from tests.submissions.test_citizen_views import fill_all, start
+from tests.citizen.citizen_support import municipal_rule, municipality, publish
+from tests.citizen.test_citizen_views import fill_all, start
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from django.db import connection
 
 from submissions.models import Submission
 from submissions.references import access_secret_matches
+from tests.citizen.citizen_support import municipal_rule, municipality, pdf_upload, publish
 from tests.submissions import test_pipeline_worker as pipeline_worker
-from tests.submissions.citizen_support import municipal_rule, municipality, pdf_upload, publish
 from tests.submissions.test_pipeline_worker import all_done, broker, submit
 from tests.support.redis_server import free_port
 from tests.support.worker import wait_until

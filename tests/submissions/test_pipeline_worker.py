@@ -380,7 +380,7 @@ def test_citizen_post_to_delivered_through_the_wizard(
 
     from django.core.cache import cache
 
-    from tests.submissions.citizen_support import (
+    from tests.citizen.citizen_support import (
         municipal_rule,
         municipality,
         pdf_upload,

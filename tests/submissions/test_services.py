@@ -10,9 +10,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 
+from citizen.selectors import submission_for_citizen
 from submissions.models import Attachment, Submission, SubmissionEvent
 from submissions.references import reference_is_valid
-from submissions.selectors import submission_for_citizen
 from submissions.services import (
     DraftAlreadySubmitted,
     InvalidAttachmentReference,

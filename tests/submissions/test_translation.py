@@ -19,6 +19,7 @@ SOURCES = [
     "templates",
     "submissions",
     "backoffice",
+    "citizen",
     "forms_catalog",
     "municipalities",
     "thueringen_portal",

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import pytest
 
 from submissions.models import Draft
-from tests.submissions.citizen_support import municipal_rule, municipality, publish
+from tests.citizen.citizen_support import municipal_rule, municipality, publish
 from tests.support import worker as worker_support
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,212 @@
+"""Server-side drafts of the citizen's application: creation, resume tokens, step data, expiry.
+
+A draft is reachable in two ways only: from the browser session that created
+or resumed it (its id is listed in the session), or through the resume link,
+whose token is never stored (only its SHA-256).
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+
+from forms_catalog.models import FormVersion, Service
+from municipalities.models import Gemeinde
+from submissions.models import Attachment, Draft
+
+from .resume_links import resume_nonce_new, resume_token_derive, resume_token_hash
+
+# A purged draft's token hash is replaced by this marker plus a random value,
+# so its resume link stops working and the purge is not repeated.
+PURGED_DRAFT_MARKER = "purged-"
+
+SESSION_KEY = "portal_drafts"
+# Where a draft keeps a step's unfinished input: the keys are those of the
+# formtools storage the wizard once used, so drafts started before still resume.
+UNFINISHED_KEY = "wizard"
+UNFINISHED_STEPS_KEY = "step_data"
+# token_hash of a purged draft: never a SHA-256 hex digest, so no token can match it.
+PURGED_DRAFT_MARKER = "purged-"
+# Tokens have 256 bits of entropy; anything longer than this is not one of ours.
+MAX_TOKEN_LENGTH = 100
+
+
+def _hash_token(token: str) -> str:
+    return resume_token_hash(token)
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _expiry(now: datetime.datetime | None = None) -> datetime.datetime:
+    now = now or timezone.now()
+    return now + datetime.timedelta(days=settings.PORTAL_DRAFT_LIFETIME_DAYS)
+
+
+def draft_create(
+    *, service: Service, gemeinde: Gemeinde, version: FormVersion, language: str
+) -> Draft:
+    """Start a draft pinned to `version`: the citizen finishes on it even if a newer one appears."""
+    return Draft.objects.create(
+        token_hash=_hash_token(_new_token()),
+        service=service,
+        gemeinde=gemeinde,
+        form_version=version,
+        language=language[:8],
+        data={},
+        expires_at=_expiry(),
+    )
+
+
+def draft_issue_resume_token(*, draft: Draft) -> str:
+    """Return a new resume token for the draft; earlier resume links stop working."""
+    return draft_issue_resume_link(draft=draft)[0]
+
+
+def draft_issue_resume_link(*, draft: Draft) -> tuple[str, str]:
+    """Issue a new resume token; returns (token, nonce). Earlier resume links stop working.
+
+    The token goes into the link shown to the citizen; the nonce (useless
+    without the server key) is what the mail task gets to rebuild it.
+    """
+    nonce = resume_nonce_new()
+    token = resume_token_derive(draft_id=draft.id, nonce=nonce)
+    draft.token_hash = _hash_token(token)
+    draft.expires_at = _expiry()
+    draft.save(update_fields=["token_hash", "expires_at", "updated_at"])
+    return token, nonce
+
+
+def draft_find_by_token(*, token: str) -> Draft | None:
+    """The open (not submitted, not expired) draft a resume token belongs to, or None."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return (
+        Draft.objects.select_related("service", "gemeinde", "form_version")
+        .filter(
+            token_hash=_hash_token(token),
+            submitted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+def draft_grant_session(*, request: HttpRequest, draft: Draft) -> None:
+    """Let this browser session work on the draft."""
+    allowed = list(request.session.get(SESSION_KEY, []))
+    draft_id = str(draft.id)
+    if draft_id not in allowed:
+        # A session keeps the last few drafts only, so it cannot grow without bound.
+        allowed = [*allowed[-9:], draft_id]
+        request.session[SESSION_KEY] = allowed
+
+
+def draft_for_session(*, request: HttpRequest, draft_id: object) -> Draft | None:
+    """The open draft with this id if this session may work on it, else None."""
+    draft_id = str(draft_id)
+    if draft_id not in request.session.get(SESSION_KEY, []):
+        return None
+    return (
+        Draft.objects.select_related("service", "gemeinde", "form_version")
+        .filter(id=draft_id, submitted_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
+    """Store the wizard's step data; every save extends the draft's life."""
+    draft.data = data
+    draft.current_step = current_step[:100]
+    draft.expires_at = _expiry()
+    draft.save(update_fields=["data", "current_step", "expires_at", "updated_at"])
+
+
+def draft_unfinished_input(*, draft: Draft, step: str) -> MultiValueDict | None:
+    """What was typed into `step` but not yet accepted (raw POST data), or None."""
+    kept = draft.data.get(UNFINISHED_KEY)
+    steps = kept.get(UNFINISHED_STEPS_KEY) if isinstance(kept, dict) else None
+    values = steps.get(step) if isinstance(steps, dict) else None
+    return MultiValueDict(values) if isinstance(values, dict) else None
+
+
+def draft_keep_unfinished_input(*, draft: Draft, step: str, data: dict[str, list[str]]) -> None:
+    """Keep `data` (a bounded, JSON-safe copy of a step's POST) in the draft, in memory.
+
+    The caller saves the draft (`draft_save_data`).
+    """
+    kept = draft.data.get(UNFINISHED_KEY)
+    if not isinstance(kept, dict) or not isinstance(kept.get(UNFINISHED_STEPS_KEY), dict):
+        kept = {UNFINISHED_STEPS_KEY: {}}
+        draft.data[UNFINISHED_KEY] = kept
+    kept[UNFINISHED_STEPS_KEY][step] = data
+
+
+def draft_clear_unfinished_input(*, draft: Draft, step: str) -> None:
+    """Forget a step's unfinished input once the step is accepted (in memory; caller saves)."""
+    kept = draft.data.get(UNFINISHED_KEY)
+    if isinstance(kept, dict) and isinstance(kept.get(UNFINISHED_STEPS_KEY), dict):
+        kept[UNFINISHED_STEPS_KEY].pop(step, None)
+
+
+def draft_step_accept(*, draft: Draft, step: str, answers: dict) -> None:
+    """Record a valid step: the merged `answers`, the step done, its unfinished input gone.
+
+    In memory only: the caller saves the draft (`draft_save_data`) with the step to show next.
+    """
+    draft.data["answers"] = answers
+    draft_clear_unfinished_input(draft=draft, step=step)
+    done = [s for s in draft.data.get("done", []) if s != step]
+    draft.data["done"] = [*done, step]
+    draft.data["show_errors"] = [s for s in draft.data.get("show_errors", []) if s != step]
+
+
+def draft_step_reopen(*, draft: Draft, step: str) -> None:
+    """Mark a stored step as not done and to be shown with its errors; saves the draft."""
+    shown = [s for s in draft.data.get("show_errors", []) if s != step]
+    draft.data["show_errors"] = [*shown, step]
+    draft.data["done"] = [s for s in draft.data.get("done", []) if s != step]
+    draft_save_data(draft=draft, data=draft.data, current_step=step)
+
+
+def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:
+    """Purge expired drafts: delete the files only they refer to and every answer.
+
+    The row itself stays as an anonymous record (no answers, no e-mail, no
+    usable token) so that the back office can still count started drafts.
+    This is the only purge of drafts (task `purge_expired_drafts`, command
+    `purge_expired_drafts`). Files already taken over by a submission are
+    kept. Idempotent; returns the number of drafts purged.
+    """
+    now = now or timezone.now()
+    expired_ids = list(
+        Draft.objects.filter(expires_at__lte=now)
+        .exclude(token_hash__startswith=PURGED_DRAFT_MARKER)
+        .values_list("id", flat=True)
+    )
+    for draft_id in expired_ids:
+        with transaction.atomic():
+            draft = Draft.objects.select_for_update().filter(id=draft_id).first()
+            if draft is None or draft.token_hash.startswith(PURGED_DRAFT_MARKER):
+                continue
+            orphans = list(Attachment.objects.filter(draft=draft, submission__isnull=True))
+            Attachment.objects.filter(id__in=[a.id for a in orphans]).delete()
+            Attachment.objects.filter(draft=draft).update(draft=None)
+            draft.data = {}
+            draft.email = ""
+            draft.current_step = ""
+            draft.token_hash = f"{PURGED_DRAFT_MARKER}{uuid.uuid4().hex}"
+            draft.save(update_fields=["data", "email", "current_step", "token_hash", "updated_at"])
+        # Files go only once their rows are gone for good.
+        for attachment in orphans:
+            if attachment.file:
+                attachment.file.storage.delete(attachment.file.name)
+    return len(expired_ids)

@@ -1,0 +1,57 @@
+"""The one place that knows how the catalogue's compiled forms are driven by the wizard.
+
+Everything the citizen pages need from `forms_catalog.selectors.compiled_form`
+goes through FormFlow, so the wizard, the check page and the tests speak one
+small vocabulary: step ids, visible steps, a form per step, the answers a
+valid step contributes, and a final check of all answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from forms_catalog.models import FormVersion
+from forms_catalog.selectors import compiled_form
+
+
+class FormFlow:
+    def __init__(self, version: FormVersion, language: str):
+        self.version = version
+        self.language = language
+        self.compiled = compiled_form(version=version)
+
+    def step_ids(self) -> list[str]:
+        return self.compiled.step_ids()
+
+    def title(self, step_id: str) -> str:
+        return self.compiled.step_title(step_id, self.language)
+
+    def intro(self, step_id: str) -> str:
+        return self.compiled.step_intro(step_id, self.language)
+
+    def visible_step_ids(self, answers: dict[str, Any]) -> list[str]:
+        return self.compiled.visible_step_ids(answers)
+
+    def form_class(self, step_id: str) -> type[forms.Form]:
+        return self.compiled.form_class(step_id)
+
+    def form_kwargs(self, answers: dict[str, Any]) -> dict[str, Any]:
+        return {"answers": answers, "language": self.language}
+
+    def merged_answers(self, form: forms.Form, store_upload) -> dict[str, Any]:
+        """All answers with the valid step's answers replaced; new files go through store_upload."""
+        return form.merged_answers(store_upload)
+
+    def released_attachment_ids(self, form: forms.Form) -> set[str]:
+        """Earlier files of the valid step that its answers delete or replace."""
+        return form.released_attachment_ids()
+
+    def problems(self, answers: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """[(step id, field, message)] of a complete application; empty when it may be submitted."""
+        return self.compiled.validate_answers(answers, language=self.language)
+
+    def form_data(self, step_id: str, answers: dict[str, Any], prefix: str) -> dict[str, Any]:
+        """POST-like data reproducing stored answers (to show a stored step's errors again)."""
+        return self.compiled.form_data(step_id, answers, prefix=prefix)
