@@ -1,6 +1,6 @@
-"""Pure checks for citizen input: checksums, hostile characters, file contents.
+"""Pure checks for citizen input: hostile characters, ASCII digits, file contents.
 
-No Django models here; the form compiler and the definition checker both use them.
+No Django models here; the field types and the definition checker use them.
 """
 
 from __future__ import annotations
