@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
+
 from forms_catalog.compiler import CompiledForm
 from forms_catalog.render import FieldNode, GroupNode
 from forms_catalog.visibility import StepVisitor, walk_step
-from tests.forms_catalog.helpers import TODAY, T, field
+from tests.forms_catalog.helpers import (
+    CHOICE,
+    OTHER,
+    TODAY,
+    T,
+    definition,
+    field,
+    step_form,
+)
 
 # Step one decides whether step two's vaccination group applies; inside each dog,
 # the chip number is asked only for a chipped dog.
@@ -121,3 +131,82 @@ def test_a_visitor_sees_each_shown_field_once_in_document_order():
     assert visitor.seen == ["dogs-0-dog_name", "dogs-0-chipped", "dogs-0-chip", "vaccine"]
     assert answers == {"dogs": [{"dog_name": "Rex", "chipped": True, "chip": "276098100000001"}]}
     assert values["dogs"] == [{"dog_name": "Rex", "chipped": True, "chip": "276098100000001"}]
+
+
+# --- visibility of fields, groups and steps ---------------------------------------
+
+
+def test_hidden_field_is_neither_validated_nor_stored():
+    # "other" is required and its input is invalid, but it is hidden: no error, no answer.
+    form = step_form(definition(CHOICE, OTHER), {"kind": "a", "other": "\x00" * 5})
+    assert form.is_valid(), form.errors
+    assert form.answers == {"kind": "a"}
+
+
+def test_visible_field_is_validated_and_stored():
+    form = step_form(definition(CHOICE, OTHER), {"kind": "other"})
+    assert not form.is_valid()
+    assert "other" in form.errors
+    form = step_form(definition(CHOICE, OTHER), {"kind": "other", "other": "Sonstiges"})
+    assert form.is_valid()
+    assert form.answers == {"kind": "other", "other": "Sonstiges"}
+
+
+def test_hidden_answers_are_pruned_from_stored_answers_everywhere():
+    compiled = CompiledForm(definition(CHOICE, OTHER))
+    answers = {"kind": "a", "other": "stale answer from before", "unknown_key": "x"}
+    assert compiled.visible_answers(answers) == {"kind": "a"}
+
+
+def test_visibility_from_an_earlier_step_hides_the_field_from_the_page():
+    defn = {
+        "schema_version": 1,
+        "steps": [
+            {"id": "one", "title": T("Eins"), "fields": [field("has_dog", "yesno")]},
+            {
+                "id": "two",
+                "title": T("Zwei"),
+                "fields": [
+                    field("dog_name", "text", visible_if={"eq": [{"field": "has_dog"}, True]}),
+                    field("note", "text", required=False),
+                ],
+            },
+        ],
+    }
+    compiled = CompiledForm(defn)
+    form = compiled.form_class("two")(answers={"has_dog": False})
+    html = render_to_string("forms_catalog/step_fields.html", {"form": form})
+    assert "dog_name" not in html
+    form = compiled.form_class("two")(answers={"has_dog": True})
+    assert 'name="dog_name"' in render_to_string("forms_catalog/step_fields.html", {"form": form})
+    # Posting the hidden field anyway stores nothing.
+    form = compiled.form_class("two")(data={"dog_name": "Bello"}, answers={"has_dog": False})
+    assert form.is_valid()
+    assert form.answers == {}
+
+
+def test_step_visibility_and_hidden_group():
+    defn = {
+        "schema_version": 1,
+        "steps": [
+            {"id": "one", "title": T("Eins"), "fields": [field("born", "date", past=True)]},
+            {
+                "id": "minor",
+                "title": T("Minderjährig"),
+                "visible_if": {"lt": [{"age": {"field": "born"}}, 18]},
+                "fields": [field("consent", "consent")],
+            },
+        ],
+    }
+    compiled = CompiledForm(defn)
+    assert compiled.step_is_visible("minor", {"born": "2015-01-01"}, TODAY)
+    assert not compiled.step_is_visible("minor", {"born": "1980-01-01"}, TODAY)
+    assert compiled.visible_answers({"born": "1980-01-01", "consent": True}, TODAY) == {
+        "born": "1980-01-01"
+    }
+
+
+def test_earlier_steps_own_stale_answers_do_not_leak_into_this_steps_visibility():
+    form = step_form(definition(CHOICE, OTHER), {"kind": "a"}, answers={"kind": "other"})
+    assert form.is_valid()
+    assert form.answers == {"kind": "a"}
