@@ -33,6 +33,7 @@ __all__ = [
     "export_value",
     "field_schema",
     "field_type",
+    "registered",
     "type_names",
     "typed_value",
 ]
