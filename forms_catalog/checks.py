@@ -8,7 +8,6 @@ limits), then every step is rendered once in both languages.
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -16,10 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.template.loader import render_to_string
 from jsonschema import Draft202012Validator
 
 from . import expressions
-from .validators import FILE_KINDS, compiled_pattern
+from .compiler import CompiledForm
+from .fields import field_schema, field_type
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "form-definition.schema.json"
 
@@ -33,10 +34,6 @@ AUTOCOMPLETE_TOKENS = {
 }  # fmt: skip
 
 
-# A quantified group that itself contains a quantifier: (a+)+, (\\d*)*, (x+){2,}.
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
-
-
 @dataclass(frozen=True)
 class DefinitionError:
     path: str
@@ -48,7 +45,8 @@ class DefinitionError:
 
 @cache
 def schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    """The definition's JSON Schema: the shared file, completed by the field type registry."""
+    return field_schema(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def format_path(parts: Any) -> str:
@@ -135,16 +133,6 @@ def semantic_errors(definition: dict[str, Any]) -> list[DefinitionError]:
         kind = spec["type"]
         if "visible_if" in spec:
             check_expr(spec["visible_if"], f"{path}.visible_if", context(item_fields))
-        if spec.get("pattern"):
-            try:
-                # Compiled as answers are checked: `\\d` is rewritten to ASCII digits.
-                compiled_pattern(spec["pattern"])
-            except re.error as exc:
-                err(f"{path}.pattern", f"invalid regular expression: {exc}")
-            else:
-                if _NESTED_QUANTIFIER.search(spec["pattern"]):
-                    # Python's re has no timeout: (a+)+ can hang a worker on crafted input.
-                    err(f"{path}.pattern", "nested quantifier (e.g. (a+)+) may backtrack forever")
         for low, high in (
             ("min_length", "max_length"),
             ("min", "max"),
@@ -153,18 +141,10 @@ def semantic_errors(definition: dict[str, Any]) -> list[DefinitionError]:
         ):
             if low in spec and high in spec and spec[low] > spec[high]:
                 err(f"{path}.{low}", f"{low} is greater than {high}")
-        if kind in {"choice", "multichoice"}:
-            values = [o["value"] for o in spec["options"]]
-            if len(values) != len(set(values)):
-                err(f"{path}.options", "option values must be unique")
-        if spec.get("past") and spec.get("future"):
-            err(f"{path}.future", "a date cannot be both in the past and in the future")
-        if kind == "file":
-            unknown = [e for e in spec["extensions"] if e not in FILE_KINDS]
-            if unknown:
-                err(f"{path}.extensions", f"no content check for {unknown}")
-            if item_fields is not None:
-                err(f"{path}.type", "file fields are not supported inside repeatable groups")
+        for problem in field_type(kind).definition_problems(
+            spec, path, in_item=item_fields is not None
+        ):
+            err(problem.path, problem.message)
         if "autocomplete" in spec:
             tokens = spec["autocomplete"].split()
             if not tokens or tokens[-1] not in AUTOCOMPLETE_TOKENS:
@@ -179,13 +159,6 @@ def semantic_errors(definition: dict[str, Any]) -> list[DefinitionError]:
                 err(f"{path}.role", "an applicant role cannot be inside a repeatable group")
             else:
                 roles[spec["role"]] = path
-        if "min_date" in spec or "max_date" in spec:
-            for key in ("min_date", "max_date"):
-                if key in spec:
-                    try:
-                        datetime.date.fromisoformat(spec[key])
-                    except ValueError:
-                        err(f"{path}.{key}", "must be YYYY-MM-DD")
 
     for s_index, step in enumerate(definition["steps"]):
         s_path = f"steps[{s_index}]"
@@ -268,10 +241,6 @@ def _step_field_ids(step: dict[str, Any]) -> set[str]:
 
 def render_errors(definition: dict[str, Any]) -> list[DefinitionError]:
     """Render every step in both languages, empty and with errors; a failure names its step."""
-    from django.template.loader import render_to_string
-
-    from .compiler import CompiledForm
-
     errors: list[DefinitionError] = []
     try:
         compiled = CompiledForm(definition)

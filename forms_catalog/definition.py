@@ -6,32 +6,13 @@ only ever parses published (checked) or previewed definitions.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 LANGUAGES = ("de", "en")
 
-# Default caps so that a definition that forgets max_length still bounds input.
-DEFAULT_MAX_LENGTH = {
-    "text": 200,
-    "textarea": 5000,
-    "email": 254,
-    "phone": 40,
-    "pattern": 200,
-    "iban": 42,
-    "steuer_id": 20,
-    "postcode": 10,
-}
-DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
-MAX_FILE_SIZE_CAP = 25 * 1024 * 1024
-DEFAULT_MAX_FILES = 10
 DEFAULT_MAX_ITEMS = 20
-FIELD_TYPES = (
-    "text", "textarea", "email", "phone", "date", "number", "money", "choice", "multichoice",
-    "yesno", "consent", "file", "iban", "steuer_id", "postcode", "pattern",
-)  # fmt: skip
 
 
 def tr(text: dict[str, str] | str | None, language: str) -> str:
@@ -75,16 +56,6 @@ class FieldSpec:
     @property
     def options(self) -> list[dict[str, Any]]:
         return self.raw.get("options", [])
-
-    @property
-    def max_length(self) -> int | None:
-        return self.raw.get("max_length") or DEFAULT_MAX_LENGTH.get(self.type)
-
-    def option_label(self, value: Any, language: str) -> str:
-        for option in self.options:
-            if option["value"] == value:
-                return tr(option["label"], language)
-        return str(value)
 
 
 @dataclass(eq=False)
@@ -248,7 +219,7 @@ def parse(raw: dict[str, Any]) -> Definition:
     return Definition(raw=raw, steps=steps, fields=fields, groups=groups)
 
 
-# --- Answer values: JSON (stored) <-> typed (expressions) <-> display ---------
+# --- Answer values ------------------------------------------------------------
 def parse_decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
@@ -257,91 +228,3 @@ def parse_decimal(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
-
-
-def typed_value(spec: FieldSpec, value: Any) -> Any:
-    """Convert a stored JSON answer into the Python value expressions compare."""
-    if value is None:
-        return None
-    if spec.type == "date" and isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            return None
-    if spec.type in {"number", "money"}:
-        return parse_decimal(value)
-    return value
-
-
-_MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
-
-
-def format_money(amount: Decimal, language: str) -> str:
-    text = f"{amount:,.2f}"
-    if language == "en":
-        return f"€{text}"
-    return text.replace(",", "X").replace(".", ",").replace("X", ".") + " €"
-
-
-def format_date(value: datetime.date, language: str) -> str:
-    if language == "en":
-        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
-    return value.strftime("%d.%m.%Y")
-
-
-def format_size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{max(1, size // 1024)} KB"
-
-
-def display_value(spec: FieldSpec, value: Any, language: str) -> str:
-    """The answer as people read it (summary page, PDF), complete. Never raises on odd data."""
-    if value is None or value == "" or value == [] or value == {}:
-        return "—"
-    kind = spec.type
-    yes, no = ("Yes", "No") if language == "en" else ("Ja", "Nein")
-    if kind in {"yesno", "consent"} and isinstance(value, bool):
-        return yes if value else no
-    if kind == "choice" and isinstance(value, str):
-        return spec.option_label(value, language)
-    if kind == "multichoice" and isinstance(value, list):
-        return ", ".join(spec.option_label(v, language) for v in value if isinstance(v, str))
-    if kind == "date":
-        typed = typed_value(spec, value) if isinstance(value, str) else None
-        return format_date(typed, language) if typed else _text(value)
-    if kind == "money":
-        amount = parse_decimal(value)
-        return (
-            format_money(amount, language)
-            if amount is not None and amount.is_finite()
-            else _text(value)
-        )
-    if kind == "number":
-        number = parse_decimal(value)
-        if number is None or not number.is_finite():
-            return _text(value)
-        text = f"{number:,}"
-        if language != "en":
-            text = text.replace(",", "X").replace(".", ",").replace("X", ".")
-        unit = tr(spec.raw.get("unit"), language)
-        return f"{text} {unit}".strip()
-    if kind == "file":
-        items = value if isinstance(value, list) else []
-        names = [
-            f"{item.get('name', '')} ({format_size(item['size'])})"
-            for item in items
-            if isinstance(item, dict) and isinstance(item.get("size"), int)
-        ]
-        return ", ".join(names) or "—"
-    if kind == "iban" and isinstance(value, str):
-        return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
-    return _text(value)
-
-
-def _text(value: Any) -> str:
-    # Never shortened: nothing a citizen submitted may go missing from a summary or PDF.
-    return str(value)

@@ -9,8 +9,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .compiler import CompiledForm
-from .definition import display_value, tr
+from .definition import tr
 from .expressions import evaluate, truthy
+from .fields import display_value
 
 CENT = Decimal("0.01")
 

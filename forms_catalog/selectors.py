@@ -29,6 +29,7 @@ from typing import Any
 
 from .compiler import CompiledForm
 from .fees import FeeResult, calculate
+from .fields import field_type
 from .models import FormVersion, Service
 from .services import definition_checksum
 from .summary import SummaryRow, SummarySection, export
@@ -44,7 +45,6 @@ __all__ = [
     "compiled_form",
     "declared_parameters",
     "export_answers",
-    "latest_version",
     "published_version",
     "summarize",
 ]
@@ -65,11 +65,6 @@ def published_version(*, service: Service) -> FormVersion | None:
         .order_by("-published_at", "-number")
         .first()
     )
-
-
-def latest_version(*, service: Service) -> FormVersion | None:
-    """The newest version in any status (drafts included)."""
-    return FormVersion.objects.filter(service=service).order_by("-number").first()
 
 
 def compiled_form(*, version: FormVersion) -> CompiledForm:
@@ -163,7 +158,11 @@ def applicant_contact(*, version: FormVersion, answers: dict[str, Any]) -> tuple
         if spec.role and isinstance(visible.get(spec.id), str):
             roles[spec.role] = visible[spec.id]
     if not any(spec.role for spec in specs):
-        emails = [s.id for s in specs if s.type == "email" and isinstance(visible.get(s.id), str)]
+        emails = [
+            s.id
+            for s in specs
+            if field_type(s.type).is_email_address and isinstance(visible.get(s.id), str)
+        ]
         if emails:
             roles["applicant_email"] = visible[emails[0]]
         for role, field_id in (

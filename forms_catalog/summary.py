@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext
+
 from .compiler import CompiledForm
-from .definition import FieldSpec, GroupSpec, display_value, tr
+from .definition import FieldSpec, GroupSpec, tr
+from .fields import display_value, export_value
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,9 @@ def _plain_listing(answers: Any, language: str) -> list[SummarySection]:
         SummaryRow(path=str(key), label=str(key), value=_plain(value), step_id="")
         for key, value in answers.items()
     ]
-    return [SummarySection("", "Answers" if language == "en" else "Angaben", rows)]
+    with translation.override(language):
+        title = gettext("Angaben")
+    return [SummarySection("", title, rows)]
 
 
 def _plain(value: Any) -> str:
@@ -147,5 +153,5 @@ def _export_field(spec: FieldSpec, path: str, value: Any, step_id: str) -> dict[
         "step": step_id,
         "type": spec.type,
         "label": {"de": tr(spec.label, "de"), "en": tr(spec.label, "en")},
-        "value": value,
+        "value": export_value(spec, value),
     }

@@ -1,6 +1,6 @@
-"""Pure checks for citizen input: checksums, hostile characters, file contents.
+"""Pure checks for citizen input: hostile characters, ASCII digits, file contents.
 
-No Django models here; the form compiler and the definition checker both use them.
+No Django models here; the field types and the definition checker use them.
 """
 
 from __future__ import annotations
@@ -113,63 +113,6 @@ def ascii_digits(value: str, *, count: int | None = None) -> bool:
         and value.isdigit()
         and (count is None or len(value) == count)
     )
-
-
-# --- IBAN (ISO 13616, mod 97) -------------------------------------------------
-# Lengths of the SEPA countries a Thüringen resident is likely to bank in; other
-# countries only get the general 15-34 check.
-IBAN_LENGTHS = {
-    "AT": 20, "BE": 16, "CH": 21, "CZ": 24, "DE": 22, "DK": 18, "ES": 24, "FI": 18,
-    "FR": 27, "GB": 22, "HU": 28, "IE": 22, "IT": 27, "LI": 21, "LU": 20, "NL": 18,
-    "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24,
-}  # fmt: skip
-_IBAN_RE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
-
-
-def normalize_iban(value: str) -> str:
-    return re.sub(r"[\s-]", "", value).upper()
-
-
-def iban_is_valid(value: str) -> bool:
-    iban = normalize_iban(value)
-    if not _IBAN_RE.match(iban):
-        return False
-    expected = IBAN_LENGTHS.get(iban[:2])
-    if expected is not None and len(iban) != expected:
-        return False
-    rearranged = iban[4:] + iban[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(digits) % 97 == 1
-
-
-# --- Steuerliche Identifikationsnummer (§ 139b AO) ---------------------------
-def normalize_steuer_id(value: str) -> str:
-    return re.sub(r"[\s/.-]", "", value)
-
-
-def steuer_id_is_valid(value: str) -> bool:
-    """11 digits, no leading zero, digit-frequency rule, ISO 7064 MOD 11,10 check digit."""
-    number = normalize_steuer_id(value)
-    if not ascii_digits(number, count=11) or number[0] == "0":
-        return False
-    first_ten = number[:10]
-    counts = {d: first_ten.count(d) for d in set(first_ten)}
-    repeated = [d for d, n in counts.items() if n > 1]
-    # Exactly one digit occurs two or three times; the others at most once.
-    if len(repeated) != 1 or counts[repeated[0]] > 3:
-        return False
-    if counts[repeated[0]] == 3 and repeated[0] * 3 in first_ten:
-        return False
-    product = 10
-    for char in first_ten:
-        total = (int(char) + product) % 10
-        if total == 0:
-            total = 10
-        product = (total * 2) % 11
-    check = 11 - product
-    if check == 10:
-        check = 0
-    return check == int(number[10])
 
 
 # --- Uploaded files -----------------------------------------------------------

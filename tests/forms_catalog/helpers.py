@@ -92,3 +92,22 @@ def catalogue(slug: str) -> dict[str, Any]:
 
 def catalogue_definition(slug: str) -> dict[str, Any]:
     return copy.deepcopy(catalogue(slug)["definition"])
+
+
+# Shared by the step form, visibility, render and compiler tests.
+CHOICE = field("kind", "choice", options=options("a", "other"))
+OTHER = field("other", "text", visible_if={"eq": [{"field": "kind"}, "other"]})
+DOGS = {
+    "id": "dogs",
+    "type": "group",
+    "label": T("Hunde", "Dogs"),
+    "repeatable": True,
+    "min": 1,
+    "max": 3,
+    "item_label": T("Hund", "Dog"),
+    "fields": [
+        field("name", "text"),
+        field("dangerous", "yesno"),
+        field("permit", "text", visible_if={"eq": [{"field": "dangerous"}, True]}),
+    ],
+}

@@ -110,7 +110,7 @@ INVALID = [
         {"v_day": "1", "v_month": "1", "v_year": "1999"},
         "nicht vor dem 01.01.2000",
     ),
-    (field("v", "text"), {}, "füllen Sie"),
+    (field("v", "text"), {}, "Bitte geben Sie „Feld v“ an."),
     (
         field(
             "v",
@@ -140,7 +140,7 @@ def test_min_age_is_exact_to_the_day():
 def test_messages_follow_the_form_language():
     form = step_form(definition(field("v", "postcode")), {"v": "1"}, language="en")
     assert not form.is_valid()
-    assert form.errors["v"] == ["Please enter a five-digit postcode."]
+    assert form.errors["v"] == ["For “Field v”, enter a five-digit postcode."]
 
 
 # --- hostile input ---------------------------------------------------------------
@@ -311,8 +311,8 @@ def test_arabic_indic_and_full_width_digits_in_a_postcode_are_refused_with_its_m
     form = step_form(definition(field("v", "postcode")), {"v": typed}, language=language)
     assert not form.is_valid()
     expected = {
-        "de": "Bitte geben Sie eine fünfstellige Postleitzahl ein.",
-        "en": "Please enter a five-digit postcode.",
+        "de": "Bitte geben Sie bei „Feld v“ eine fünfstellige Postleitzahl ein.",
+        "en": "For “Field v”, enter a five-digit postcode.",
     }[language]
     assert form.errors["v"] == [expected]
 
