@@ -1,8 +1,8 @@
 """Turns a form definition into per-step Django forms and answer helpers.
 
 `CompiledForm` is built once per version (see selectors.compiled_form). Its
-step form classes (step_form.StepForm) work as django-formtools wizard step
-forms: pass the answers given so far as the form kwarg `answers` (for
+step form classes (step_form.StepForm) are the citizen wizard's step forms:
+pass the answers given so far as the form kwarg `answers` (for
 visibility and for showing the saved values) and the citizen's `language`.
 
 Visibility has one meaning everywhere (see visibility.py);
@@ -79,7 +79,7 @@ class CompiledForm:
         return [s.id for s in self.definition.steps]
 
     def form_list(self) -> list[tuple[str, type[StepForm]]]:
-        """[(step id, form class)] in order: the `form_list` of a formtools WizardView."""
+        """[(step id, form class)] in the definition's order."""
         return [(s.id, self._forms[s.id]) for s in self.definition.steps]
 
     def form_class(self, step_id: str) -> type[StepForm]:
@@ -97,7 +97,7 @@ class CompiledForm:
     def step_is_visible(
         self, step_id: str, answers: dict[str, Any], on_date: datetime.date | None = None
     ) -> bool:
-        """Whether a step applies given the answers so far (formtools `condition_dict`)."""
+        """Whether a step applies given the answers so far."""
         step = self.definition.step(step_id)
         if step.visible_if is None:
             return True

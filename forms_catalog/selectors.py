@@ -1,11 +1,11 @@
 """Read API of the form catalogue. Other apps use only these functions.
 
-How the citizen wizard uses it (django-formtools)::
+How the citizen wizard uses it (`citizen/views/wizard.py`)::
 
     version = published_version(service=service)        # or draft.form_version (pinned!)
     compiled = compiled_form(version=version)
     form_list = compiled.form_list()                     # [(step_id, StepForm class)]
-    condition = {s: (lambda w, s=s: compiled.step_is_visible(s, answers)) for s in ...}
+    compiled.step_is_visible(step_id, answers)           # does the step apply?
     # per step: form_class(data, files, prefix=step_id, answers=draft.data, language=lang)
     # template: {% include "forms_catalog/error_summary.html" %}
     #           {% include "forms_catalog/step_fields.html" %}   (inside your <form
