@@ -9,36 +9,23 @@ the status secret.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from forms_catalog.fields.file import upload_check
+from forms_catalog.validators import FILE_KINDS, filename_clean
 from submissions.models import Attachment, Draft
 
-
-@dataclass(frozen=True)
-class FileKind:
-    content_type: str
-    signatures: tuple[bytes, ...]
-
-
-# Extension → what the file must start with. Office documents are not accepted:
-# PDF and images are what the offices' systems can show to a clerk safely.
-FILE_KINDS: dict[str, FileKind] = {
-    "pdf": FileKind("application/pdf", (b"%PDF-",)),
-    "jpg": FileKind("image/jpeg", (b"\xff\xd8\xff",)),
-    "jpeg": FileKind("image/jpeg", (b"\xff\xd8\xff",)),
-    "png": FileKind("image/png", (b"\x89PNG\r\n\x1a\n",)),
-}
+# Office documents are not accepted: PDF and images are what the offices'
+# systems can show to a clerk safely.
 DEFAULT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 # Files per field and per draft, so a draft cannot fill the storage.
 MAX_FILES_PER_FIELD = 20
@@ -51,18 +38,6 @@ class AttachmentRejected(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-def clean_filename(name: str) -> str:
-    """The citizen's file name for display only: no path, no control characters, bounded."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[\\/]", name)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return (name or "datei")[-120:]
-
-
-def _extension(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def attachment_create(
@@ -82,35 +57,17 @@ def attachment_create(
     PORTAL_MAX_DRAFT_BYTES for all its files; files in `releasing`, which the
     caller is about to delete, are not counted).
     """
-    limit = min(max_bytes or settings.PORTAL_MAX_UPLOAD_BYTES, settings.PORTAL_MAX_UPLOAD_BYTES)
     allowed = [e.lower().lstrip(".") for e in (allowed_extensions or DEFAULT_EXTENSIONS)]
     allowed = [e for e in allowed if e in FILE_KINDS] or list(DEFAULT_EXTENSIONS)
-    name = clean_filename(upload.name or "")
-    ext = _extension(name)
-    allowed_text = ", ".join(sorted({e.upper() for e in allowed}))
-    if upload.size is None or upload.size == 0:
-        raise AttachmentRejected(_("Die Datei „%(name)s“ ist leer.") % {"name": name})
-    if upload.size > limit:
-        raise AttachmentRejected(
-            _("Die Datei „%(name)s“ ist zu groß. Erlaubt sind höchstens %(mb)s MB.")
-            % {"name": name, "mb": limit // (1024 * 1024)}
+    name = filename_clean(upload.name or "")
+    try:
+        content_type = upload_check(
+            upload=upload,
+            extensions=allowed,
+            max_size=max_bytes or settings.PORTAL_MAX_UPLOAD_BYTES,
         )
-    if ext not in allowed:
-        raise AttachmentRejected(
-            _("Die Datei „%(name)s“ hat einen nicht erlaubten Dateityp. Erlaubt sind: %(types)s.")
-            % {"name": name, "types": allowed_text}
-        )
-    kind = FILE_KINDS[ext]
-    upload.seek(0)
-    head = upload.read(16)
-    if not any(head.startswith(sig) for sig in kind.signatures):
-        raise AttachmentRejected(
-            _(
-                "Der Inhalt der Datei „%(name)s“ passt nicht zu ihrer Endung .%(ext)s. "
-                "Bitte laden Sie eine echte %(type)s-Datei hoch."
-            )
-            % {"name": name, "ext": ext, "type": ext.upper()}
-        )
+    except ValidationError as error:
+        raise AttachmentRejected(" ".join(error.messages)) from None
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -127,7 +84,7 @@ def attachment_create(
             draft=draft,
             field_path=field_path[:200],
             original_name=name,
-            content_type=kind.content_type,
+            content_type=content_type,
             size=upload.size,
             sha256=digest.hexdigest(),
         )

@@ -133,6 +133,20 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
+def filename_clean(name: str, *, fallback: str = "datei") -> str:
+    """A file name from outside (an upload) as display text and download name.
+
+    No path, no control or format characters (a right-to-left override could
+    disguise `exe.pdf`), NFC, at most 120 characters keeping the extension's
+    end. The one cleaner of the portal: the upload check, stored attachments and
+    the back office's download names use it.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[-120:] or fallback
+
+
 def file_extension(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 

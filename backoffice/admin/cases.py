@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.selectors import summarize
+from forms_catalog.validators import filename_clean
 from submissions.client_address import client_address_resolve
 from submissions.models import Submission
 
@@ -48,7 +49,7 @@ from ..casework import (
 from ..models import AuditEntry
 from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
 from .exports import case_statistics_csv_response, cases_csv_response
-from .files import private_file_response, safe_filename
+from .files import private_file_response
 from .filters import AgeFilter, AssignedFilter, GemeindeFilter
 
 # The pipeline's action on cases (its Delivery admin is registered in `pipeline`).
@@ -479,7 +480,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return private_file_response(
             storage=attachment.file.storage,
             name=attachment.file.name,
-            filename=safe_filename(attachment.original_name, f"anhang-{attachment.pk}"),
+            filename=filename_clean(attachment.original_name, fallback=f"anhang-{attachment.pk}"),
             content_type=attachment.content_type,
         )
 

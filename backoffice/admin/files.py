@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
 from django.http import FileResponse, Http404
-
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def safe_filename(name: str, fallback: str) -> str:
-    """`name` fit for a Content-Disposition header: no control characters or path separators."""
-    cleaned = _CONTROL_CHARS.sub("", name or "").replace("/", "_").replace("\\", "_").strip()
-    return cleaned[:150] or fallback
-
 
 _INLINE_SAFE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 

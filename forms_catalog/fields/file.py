@@ -46,15 +46,18 @@ def file_limits(spec: FieldSpec) -> tuple[list[str], int, int]:
 
 
 def safe_filename(name: str) -> str:
-    """The citizen's file name as display text: no path, no control characters, bounded."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if not validators.forbidden_characters(c, multiline=False))
-    return name.strip()[:200] or "datei"
+    """The citizen's file name as display text (see `validators.filename_clean`)."""
+    return validators.filename_clean(name)
 
 
-def check_upload(spec: FieldSpec, upload: Any) -> str:
-    """Validate one uploaded file by name, size and first bytes. Returns its content type."""
-    extensions, max_size, _ = file_limits(spec)
+def upload_check(*, upload: Any, extensions: list[str], max_size: int) -> str:
+    """Check one uploaded file by name, size and first bytes; returns its content type.
+
+    The one check of an uploaded file: the form of a file field runs it, and
+    storing a file for a draft runs it again, so nothing unchecked is stored.
+    Raises ValidationError with a message for the citizen in the active language.
+    """
+    max_size = min(max_size, settings.PORTAL_MAX_UPLOAD_BYTES)
     name = safe_filename(getattr(upload, "name", "") or "")
     allowed = ", ".join(e.upper() for e in extensions)
     if validators.file_extension(name) not in extensions:
@@ -82,6 +85,12 @@ def check_upload(spec: FieldSpec, upload: Any) -> str:
             % {"name": name, "allowed": allowed}
         )
     return validators.sniff_content_type(head) or "application/octet-stream"
+
+
+def check_upload(spec: FieldSpec, upload: Any) -> str:
+    """`upload_check` with the limits of this file field."""
+    extensions, max_size, _ = file_limits(spec)
+    return upload_check(upload=upload, extensions=extensions, max_size=max_size)
 
 
 def valid_attachment_ref(spec: FieldSpec, item: Any) -> bool:

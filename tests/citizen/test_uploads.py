@@ -13,8 +13,8 @@ from citizen.uploads import (
     attachment_delete,
     attachment_for_draft,
     attachment_prune,
-    clean_filename,
 )
+from forms_catalog.validators import filename_clean
 from submissions.models import Attachment
 from tests.factories import FormVersionFactory, GemeindeFactory
 
@@ -65,8 +65,8 @@ def test_real_files_are_stored_under_a_generated_private_name(draft, name, conte
     [
         ("rechnung.pdf", EXE, "passt nicht"),
         ("bild.png", PDF, "passt nicht"),
-        ("virus.exe", EXE, "nicht erlaubten Dateityp"),
-        ("ohne-endung", PDF, "nicht erlaubten Dateityp"),
+        ("virus.exe", EXE, "nicht erlaubten Typ"),
+        ("ohne-endung", PDF, "nicht erlaubten Typ"),
         ("leer.pdf", b"", "leer"),
     ],
 )
@@ -96,6 +96,7 @@ def test_size_limit(draft, settings):
 
 
 def test_hostile_file_names_are_cleaned_for_display_only():
+    clean_filename = filename_clean
     assert clean_filename("../../etc/passwd.pdf") == "passwd.pdf"
     assert clean_filename("C:\\Users\\x\\a.pdf") == "a.pdf"
     assert clean_filename("a\x00b\u202e.pdf") == "ab.pdf"
