@@ -20,10 +20,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rows", type=int, default=1_000_000)
@@ -31,36 +29,11 @@ parser.add_argument("--rebuild", action="store_true")
 parser.add_argument("--repeat", type=int, default=30)
 args, _unknown = parser.parse_known_args()
 
-base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/thueringen_portal")
-parts = urlsplit(base_url)
-bench_db = f"{parts.path.lstrip('/') or 'portal'}_bench_cases"
-os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{bench_db}"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thueringen_portal.settings")
-os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-that-is-long-enough-for-checks")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
-os.environ.setdefault("PORTAL_MANIFEST_STATIC", "false")
-os.environ["AXES_ENABLED"] = "false"
+from bench_database import bench_django_setup  # noqa: E402
 
-import psycopg  # noqa: E402
-
-admin_url = urlunsplit(parts._replace(path="/postgres"))
-with psycopg.connect(admin_url, autocommit=True) as conn:
-    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_db]).fetchone()
-    if exists and args.rebuild:
-        conn.execute(f'DROP DATABASE "{bench_db}" WITH (FORCE)')
-        exists = None
-    if not exists:
-        conn.execute(f'CREATE DATABASE "{bench_db}"')
-
-import warnings  # noqa: E402
-
-import django  # noqa: E402
-
-warnings.filterwarnings("ignore", message="No directory at")
-django.setup()
+bench_db = bench_django_setup(
+    suffix="bench_cases", rebuild=args.rebuild, env={"AXES_ENABLED": "false"}
+)
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -24,14 +24,10 @@ def tr(text: dict[str, str] | str | None, language: str) -> str:
     return text.get(language) or text.get("de") or ""
 
 
-@dataclass(eq=False)
-class FieldSpec:
-    id: str
-    type: str
+class _SpecTexts:
+    """What fields and groups share in the definition: label, help, condition."""
+
     raw: dict[str, Any]
-    path: str
-    step_id: str
-    group_id: str | None = None  # set for fields of a repeatable group
 
     @property
     def label(self) -> dict[str, str]:
@@ -42,12 +38,22 @@ class FieldSpec:
         return self.raw.get("help")
 
     @property
-    def required(self) -> bool:
-        return bool(self.raw.get("required", False))
-
-    @property
     def visible_if(self) -> Any:
         return self.raw.get("visible_if")
+
+
+@dataclass(eq=False)
+class FieldSpec(_SpecTexts):
+    id: str
+    type: str
+    raw: dict[str, Any]
+    path: str
+    step_id: str
+    group_id: str | None = None  # set for fields of a repeatable group
+
+    @property
+    def required(self) -> bool:
+        return bool(self.raw.get("required", False))
 
     @property
     def role(self) -> str | None:
@@ -59,20 +65,12 @@ class FieldSpec:
 
 
 @dataclass(eq=False)
-class GroupSpec:
+class GroupSpec(_SpecTexts):
     id: str
     raw: dict[str, Any]
     path: str
     step_id: str
     fields: list[FieldSpec] = field(default_factory=list)
-
-    @property
-    def label(self) -> dict[str, str]:
-        return self.raw["label"]
-
-    @property
-    def help(self) -> dict[str, str] | None:
-        return self.raw.get("help")
 
     @property
     def repeatable(self) -> bool:
@@ -85,10 +83,6 @@ class GroupSpec:
     @property
     def max_items(self) -> int:
         return int(self.raw.get("max", DEFAULT_MAX_ITEMS))
-
-    @property
-    def visible_if(self) -> Any:
-        return self.raw.get("visible_if")
 
     @property
     def rules(self) -> list[RuleSpec]:

@@ -20,8 +20,22 @@ if TYPE_CHECKING:
     from .step_form import StepForm
 
 
+class _DescribedNode:
+    """Ids of a rendered field's or group's hint and error, for aria-describedby."""
+
+    id: str
+
+    @property
+    def hint_id(self) -> str:
+        return f"{self.id}-hint"
+
+    @property
+    def error_id(self) -> str:
+        return f"{self.id}-error"
+
+
 @dataclass
-class FieldNode:
+class FieldNode(_DescribedNode):
     spec: FieldSpec
     name: str  # form field name without prefix
     html_name: str
@@ -45,14 +59,6 @@ class FieldNode:
     unit: str = ""
     kind: str = "field"
     saved: Any = None  # the stored answer (file fields list the files kept so far)
-
-    @property
-    def hint_id(self) -> str:
-        return f"{self.id}-hint"
-
-    @property
-    def error_id(self) -> str:
-        return f"{self.id}-error"
 
     @property
     def describedby(self) -> str:
@@ -84,7 +90,7 @@ class ItemNode:
 
 
 @dataclass
-class GroupNode:
+class GroupNode(_DescribedNode):
     spec: GroupSpec
     id: str
     legend: str
@@ -100,14 +106,6 @@ class GroupNode:
     add_label: str = ""
     conditional: bool = False
     kind: str = "group"
-
-    @property
-    def hint_id(self) -> str:
-        return f"{self.id}-hint"
-
-    @property
-    def error_id(self) -> str:
-        return f"{self.id}-error"
 
     @property
     def describedby(self) -> str:
