@@ -20,6 +20,7 @@ from municipalities.models import Gemeinde, Gemeindeverband, Office
 
 from .case_selectors import User, is_platform_admin, office_ids_for_user
 from .models import StaffMembership
+from .roles import KOMPETENZZENTRUM_GROUP
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,29 @@ def fee_verbaende_for_user(*, user: User) -> QuerySet[Gemeindeverband]:
 
 def fee_gemeinden_for_user(*, user: User) -> QuerySet[Gemeinde]:
     scope = fee_scope_for_user(user=user)
+    if scope.everything:
+        return Gemeinde.objects.all()
+    return Gemeinde.objects.filter(pk__in=scope.gemeinde_ids)
+
+
+def alias_scope_for_user(*, user: User) -> FeeScope:
+    """Whose Ortsteile and former names `user` may maintain: platform
+    administrators and the Kompetenzzentrum all Gemeinden, an office lead those
+    of the Verband their office administers (as for fees), everyone else none."""
+    if is_platform_admin(user=user):
+        return FeeScope(everything=True)
+    if (
+        user.is_authenticated
+        and user.is_active
+        and user.groups.filter(name=KOMPETENZZENTRUM_GROUP).exists()
+    ):
+        return FeeScope(everything=True)
+    return fee_scope_for_user(user=user)
+
+
+def alias_gemeinden_for_user(*, user: User) -> QuerySet[Gemeinde]:
+    """The Gemeinden whose Ortsteile and former names `user` may maintain."""
+    scope = alias_scope_for_user(user=user)
     if scope.everything:
         return Gemeinde.objects.all()
     return Gemeinde.objects.filter(pk__in=scope.gemeinde_ids)

@@ -28,6 +28,13 @@ _CLERK_PERMISSIONS = [
     "backoffice.view_casenote",
     "backoffice.add_casenote",
 ]
+# Ortsteile and former names the municipality search finds (scoped in admin.ortsteile).
+_ALIAS_PERMISSIONS = [
+    "municipalities.view_gemeindealias",
+    "municipalities.add_gemeindealias",
+    "municipalities.change_gemeindealias",
+    "municipalities.delete_gemeindealias",
+]
 # The Kompetenzzentrum publishes forms and sees statewide aggregates. It gets no
 # permission on submissions, drafts, attachments or notes: no citizen data.
 _KOMPETENZZENTRUM_PERMISSIONS = [
@@ -38,6 +45,7 @@ _KOMPETENZZENTRUM_PERMISSIONS = [
     "forms_catalog.change_formversion",
     "forms_catalog.publish_formversion",
     "backoffice.view_statewide_statistics",
+    *_ALIAS_PERMISSIONS,
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK_GROUP: _CLERK_PERMISSIONS,
@@ -51,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "municipalities.add_localfeeparameter",
         "municipalities.change_localfeeparameter",
         "municipalities.delete_localfeeparameter",
+        *_ALIAS_PERMISSIONS,
     ],
     KOMPETENZZENTRUM_GROUP: _KOMPETENZZENTRUM_PERMISSIONS,
     # Platform administrators are superusers (set by create_staff_user); the
@@ -74,6 +83,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # migrated; created here so the grant never silently fails.
 _DECLARED_ELSEWHERE = {
     "forms_catalog.publish_formversion": ("formversion", "Can publish form version"),
+    **{
+        f"municipalities.{action}_gemeindealias": (
+            "gemeindealias",
+            f"Can {action} Ortsteil oder früherer Name",
+        )
+        for action in ("view", "add", "change", "delete")
+    },
 }
 
 

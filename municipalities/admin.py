@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.models import (
     DataEdition,
     Gemeinde,
+    GemeindeAlias,
     Gemeindeverband,
     Kreis,
     Land,
@@ -101,6 +102,32 @@ class PostcodeAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         municipal_data_changed()
+
+
+class DataChangeAdmin(admin.ModelAdmin):
+    """Every write invalidates the search index (see services.municipal_data_changed)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        municipal_data_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        municipal_data_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        municipal_data_changed()
+
+
+@admin.register(GemeindeAlias)
+class GemeindeAliasAdmin(DataChangeAdmin):
+    list_display = ["name", "kind", "gemeinde", "valid_from", "valid_to"]
+    list_filter = ["kind", CurrentFilter]
+    search_fields = ["name", "gemeinde__name", "gemeinde__ags"]
+    list_select_related = ["gemeinde"]
+    autocomplete_fields = ["gemeinde"]
+    fields = ["name", "kind", "gemeinde", "valid_from", "valid_to"]
 
 
 @admin.register(Office)

@@ -243,3 +243,34 @@ __all__ = [
     "Validity",
     "ValidityQuerySet",
 ]
+
+
+class GemeindeAlias(Validity):
+    """Another name people use for a Gemeinde: one of its Ortsteile, or a former
+    Gemeinde merged into it. Found by the municipality search, which names the
+    reason ("Ortsteil von …", "früher: …")."""
+
+    class Kind(models.TextChoices):
+        ORTSTEIL = "ortsteil", _("Ortsteil")
+        FORMER = "former", _("frühere Gemeinde")
+
+    name = models.CharField(_("Name"), max_length=100)
+    gemeinde = models.ForeignKey(
+        Gemeinde, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("Gemeinde")
+    )
+    kind = models.CharField(_("Art"), max_length=8, choices=Kind.choices, default=Kind.ORTSTEIL)
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("Ortsteil oder früherer Name")
+        verbose_name_plural = _("Ortsteile und frühere Namen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gemeinde", "name", "kind"], name="gemeindealias_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.gemeinde.name})"

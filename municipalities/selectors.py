@@ -16,6 +16,7 @@ from forms_catalog.models import Service
 from municipalities.models import (
     CacheVersion,
     Gemeinde,
+    GemeindeAlias,
     LocalFeeParameter,
     Office,
     Postcode,
@@ -184,8 +185,20 @@ def _prefix_within_one_edit(query: str, key: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SearchHit:
+    """One Gemeinde found, and why: by its own name (`alias_kind` empty), as
+    the Gemeinde an Ortsteil belongs to, or as the successor of a former one
+    (`matched_name` is then that Ortsteil's or former Gemeinde's name)."""
+
+    gemeinde: Gemeinde
+    matched_name: str = ""
+    alias_kind: str = ""
+
+
+@dataclass(frozen=True)
 class _Entry:
     gemeinde: Gemeinde
+    hit: SearchHit
     exact: str
     full: tuple[str, ...]
     keys: tuple[str, ...]
@@ -222,17 +235,29 @@ def _search_index() -> _Index:
         return index
     with _index_lock:
         gemeinden = list(Gemeinde.objects.valid_on(day).select_related("kreis", "verband"))
+        by_id = {g.pk: g for g in gemeinden}
+        named = [(g.name, SearchHit(gemeinde=g)) for g in gemeinden]
+        # Ortsteile and former names of current Gemeinden; an alias of a
+        # Gemeinde that no longer exists is simply not found.
+        for name, gemeinde_id, kind in (
+            GemeindeAlias.objects.valid_on(day)
+            .filter(gemeinde_id__in=by_id)
+            .order_by("name", "pk")
+            .values_list("name", "gemeinde_id", "kind")
+        ):
+            named.append((name, SearchHit(by_id[gemeinde_id], name, kind)))
         entries = tuple(
             _Entry(
-                gemeinde=g,
-                exact=normalize_name(g.name),
-                full=(normalize_name(g.name), _fold(g.name, _UMLAUTS_SHORT)),
-                keys=_name_keys(g.name),
-                rank=(-(g.population or 0), g.name),
+                gemeinde=hit.gemeinde,
+                hit=hit,
+                exact=normalize_name(name),
+                full=(normalize_name(name), _fold(name, _UMLAUTS_SHORT)),
+                keys=_name_keys(name),
+                # Same score: the Gemeinde's own name before an alias, then the larger.
+                rank=(bool(hit.alias_kind), -(hit.gemeinde.population or 0), name),
             )
-            for g in gemeinden
+            for name, hit in named
         )
-        by_id = {g.pk: g for g in gemeinden}
         by_postcode: dict[str, list[Gemeinde]] = {}
         for code, gemeinde_id in Postcode.objects.filter(gemeinde__in=gemeinden).values_list(
             "code", "gemeinde_id"
@@ -267,7 +292,19 @@ def is_postcode_query(query: str) -> bool:
 
 
 def search_gemeinden(*, query: str, limit: int = 20) -> list[Gemeinde]:
-    """Current Gemeinden matching a name or postcode, best first.
+    """Current Gemeinden matching a name or postcode, best first: the Gemeinden
+    of `search_gemeinden_hits` (see there), without the reason."""
+    return [hit.gemeinde for hit in search_gemeinden_hits(query=query, limit=limit)]
+
+
+def search_gemeinden_hits(*, query: str, limit: int = 20) -> list[SearchHit]:
+    """Current Gemeinden matching a name or postcode, best first, each once with
+    the reason it matched.
+
+    Names are the Gemeinde's own and its current aliases (Ortsteile, former
+    Gemeinden merged into it); exact and prefix matches of any name come
+    before typo-tolerant ones, and a Gemeinde is listed once, for its best
+    match (its own name winning a tie).
 
     Names: prefix of the name or of any of its words, umlauts written as ä, ae
     or a, ', Stadt' and the word 'Stadt' ignored, one typo tolerated from four
@@ -284,13 +321,14 @@ def search_gemeinden(*, query: str, limit: int = 20) -> list[Gemeinde]:
     digits = text.replace(" ", "")
     if re.fullmatch(r"\d{1,5}", digits):
         if len(digits) == 5:
-            return list(index.by_postcode.get(digits, ()))
+            return [SearchHit(g) for g in index.by_postcode.get(digits, ())]
         found: dict[int, Gemeinde] = {}
         for code, gemeinden in index.by_postcode.items():
             if code.startswith(digits):
                 for g in gemeinden:
                     found.setdefault(g.pk, g)
-        return sorted(found.values(), key=lambda g: (-(g.population or 0), g.name))[:limit]
+        ordered = sorted(found.values(), key=lambda g: (-(g.population or 0), g.name))
+        return [SearchHit(g) for g in ordered[:limit]]
     wanted = normalize_name(text)
     if not wanted:
         return []
@@ -307,9 +345,14 @@ def search_gemeinden(*, query: str, limit: int = 20) -> list[Gemeinde]:
             score = 3
         else:
             continue
-        scored.append((score, entry.rank, entry.gemeinde))
+        scored.append((score, entry.rank, entry.hit))
     scored.sort(key=lambda item: (item[0], item[1]))
-    return [g for _, _, g in scored[:limit]]
+    hits: dict[int, SearchHit] = {}
+    for _, _, hit in scored:
+        hits.setdefault(hit.gemeinde.pk, hit)
+        if len(hits) == limit:
+            break
+    return list(hits.values())
 
 
 def postcode_candidates(*, code: str) -> list[Gemeinde]:
@@ -346,6 +389,7 @@ def fee_parameters(
 
 __all__ = [
     "NoResponsibleOffice",
+    "SearchHit",
     "active_services",
     "current_gemeinden",
     "fee_parameters",
@@ -353,4 +397,5 @@ __all__ = [
     "responsible_office",
     "routing_rows",
     "search_gemeinden",
+    "search_gemeinden_hits",
 ]

@@ -28,6 +28,7 @@ from municipalities.models import (
     CacheVersion,
     DataEdition,
     Gemeinde,
+    GemeindeAlias,
     Gemeindeverband,
     Kreis,
     Land,
@@ -424,6 +425,7 @@ def postcodes_import(*, path: str | Path) -> PostcodeImportResult:
         )
     gemeinden = {g.ags: g.pk for g in Gemeinde.objects.only("pk", "ags")}
     wanted: set[tuple[str, int]] = set()
+    formers: set[tuple[str, int]] = set()
     try:
         for row in reader:
             line = reader.line_num
@@ -439,6 +441,9 @@ def postcodes_import(*, path: str | Path) -> PostcodeImportResult:
                     f"Zeile {line}: Gemeinde {ags} ist unbekannt (zuerst import_gv100ad ausführen)"
                 )
             wanted.add((code, gemeinden[ags]))
+            former = _FORMER_NOTE.search(row.get("hinweis") or "")
+            if former:
+                formers.add((former["name"].strip()[:100], gemeinden[ags]))
     except csv.Error as exc:
         raise ImportRefused(f"Zeile {reader.line_num}: {exc}") from None
     if not wanted:
@@ -461,7 +466,130 @@ def postcodes_import(*, path: str | Path) -> PostcodeImportResult:
         if not created and (missing or stale):
             record.summary = dict(result.__dict__)
             record.save(update_fields=["summary", "imported_at"])
-        if missing or stale:
+        if _former_names_seed(formers=formers) or missing or stale:
+            municipal_data_changed()
+    return result
+
+
+# "umgeschluesselt von 16076038 (Kühdorf) nach Gemeindefusion": the old name.
+_FORMER_NOTE = re.compile(
+    r"umgeschluesselt von \d{8} \((?P<name>[^()]{1,100})\) nach Gemeindefusion"
+)
+
+
+def _former_names_seed(*, formers: set[tuple[str, int]]) -> int:
+    """Create the missing "former municipality" aliases; never touches existing
+    ones (staff may have edited or ended them). Returns how many were created."""
+    existing = set(
+        GemeindeAlias.objects.filter(kind=GemeindeAlias.Kind.FORMER).values_list(
+            "name", "gemeinde_id"
+        )
+    )
+    new = sorted(formers - existing)
+    GemeindeAlias.objects.bulk_create(
+        GemeindeAlias(name=name, gemeinde_id=gemeinde_id, kind=GemeindeAlias.Kind.FORMER)
+        for name, gemeinde_id in new
+    )
+    return len(new)
+
+
+# --- Ortsteile and former names -------------------------------------------------
+
+ALIAS_COLUMNS = ("name", "ags")
+MAX_ALIAS_FILE_BYTES = 2 * 1024 * 1024
+MAX_ALIAS_ERRORS = 20
+
+
+@dataclass
+class AliasImportResult:
+    created: int = 0
+    unchanged: int = 0
+
+
+def gemeinde_aliases_import(
+    *, path: str | Path, kind: str = GemeindeAlias.Kind.ORTSTEIL
+) -> AliasImportResult:
+    """Add the Ortsteile (or former names, `kind`) of a CSV file with the columns
+    name and ags, in one transaction: all or nothing.
+
+    Idempotent: names already known for that Gemeinde are left as they are;
+    nothing is deleted (offices add their own in the admin). Raises
+    ImportRefused listing the bad lines (encoding, unknown or invalid AGS,
+    names repeated in the file, empty or overlong names, file too large).
+    """
+    if kind not in GemeindeAlias.Kind.values:
+        raise ImportRefused(f"Unbekannte Art {str(kind)[:20]!r}")
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImportRefused(f"Datei kann nicht gelesen werden: {exc.strerror}") from None
+    if len(raw) > MAX_ALIAS_FILE_BYTES:
+        raise ImportRefused(
+            f"Die Datei ist größer als {MAX_ALIAS_FILE_BYTES // (1024 * 1024)} MB; "
+            "bitte in mehrere Dateien teilen."
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportRefused(
+            f"Zeile {line}: kein gültiges UTF-8 (bitte die Datei als UTF-8 speichern)"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames or [f.strip().lower() for f in reader.fieldnames] != list(
+        ALIAS_COLUMNS
+    ):
+        raise ImportRefused(
+            f"Zeile 1: Kopfzeile muss genau die Spalten name,ags haben, gelesen: "
+            f"{str(reader.fieldnames)[:200]}"
+        )
+    reader.fieldnames = list(ALIAS_COLUMNS)
+    gemeinden = {g.ags: g.pk for g in Gemeinde.objects.only("pk", "ags")}
+    errors: list[str] = []
+    seen: dict[tuple[str, int], tuple[int, str]] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if None in row or any(v is None for v in row.values()):
+                errors.append(f"Zeile {line}: falsche Anzahl Spalten")
+                continue
+            name, ags = " ".join(row["name"].split()), row["ags"].strip()
+            if not name or len(name) > 100 or not name.isprintable():
+                errors.append(f"Zeile {line}: Name fehlt, ist zu lang oder enthält Steuerzeichen")
+            elif not re.fullmatch(r"\d{8}", ags):
+                errors.append(f"Zeile {line}: AGS {ags[:20]!r} ist ungültig (8 Ziffern)")
+            elif ags not in gemeinden:
+                errors.append(f"Zeile {line}: Gemeinde mit AGS {ags} ist unbekannt")
+            elif (name.casefold(), gemeinden[ags]) in seen:
+                first, _ = seen[(name.casefold(), gemeinden[ags])]
+                errors.append(f"Zeile {line}: {name[:100]} steht schon in Zeile {first}")
+            else:
+                seen[(name.casefold(), gemeinden[ags])] = (line, name)
+            if len(errors) >= MAX_ALIAS_ERRORS:
+                errors.append("… weitere Fehler nicht aufgeführt")
+                break
+    except csv.Error as exc:
+        errors.append(f"Zeile {reader.line_num}: {exc}")
+    if errors:
+        raise ImportRefused("\n".join(errors))
+    if not seen:
+        raise ImportRefused("Die Datei enthält keine Namen.")
+    result = AliasImportResult()
+    with transaction.atomic():
+        existing = {
+            (name.casefold(), gemeinde_id)
+            for name, gemeinde_id in GemeindeAlias.objects.filter(kind=kind).values_list(
+                "name", "gemeinde_id"
+            )
+        }
+        new = [
+            GemeindeAlias(name=name, gemeinde_id=gemeinde_id, kind=kind)
+            for (folded, gemeinde_id), (_, name) in seen.items()
+            if (folded, gemeinde_id) not in existing
+        ]
+        GemeindeAlias.objects.bulk_create(new)
+        result.created, result.unchanged = len(new), len(seen) - len(new)
+        if new:
             municipal_data_changed()
     return result
 

@@ -12,22 +12,23 @@ from municipalities.forms import GemeindeSearchForm
 from municipalities.models import Gemeinde
 from municipalities.selectors import (
     NoResponsibleOffice,
+    SearchHit,
     active_services,
     is_postcode_query,
     postcode_candidates,
     responsible_office,
-    search_gemeinden,
+    search_gemeinden_hits,
 )
 
 
 def gemeinde_search(request: HttpRequest) -> HttpResponse:
     form = GemeindeSearchForm(request.GET or None)
-    results: list[Gemeinde] = []
+    results: list[SearchHit] = []
     query = ""
     ambiguous_postcode = ""
     if form.is_bound and form.is_valid():
         query = form.cleaned_data["q"]
-        results = search_gemeinden(query=query)
+        results = search_gemeinden_hits(query=query)
         code = query.replace(" ", "")
         if is_postcode_query(code) and len(code) == 5 and len(postcode_candidates(code=code)) > 1:
             ambiguous_postcode = code

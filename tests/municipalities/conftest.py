@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "municipalities" / "data"
 GV100AD = DATA / "GV100AD_30112025.txt"
 POSTCODES = DATA / "thueringen_plz_gemeinde.csv"
+ORTSTEILE = DATA / "thueringen_ortsteile.csv"
 CATALOGUE_SLUGS = [
     "gewerbe-anmeldung",
     "wohngeld-mietzuschuss",
@@ -33,6 +34,7 @@ def thueringen(django_db_setup, django_db_blocker):
         try:
             call_command("import_gv100ad", str(GV100AD), stdout=StringIO(), stderr=StringIO())
             call_command("import_postcodes", str(POSTCODES), stdout=StringIO())
+            call_command("import_ortsteile", str(ORTSTEILE), stdout=StringIO())
             call_command("seed_responsibility", stdout=StringIO())
             yield
         finally:

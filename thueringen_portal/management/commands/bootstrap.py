@@ -17,6 +17,7 @@ REFERENCE_DATA_STEPS: list[tuple[str, list[str]]] = [
     ("load_catalogue", []),
     ("import_gv100ad", ["municipalities/data/GV100AD_30112025.txt"]),
     ("import_postcodes", ["municipalities/data/thueringen_plz_gemeinde.csv"]),
+    ("import_ortsteile", ["municipalities/data/thueringen_ortsteile.csv"]),
     ("seed_responsibility", []),
     ("setup_roles", []),
 ]
