@@ -103,6 +103,7 @@ def main() -> None:
     call_command("import_gv100ad", str(DATA / "GV100AD_30112025.txt"), **quiet)
     again = time.perf_counter() - start
     call_command("import_postcodes", str(DATA / "thueringen_plz_gemeinde.csv"), **quiet)
+    call_command("import_ortsteile", str(DATA / "thueringen_ortsteile.csv"), **quiet)
     call_command("seed_responsibility", **quiet)
     gemeinden = list(Gemeinde.objects.current())
     services = list(Service.objects.filter(is_active=True))
