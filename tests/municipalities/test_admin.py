@@ -25,6 +25,7 @@ CHANGELISTS = [
     ("responsibilityrule", "?gueltig=aktuell"),
     ("responsibilityexception", "?q=Eisenach"),
     ("localfeeparameter", ""),
+    ("gemeindealias", "?q=Hoch&kind__exact=ortsteil&gueltig=aktuell"),
     ("dataedition", ""),
 ]
 
