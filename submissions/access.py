@@ -109,7 +109,7 @@ def access_code_mail(*, submission_id: int, nonce: str) -> str:
     """
     with mail_connection() as connection, transaction.atomic():
         submission = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
             .select_related("service")
             .filter(pk=submission_id, purged_at__isnull=True)
             .first()

@@ -104,7 +104,7 @@ def withdrawal_office_mail(*, event_id: int) -> str:
         if event is None:
             return "skipped"
         submission = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
             .select_related("office", "service")
             .get(pk=event.submission_id)
         )
