@@ -69,7 +69,10 @@ class StatusLookupForm(PortalForm):
     secret = forms.CharField(
         label=_("Zugangscode"),
         max_length=200,
-        help_text=_("Steht in der Eingangsbestätigung unter dem Aktenzeichen."),
+        help_text=_(
+            "Wurde Ihnen nach dem Absenden einmal angezeigt. Verloren? Sie können einen neuen "
+            "an Ihre E-Mail-Adresse schicken lassen."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -78,6 +81,28 @@ class StatusLookupForm(PortalForm):
 
     def clean_secret(self) -> str:
         return self.cleaned_data["secret"].strip()
+
+
+class AccessCodeLostForm(PortalForm):
+    reference = forms.CharField(
+        label=_("Aktenzeichen"),
+        max_length=40,
+        help_text=_("Steht in der Eingangsbestätigung, zum Beispiel TH-2026-7K3M-Q9XD."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip().upper()
+
+
+class WithdrawalForm(PortalForm):
+    reason = forms.CharField(
+        label=_("Grund für die Rücknahme"),
+        required=False,
+        max_length=1000,
+        help_text=_("Freiwillig. Die Behörde sieht, was Sie hier schreiben."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class SaveForLaterForm(PortalForm):

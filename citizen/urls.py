@@ -29,5 +29,9 @@ urlpatterns = [
     path("fortsetzen/<str:token>/", wizard.resume, name="resume"),
     path("bestaetigung/<str:reference>/", status.confirmation, name="confirmation"),
     path("status/", status.status_lookup, name="status"),
+    path("status/zugangscode/", status.access_code_lost, name="access_code_lost"),
+    path("status/<str:reference>/", status.status_detail, name="status_detail"),
+    path("status/<str:reference>/zugang/<str:token>/", status.status_link, name="status_link"),
+    path("status/<str:reference>/zurueckziehen/", status.withdraw, name="withdraw"),
     path("status/<str:reference>/eingangsbestaetigung.pdf", status.receipt, name="receipt"),
 ]

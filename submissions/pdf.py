@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 
 from forms_catalog.selectors import export_answers, summarize
 
-from .links import status_page_url
+from .links import status_link_url, status_page_url
 from .models import Submission
 
 logger = logging.getLogger(__name__)
@@ -208,5 +208,8 @@ def render_receipt(*, submission: Submission) -> bytes:
     with translation.override(language):
         context = _context(submission, language=language)
         context["status_url"] = status_page_url()
+        context["status_link"] = status_link_url(
+            reference=submission.reference, access_secret_hash=submission.access_secret_hash
+        )
         html = render_to_string("submissions/pdf/receipt.html", context)
     return render_html_to_pdf(html)

@@ -33,7 +33,7 @@ from municipalities.selectors import NoResponsibleOffice, responsible_office
 
 from .delivery import DeliveryError, channel_get, channels_for_office, channels_in_portal
 from .enqueue import task_enqueue_on_commit, task_named
-from .links import status_page_url
+from .links import status_link_url, status_page_url
 from .mail import alert_admins, mail_connection, mail_message_id, mail_send
 from .models import Delivery, Submission, SubmissionEvent
 from .pdf import render_office_copy, render_receipt
@@ -525,6 +525,10 @@ def pipeline_notify_citizen(*, submission_id: int) -> Step:
                 context = {
                     "submission": submission,
                     "status_url": status_page_url(),
+                    "status_link": status_link_url(
+                        reference=submission.reference,
+                        access_secret_hash=submission.access_secret_hash,
+                    ),
                     "service_name": submission.service.name(submission.language),
                 }
                 subject = render_to_string("submissions/email/receipt_subject.txt", context).strip()

@@ -18,6 +18,10 @@ LIMITS: dict[str, tuple[int, int]] = {
     # "Save and continue later" e-mails: per client, and per draft (any address).
     "save_mail": (10, 3600),
     "save_mail_draft": (3, 3600),
+    # "Access code lost": per client, and per reference (each new code replaces
+    # the old one, so a stranger knowing a reference must not keep doing that).
+    "access_code": (5, 3600),
+    "access_code_reference": (3, 86400),
 }
 
 

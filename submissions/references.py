@@ -31,6 +31,8 @@ _PRIMITIVE = 0b100101  # x^5 + x^2 + 1
 _RANDOM_CHARS = 7
 _SECRET_CHARS = 16
 _HASH_SALT = "submissions.references.access-secret"
+_LINK_SALT = "submissions.references.status-link"
+_LINK_CHARS = 32
 _REFERENCE_RE = re.compile(r"^(?:TH)?([0-9]{4})([0-9A-Z]{8})$", re.ASCII)
 
 
@@ -112,3 +114,24 @@ def access_secret_matches(secret: object, stored_hash: str) -> bool:
         # Still spend the same work, so the answer time tells nothing.
         secret = ""
     return hmac.compare_digest(access_secret_hash(secret), stored_hash or "")
+
+
+def status_link_token(*, reference: str, access_secret_hash: str) -> str:
+    """The token of the citizen's personal status link (128 bits, hex).
+
+    Derived with SECRET_KEY from the reference and the stored hash of the
+    current access secret, so nothing more needs storing, the pipeline can
+    put the link into the receipt at any time, and a new access code (the
+    "lost code" path) revokes every earlier link. Neither the reference nor
+    a leaked database row is enough to compute it.
+    """
+    message = f"{reference}:{access_secret_hash}"
+    return salted_hmac(_LINK_SALT, message, algorithm="sha256").hexdigest()[:_LINK_CHARS]
+
+
+def status_link_token_matches(*, token: object, reference: str, access_secret_hash: str) -> bool:
+    """Constant-time check of a status link token against the submission's current one."""
+    if not isinstance(token, str) or len(token) != _LINK_CHARS or not access_secret_hash:
+        token = ""
+    expected = status_link_token(reference=reference, access_secret_hash=access_secret_hash)
+    return hmac.compare_digest(token.encode(), expected.encode())

@@ -15,7 +15,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import pipeline
+from . import access, pipeline, withdrawal
 from .steps import Step
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,32 @@ def notify_citizen(self, submission_id: int) -> str:
         return Step.STOPPED.value
     _again_if_busy(self, step)
     return step.value
+
+
+@shared_task(name=access.ACCESS_CODE_TASK, bind=True, **COMMON)
+def notify_access_code(self, submission_id: int, nonce: str) -> str:
+    try:
+        return access.access_code_mail(submission_id=submission_id, nonce=nonce)
+    except OSError as exc:  # SMTP errors are OSErrors too
+        if self.request.retries < 10:
+            countdown = min(300, 10 * 2**self.request.retries)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        # The old code still works (nothing was committed); the citizen may ask again.
+        logger.warning("access code mail of submission %s keeps failing: %s", submission_id, exc)
+        return "failed"
+
+
+@shared_task(name=withdrawal.OFFICE_MAIL_TASK, bind=True, **COMMON)
+def notify_office_withdrawal(self, event_id: int) -> str:
+    try:
+        return withdrawal.withdrawal_office_mail(event_id=event_id)
+    except OSError as exc:  # SMTP errors are OSErrors too
+        if self.request.retries < 10:
+            countdown = min(300, 10 * 2**self.request.retries)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        # The back office shows the withdrawal in the case history regardless.
+        logger.warning("withdrawal mail of event %s keeps failing: %s", event_id, exc)
+        return "failed"
 
 
 @shared_task(name="submissions.tasks.sweep_stuck_submissions", **COMMON)

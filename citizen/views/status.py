@@ -10,13 +10,20 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from municipalities.selectors import NoResponsibleOffice, responsible_office
+from submissions.access import access_code_resend_request, submission_for_status_link
 from submissions.models import Submission
-from submissions.ratelimit import rate_limit_hit
+from submissions.ratelimit import rate_limit_hit, rate_limit_hit_key
+from submissions.references import normalize_reference
+from submissions.withdrawal import (
+    WithdrawalNotPossible,
+    submission_withdraw,
+    submission_withdrawable,
+)
 
 from ..access_codes import submission_access_code_replace
-from ..forms import StatusLookupForm
+from ..forms import AccessCodeLostForm, StatusLookupForm, WithdrawalForm
 from ..selectors import submission_for_citizen
-from .common import allow_methods, too_many_requests
+from .common import allow_methods, error_page, too_many_requests
 
 SESSION_KEY = "portal_submissions"
 # References whose access code this browser has not been shown yet (no code in here).
@@ -157,7 +164,123 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
             "submission": submission,
             "history": _history(submission) if submission else [],
             "service_name": submission.service.name(request.LANGUAGE_CODE) if submission else "",
+            "withdrawable": bool(submission) and submission_withdrawable(submission=submission),
         },
+    )
+
+
+@never_cache
+@allow_methods("GET", "HEAD")
+def status_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The status page of one application this browser session may see."""
+    submission = granted_submission(request, reference)
+    return render(
+        request,
+        "submissions/status.html",
+        {
+            "form": None,
+            "forms_with_errors": [],
+            "submission": submission,
+            "history": _history(submission),
+            "service_name": submission.service.name(request.LANGUAGE_CODE),
+            "withdrawable": submission_withdrawable(submission=submission),
+        },
+    )
+
+
+@never_cache
+@allow_methods("GET", "HEAD")
+def status_link(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    """The personal link from the receipt: opens this one status page, then drops the token.
+
+    The redirect keeps the token out of the address bar, the history and any
+    Referer; a wrong, revoked or expired link gets one page for all cases.
+    """
+    if rate_limit_hit(request=request, scope="status"):
+        return too_many_requests(request)
+    submission = submission_for_status_link(reference=reference, token=token)
+    if submission is None:
+        return error_page(
+            request,
+            status=404,
+            title=gettext("Link ungültig oder abgelaufen"),
+            message=gettext(
+                "Dieser Link zur Statusseite gilt nicht mehr. Er wird ungültig, wenn ein neuer "
+                "Zugangscode angefordert wurde, und einige Wochen nach der Entscheidung. Fragen "
+                "Sie den Stand mit Aktenzeichen und Zugangscode ab oder lassen Sie sich auf der "
+                "Statusseite einen neuen Zugangscode senden."
+            ),
+        )
+    grant_submission(request, submission)
+    return redirect("citizen:status_detail", reference=submission.reference)
+
+
+@never_cache
+@allow_methods("GET", "HEAD", "POST")
+def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    """ "Antrag zurückziehen?": a confirm step with an optional reason, then the withdrawal."""
+    submission = granted_submission(request, reference)
+    form = WithdrawalForm(request.POST if request.method == "POST" else None)
+    not_possible = not submission_withdrawable(submission=submission)
+    if request.method == "POST" and not not_possible and form.is_valid():
+        try:
+            submission_withdraw(submission_id=submission.pk, reason=form.cleaned_data["reason"])
+        except WithdrawalNotPossible:
+            not_possible = True
+        else:
+            return redirect("citizen:status_detail", reference=submission.reference)
+    return render(
+        request,
+        "submissions/withdraw.html",
+        {
+            "form": form,
+            "forms_with_errors": [form] if form.errors else [],
+            "submission": submission,
+            "service_name": submission.service.name(request.LANGUAGE_CODE),
+            "not_possible": not_possible,
+        },
+        status=409 if not_possible and request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@allow_methods("GET", "HEAD", "POST")
+def access_code_lost(request: HttpRequest) -> HttpResponse:
+    """ "Zugangscode verloren?": a new code goes to the address given in the application.
+
+    The answer is the same whether the reference exists or not, has an e-mail
+    address or not, or is over its own limit, so the form tells nobody which
+    references exist. Only the per-client limit answers differently: it is
+    about the client, not about the reference.
+    """
+    form = AccessCodeLostForm(request.POST if request.method == "POST" else None)
+    requested = False
+    if request.method == "POST":
+        if rate_limit_hit(request=request, scope="access_code"):
+            return too_many_requests(request)
+        if form.is_valid():
+            reference = normalize_reference(form.cleaned_data["reference"])
+            if reference is None:
+                form.add_error("reference", _invalid_reference_message())
+            else:
+                requested = True
+                if not rate_limit_hit_key(scope="access_code_reference", key=reference):
+                    access_code_resend_request(reference=reference)
+    return render(
+        request,
+        "submissions/access_code_lost.html",
+        {
+            "form": form,
+            "forms_with_errors": [form] if form.errors else [],
+            "requested": requested,
+        },
+    )
+
+
+def _invalid_reference_message() -> str:
+    # Only the format and check character are checked here, which anyone can compute.
+    return gettext(
+        "Das ist kein gültiges Aktenzeichen. Es sieht zum Beispiel so aus: TH-2026-7K3M-Q9XD."
     )
 
 
