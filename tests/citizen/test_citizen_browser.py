@@ -150,7 +150,9 @@ def gewerbe_steps(pdf: Path) -> list[tuple[str, dict]]:
 
 
 def test_hundeanmeldung_in_rhoenblick_with_error_upload_change_and_resume(portal, page, browser):
-    open_service(page, portal, "Rhönbl", "Rhönblick", re.compile("Hund anmelden"), axe=True)
+    open_service(
+        page, portal, "Rhönbl", "Gemeinde Rhönblick", re.compile("Hund anmelden"), axe=True
+    )
     # Step 1 with a validation error: summary, "Fehler:" title, typed values kept.
     fill_step(page, "halter", {**HALTER, "postcode": "9863"})
     assert_accessible(page, "wizard step")
@@ -209,7 +211,7 @@ def test_gewerbe_anmeldung_in_jena_in_english(portal, page):
     page.goto(portal["url"] + "/")
     page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
-    open_service(page, portal, "Jena", "Jena, Stadt", re.compile("Register a trade"), axe=True)
+    open_service(page, portal, "Jena", "City of Jena", re.compile("Register a trade"), axe=True)
     next_button(page).click()
     assert page.title().startswith("Error:")
     assert_accessible(page, "English step with errors")
@@ -339,7 +341,7 @@ def test_a_form_can_be_completed_without_javascript(portal, browser):
     context = browser.new_context(java_script_enabled=False, locale="de-DE")
     try:
         page = context.new_page()
-        open_service(page, portal, "Erfurt", "Erfurt, Stadt", re.compile("Gewerbe"), axe=False)
+        open_service(page, portal, "Erfurt", "Stadt Erfurt", re.compile("Gewerbe"), axe=False)
         steps = gewerbe_steps(portal["pdf"])
         # Answering "Übernahme" reveals its follow-up questions on the same page without
         # script: they are shown with a note and validated only when they apply.
