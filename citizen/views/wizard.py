@@ -406,6 +406,8 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
         version=draft.form_version,
         answers=answers,
         parameters=fee_parameters(service=draft.service, gemeinde=draft.gemeinde),
+        # The fee lines are the definition's per-language texts: show the citizen's language.
+        language=lang,
     )
     return render(
         request,

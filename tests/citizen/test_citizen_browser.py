@@ -251,6 +251,7 @@ STATIC_PAGES = [
     "/barrierefreiheit/",
     "/impressum/",
     "/datenschutz/",
+    "/leichte-sprache/",
     "/quellen/",
     "/status/",
     "/gemeinden/?q=Erf",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
@@ -11,7 +13,13 @@ from citizen.drafts import draft_issue_resume_token
 from municipalities.models import Gemeinde
 from municipalities.names import gemeinde_display_name
 from submissions.models import Draft
-from tests.citizen.citizen_support import municipal_rule, municipality, publish
+from tests.citizen.citizen_support import (
+    SMALL_DEFINITION,
+    municipal_rule,
+    municipality,
+    pdf_upload,
+    publish,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +173,32 @@ def test_switching_language_mid_draft_is_remembered_and_hostile_codes_ignored(cl
     client.get(response["Location"], follow=True)
     draft.refresh_from_db()
     assert draft.language == "en"
+
+
+def test_check_page_fee_lines_and_privacy_link_in_english(client):
+    definition = copy.deepcopy(SMALL_DEFINITION)
+    definition["fees"] = {
+        "lines": [
+            {
+                "id": "anmeldung",
+                "label": {"de": "Anmeldegebühr für {x}<b>", "en": "Registration fee <b>"},
+                "amount": 25,
+            }
+        ]
+    }
+    version = publish(definition)
+    municipal_rule(version.service)
+    gemeinde, _office = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.post(f"/gemeinden/{gemeinde.ags}/leistungen/hundeanmeldung/")
+    draft = Draft.objects.get()
+    base = f"/antrag/{draft.id}/schritt/"
+    person = {"halter-vorname": "Erika", "halter-nachname": "Mustermann", "halter-email": "e@x.de"}
+    assert client.post(base + "halter/", person).status_code == 302
+    assert client.post(base + "hund/", {"hund-hundename": "Bello", "hund-gefaehrlich": "no"})
+    client.post(base + "nachweise/", {"nachweise-versicherung": pdf_upload()})
+    assert response.status_code == 302
+    body = client.get(f"/antrag/{draft.id}/pruefen/").content.decode()
+    assert "Registration fee &lt;b&gt;" in body
+    assert "Anmeldegebühr" not in body
+    assert 'href="/datenschutz/"' in body.split("<form", 1)[1]
