@@ -111,7 +111,6 @@ def hund_steps(pdf: Path) -> list[tuple[str, dict]]:
         ("haltung", {"other_address": "no"}),
         ("ermaessigung", {"reduction": "tierheim", "reduction_proof": pdf}),
         ("sepa", {"sepa_mandate": "no"}),
-        ("abschluss", {"truthful": True, "privacy": True}),
     ]  # fmt: skip
 
 
@@ -145,7 +144,6 @@ def gewerbe_steps(pdf: Path) -> list[tuple[str, dict]]:
             "has_permit": "yes", "permit_date": ("1", "2", "2024"),
             "permit_authority": "Stadt Jena", "permit_file": pdf, "has_craft_card": "no",
         }),
-        ("abschluss", {"truthful": True, "privacy": True}),
     ]  # fmt: skip
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -22,6 +24,8 @@ from tests.citizen.citizen_support import (
 )
 
 pytestmark = pytest.mark.django_db
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "forms_catalog" / "catalogue"
 
 KREISFREI, STADT, GEMEINDE = (
     Gemeinde.Kind.KREISFREIE_STADT,
@@ -202,3 +206,23 @@ def test_check_page_fee_lines_and_privacy_link_in_english(client):
     assert "Registration fee &lt;b&gt;" in body
     assert "Anmeldegebühr" not in body
     assert 'href="/datenschutz/"' in body.split("<form", 1)[1]
+
+
+def _labels(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["label"]["de"]] if isinstance(node.get("label"), dict) else []
+        return found + [text for value in node.values() for text in _labels(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _labels(value)]
+    return []
+
+
+@pytest.mark.parametrize("path", sorted(CATALOGUE.glob("*.json")), ids=lambda p: p.stem)
+def test_declaration_is_asked_once_on_the_check_page_only(path):
+    """The check page asks "Ich versichere …"; no form step asks it (or a privacy consent) again."""
+    definition = json.loads(path.read_text(encoding="utf-8"))
+    titles = [step["title"]["de"] for step in definition["definition"]["steps"]]
+    assert "Erklärung" not in titles
+    for label in _labels(definition):
+        assert not label.startswith("Ich versichere"), label
+        assert not label.startswith("Ich habe die Hinweise zum Datenschutz gelesen"), label
