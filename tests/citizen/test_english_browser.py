@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from tests.citizen.test_citizen_browser import assert_accessible, portal  # noqa: F401 - fixture
+from tests.citizen.test_citizen_browser import (  # noqa: F401 - portal is a fixture
+    HALTER,
+    assert_accessible,
+    fill_step,
+    hund_steps,
+    next_button,
+    open_service,
+    portal,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 GERMAN_MARKERS = re.compile(
     r"\b(Gebühr|Gebühren|Steuer|jährlich|einmalig|Antrag|Anträge|Weiter|Zurück|Leistung|Leistungen|"
     r"Gemeinde suchen|Zuständig|Bitte|Sie|Ihr|Ihre|und|oder|für|wird|ergänzt|Erklärung|Datenschutz|"
-    r"Impressum|Barrierefreiheit|Leichte Sprache|Sätze|Hinweis|Pflichtfeld|optional\)|Euro pro)\b"
+    r"Impressum|Barrierefreiheit|Leichte Sprache|Sätze|Hinweis|Pflichtfeld|Hund|Gesamt|Euro pro)\b"
 )
 
 
@@ -68,3 +76,24 @@ def test_favicon_and_contact_pages_served_to_the_browser(portal, page, language)
     page.get_by_role("link", name=re.compile("^(Leichte Sprache|Easy read)$")).click()
     assert page.url.endswith("/leichte-sprache/")
     assert_accessible(page, f"Leichte Sprache ({language})")
+
+
+def test_every_wizard_step_check_and_confirmation_in_english(portal, page):  # noqa: F811
+    page.goto(portal["url"] + "/")
+    page.get_by_role("button", name="English").click()
+    open_service(
+        page, portal, "Rhönbl", "Municipality of Rhönblick", re.compile("Register a dog"), axe=False
+    )
+    for step, values in [("halter", HALTER), *hund_steps(portal["pdf"])]:
+        assert f"/schritt/{step}/" in page.url, f"expected step {step}, at {page.url}"
+        assert_english(page, f"step {step}")
+        fill_step(page, step, values)
+        next_button(page).click()
+    assert_english(page, "check page")
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    assert page.title().startswith("Error:")
+    assert_english(page, "check page with errors")
+    assert_accessible(page, "check page with errors (en)")
+    page.get_by_label(re.compile("I confirm")).last.check()
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    assert_english(page, "confirmation page")
