@@ -80,7 +80,6 @@ STEPS = {
     "haltung": {"haltung-other_address": "no"},
     "ermaessigung": {"ermaessigung-reduction": "keine"},
     "sepa": {"sepa-sepa_mandate": "no"},
-    "abschluss": {"abschluss-truthful": "on", "abschluss-privacy": "on"},
 }
 
 

@@ -210,3 +210,22 @@ def draft_purge_expired(*, now: datetime.datetime | None = None) -> int:
             if attachment.file:
                 attachment.file.storage.delete(attachment.file.name)
     return len(expired_ids)
+
+
+def draft_language_remember(*, draft: Draft, language: str) -> None:
+    """Record the language the citizen now uses for the draft, if it is a portal language.
+
+    Called on every wizard page, so switching language mid-way is remembered too; an
+    unknown code is ignored and the stored one kept. Writes only when it changes.
+    """
+    code = (language or "")[:8]
+    if code == draft.language or code not in dict(settings.LANGUAGES):
+        return
+    draft.language = code
+    Draft.objects.filter(pk=draft.pk).update(language=code)
+
+
+def draft_language_get(*, draft: Draft) -> str | None:
+    """The portal language the draft was last filled in, or None when it holds no valid code."""
+    code = (draft.language or "")[:8]
+    return code if code in dict(settings.LANGUAGES) else None

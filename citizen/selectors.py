@@ -1,6 +1,10 @@
-"""Reads of the citizen pages: the submission a reference and access code open."""
+"""Reads of the citizen pages: the submission a code opens, the portal contacts."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
 
 from submissions.models import Submission
 from submissions.references import access_secret_hash, access_secret_matches, normalize_reference
@@ -23,3 +27,33 @@ def submission_for_citizen(*, reference: object, secret: object) -> Submission |
     if not access_secret_matches(secret, stored) or submission is None:
         return None
     return submission
+
+
+@dataclass(frozen=True)
+class PortalContacts:
+    """The operator's contact details as configured; an empty string means "not configured"."""
+
+    operator_name: str
+    operator_address_lines: tuple[str, ...]
+    operator_email: str
+    operator_phone: str
+    dpo_email: str
+
+
+def portal_contacts_get() -> PortalContacts:
+    """The imprint/privacy contacts from the PORTAL_OPERATOR_* and PORTAL_DPO_EMAIL settings.
+
+    The address setting separates lines with a literal "\\n" (environment files hold one
+    line) or a real newline; blank lines are dropped. Values are shown escaped by the
+    templates, so anything configured is displayed as text, never as markup.
+    """
+    raw_address = str(settings.PORTAL_OPERATOR_ADDRESS or "").replace("\\n", "\n")
+    return PortalContacts(
+        operator_name=str(settings.PORTAL_OPERATOR_NAME or "").strip(),
+        operator_address_lines=tuple(
+            line.strip() for line in raw_address.splitlines() if line.strip()
+        ),
+        operator_email=str(settings.PORTAL_OPERATOR_EMAIL or "").strip(),
+        operator_phone=str(settings.PORTAL_OPERATOR_PHONE or "").strip(),
+        dpo_email=str(settings.PORTAL_DPO_EMAIL or "").strip(),
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("barrierefreiheit/", pages.accessibility, name="accessibility"),
     path("barrierefreiheit/danke/", pages.accessibility_thanks, name="accessibility_thanks"),
     path("impressum/", pages.imprint, name="imprint"),
+    path("leichte-sprache/", pages.easy_read, name="easy_read"),
     path("datenschutz/", pages.privacy, name="privacy"),
     path("sitzung/", pages.keepalive, name="keepalive"),
     path(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.model_editions import CacheVersion, DataEdition
 from municipalities.model_fees import LocalFeeParameter
+from municipalities.names import gemeinde_display_name
 from municipalities.validity import Validity, ValidityQuerySet
 
 
@@ -115,6 +116,11 @@ class Gemeinde(Validity):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name as people say it ("Stadt Erfurt"), for every page and PDF."""
+        return gemeinde_display_name(name=self.name, kind=self.kind)
 
 
 class Postcode(models.Model):

@@ -378,6 +378,15 @@ CSRF_FAILURE_VIEW = "thueringen_portal.views.csrf_failure"
 # --- Citizen pages -------------------------------------------------------------
 # Where accessibility feedback is mailed (it is always stored as well).
 PORTAL_FEEDBACK_EMAIL = os.environ.get("PORTAL_FEEDBACK_EMAIL", "")
+# Imprint and privacy notice contacts (issue 13): the operator's details differ per
+# deployment, so they come from the environment; unset ones show a placeholder.
+PORTAL_OPERATOR_NAME = os.environ.get("PORTAL_OPERATOR_NAME", "").strip()
+PORTAL_OPERATOR_ADDRESS = os.environ.get("PORTAL_OPERATOR_ADDRESS", "").strip()
+PORTAL_OPERATOR_EMAIL = os.environ.get("PORTAL_OPERATOR_EMAIL", "").strip()
+PORTAL_OPERATOR_PHONE = os.environ.get("PORTAL_OPERATOR_PHONE", "").strip()
+PORTAL_DPO_EMAIL = os.environ.get("PORTAL_DPO_EMAIL", "").strip()
+# Sign-language video explaining the site (BITV 2.0 § 4), supplied by the state.
+PORTAL_SIGN_LANGUAGE_VIDEO_URL = os.environ.get("PORTAL_SIGN_LANGUAGE_VIDEO_URL", "").strip()
 # --- Citizen app (issue 11): the draft purge and the resume mail moved to citizen.tasks,
 # keeping their task names, so the schedule and queued tasks still find them. ---
 CELERY_IMPORTS = ["citizen.tasks"]

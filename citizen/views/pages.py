@@ -14,6 +14,7 @@ from submissions.ratelimit import rate_limit_hit
 
 from ..forms import FeedbackForm
 from ..models import AccessibilityFeedback
+from ..selectors import portal_contacts_get
 from .common import allow_methods, language, too_many_requests
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def accessibility_thanks(request: HttpRequest) -> HttpResponse:
 
 @allow_methods("GET", "HEAD")
 def imprint(request: HttpRequest) -> HttpResponse:
-    return render(request, "submissions/pages/imprint.html")
+    return render(request, "submissions/pages/imprint.html", {"contacts": portal_contacts_get()})
 
 
 @allow_methods("GET", "HEAD")
@@ -66,7 +67,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "submissions/pages/privacy.html",
-        {"draft_days": settings.PORTAL_DRAFT_LIFETIME_DAYS},
+        {"draft_days": settings.PORTAL_DRAFT_LIFETIME_DAYS, "contacts": portal_contacts_get()},
     )
 
 
@@ -76,3 +77,16 @@ def keepalive(request: HttpRequest) -> JsonResponse:
     """Called by session-timeout.js; any request renews the session (SESSION_SAVE_EVERY_REQUEST)."""
     request.session["keepalive"] = True
     return JsonResponse({"seconds": settings.SESSION_COOKIE_AGE})
+
+
+@allow_methods("GET", "HEAD")
+def easy_read(request: HttpRequest) -> HttpResponse:
+    """The site explained in Leichte Sprache (BITV 2.0 § 4), with the sign-language video slot."""
+    return render(
+        request,
+        "submissions/pages/easy_read.html",
+        {
+            "sign_language_video_url": settings.PORTAL_SIGN_LANGUAGE_VIDEO_URL,
+            "draft_days": settings.PORTAL_DRAFT_LIFETIME_DAYS,
+        },
+    )

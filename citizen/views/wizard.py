@@ -42,6 +42,8 @@ from ..drafts import (
     draft_grant_session,
     draft_issue_resume_link,
     draft_keep_unfinished_input,
+    draft_language_get,
+    draft_language_remember,
     draft_save_data,
     draft_step_accept,
     draft_step_reopen,
@@ -184,6 +186,7 @@ class DraftWizard(View):
         if draft is None:
             return draft_missing(request, kwargs["draft_id"])
         self.draft = draft
+        draft_language_remember(draft=draft, language=language())
         self.flow = flow_for(draft)
         self.progress = DraftProgress(draft, self.flow)
         return super().dispatch(request, *args, **kwargs)
@@ -403,6 +406,8 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
         version=draft.form_version,
         answers=answers,
         parameters=fee_parameters(service=draft.service, gemeinde=draft.gemeinde),
+        # The fee lines are the definition's per-language texts: show the citizen's language.
+        language=lang,
     )
     return render(
         request,
@@ -509,4 +514,19 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
             ),
         )
     draft_grant_session(request=request, draft=draft)
-    return redirect("citizen:draft", draft_id=draft.id)
+    response = redirect("citizen:draft", draft_id=draft.id)
+    # The resume link may open in another browser: continue in the draft's language,
+    # which the language cookie carries into every following page.
+    draft_lang = draft_language_get(draft=draft)
+    if draft_lang:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            draft_lang,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response

@@ -55,7 +55,6 @@ def fill(slug: str, pages: dict[str, dict], files: dict[str, dict] | None = None
     return version, answers, visited
 
 
-CONSENT = {"truthful": "on", "privacy": "on"}
 PERSON = {
     "surname": "Schneider",
     "given_names": "Anna Maria",
@@ -125,7 +124,6 @@ def test_gewerbe_anmeldung_gmbh_branch_with_permit_and_residence_title():
             "residence_authority": "Ausländerbehörde Erfurt",
             "residence_self_employment": "yes",
         },
-        "abschluss": CONSENT,
     }
     files = {
         "erlaubnisse": {"permit_file": pdf("erlaubnis.pdf"), "residence_file": pdf("titel.pdf")}
@@ -267,7 +265,6 @@ def test_wohngeld_with_two_household_members():
         "einkommen": {"transfer_benefits": "no", "own_income_gross": "1200", "own_benefits": "250"},
         "vermoegen": {"significant_assets": "no"},
         "konto": {"account_holder": "Anna Schneider", "iban": "DE89 3704 0044 0532 0130 00"},
-        "abschluss": CONSENT,
     }
     files = {
         "nachweise": {
@@ -346,7 +343,6 @@ HUND_PAGES = {
         "iban": "DE89370400440532013000",
         "sepa_consent": "on",
     },
-    "abschluss": CONSENT,
 }
 
 
@@ -440,7 +436,6 @@ def test_bauantrag_single_family_house():
             "dwellings": "1",
             "floor_area": "164,3",
         },
-        "abschluss": CONSENT,
     }
     files = {
         "unterlagen": {
@@ -532,7 +527,6 @@ PASS_PAGES = {
         "preferred_time": "vormittag",
         "in_person": "on",
     },
-    "abschluss": CONSENT,
 }
 
 
@@ -603,7 +597,6 @@ def test_veranstaltung_added_as_a_file_only_can_be_filled():
             "alcohol": "yes",
             "amplified_music": "yes",
         },
-        "abschluss": CONSENT,
     }
     files = {"unterlagen": {"security_concept": pdf("sicherheitskonzept.pdf")}}
     version, answers, _ = fill("veranstaltungsanmeldung", pages, files)

@@ -22,7 +22,7 @@ def test_search_page_without_query_shows_a_labelled_form(thueringen, client):
 def test_search_by_name_links_to_the_municipality_page(thueringen, client):
     body = client.get("/gemeinden/", {"q": "Ilmenua"}).content.decode()
     assert 'href="/gemeinden/16070029/"' in body
-    assert "Ilmenau, Stadt" in body
+    assert "Stadt Ilmenau" in body
     assert "Ilm-Kreis" in body
 
 
@@ -39,7 +39,7 @@ def test_ambiguous_postcode_lists_all_candidates_with_a_note(thueringen, client)
 
 def test_unique_postcode_has_no_ambiguity_note(thueringen, client):
     body = client.get("/gemeinden/", {"q": "99084"}).content.decode()
-    assert "Erfurt, Stadt" in body
+    assert "Stadt Erfurt" in body
     assert "gehört zu" not in body
 
 
@@ -84,8 +84,8 @@ def test_municipality_page_lists_services_with_office_and_contact(thueringen, cl
     response = client.get("/gemeinden/16066056/")  # Rippershausen, served by Meiningen
     assert response.status_code == 200
     body = response.content.decode()
-    assert '<h1 class="kern-heading-large">Rippershausen</h1>' in body
-    assert "erfüllende Gemeinde Meiningen, Stadt" in body
+    assert '<h1 class="kern-heading-large">Gemeinde Rippershausen</h1>' in body
+    assert "erfüllende Gemeinde Stadt Meiningen" in body
     for service in Service.objects.filter(is_active=True):
         assert service.name_de in body
     assert "Landratsamt Schmalkalden-Meiningen" in body

@@ -66,7 +66,7 @@ def test_citizen_files_through_the_tls_proxy_and_the_office_pdf_in_s3_has_its_st
         assert css.status_code == 200 and "max-age=315360000" in css.headers["Cache-Control"]
         page.get_by_label(re.compile("Gemeinde oder Postleitzahl")).fill("Rhönbl")
         page.get_by_role("button", name=re.compile("Gemeinde suchen")).click()
-        page.get_by_role("link", name="Rhönblick", exact=True).click()
+        page.get_by_role("link", name="Gemeinde Rhönblick", exact=True).click()
         page.get_by_role("link", name=re.compile("Hund anmelden")).click()
         page.get_by_role("button", name=re.compile("Antrag starten")).click()
         fill_step(page, "halter", HALTER)

@@ -100,7 +100,7 @@ def assert_styled(pdf: bytes, errors: list[str]) -> None:
     assert not any("NameBecker" in line.replace(" ", "") for line in lines), lines
     assert "Name" in lines and "Becker" in lines, lines
     # The letterhead's municipality is set large and bold on its own line.
-    assert "Rhönblick" in lines, lines
+    assert "Gemeinde Rhönblick" in lines, lines
 
 
 @pytest.mark.parametrize("render", [render_office_copy, render_receipt])
@@ -112,7 +112,7 @@ def test_pdf_with_manifest_static_files_is_rendered_with_its_stylesheet(
         assert_styled(pdf, weasyprint_errors())
     else:
         assert weasyprint_errors() == []
-        assert "Rhönblick" in layout_lines(pdf)
+        assert "Gemeinde Rhönblick" in layout_lines(pdf)
 
 
 @pytest.mark.parametrize("render", [render_office_copy, render_receipt])
@@ -124,7 +124,7 @@ def test_pdf_with_plain_static_files_is_rendered_with_its_stylesheet(
         assert_styled(pdf, weasyprint_errors())
     else:
         assert weasyprint_errors() == []
-        assert "Rhönblick" in layout_lines(pdf)
+        assert "Gemeinde Rhönblick" in layout_lines(pdf)
 
 
 def test_hashed_stylesheet_name_is_served_from_the_collected_static_root(manifest_static):
