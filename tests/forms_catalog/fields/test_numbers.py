@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from forms_catalog.compiler import CompiledForm
+from forms_catalog.fields import type_names
 from tests.forms_catalog.helpers import TODAY, definition, field, step_form
 
 MONEY = field("v", "money")
@@ -87,3 +88,23 @@ def test_a_stored_amount_passes_the_final_check_and_is_shown_in_the_pages_notati
         values = {node.name: node.value for node in form.nodes() if hasattr(node, "name")}
     expected = ("1450,50", "12,5") if language == "de" else ("1450.50", "12.5")
     assert (values.get("v"), values.get("w")) == expected
+
+
+EXTRA = {
+    "choice": {"options": [{"value": "a", "label": {"de": "A", "en": "A"}}]},
+    "multichoice": {"options": [{"value": "a", "label": {"de": "A", "en": "A"}}]},
+    "pattern": {"pattern": r"\d+", "pattern_message": {"de": "Ziffern", "en": "Digits"}},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(type_names()))
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_field_type_names_its_field_when_left_empty(kind, language):
+    # Seven identical "Bitte füllen Sie dieses Feld aus." in one summary help nobody.
+    spec = field("v", kind, **EXTRA.get(kind, {}))
+    with translation.override(language):
+        form = step_form(definition(spec), {}, language=language)
+        assert not form.is_valid()
+        messages = [text for _anchor, text in form.error_summary]
+    assert messages, kind
+    assert all(("Feld v" if language == "de" else "Field v") in m for m in messages), messages
