@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from citizen.drafts import draft_purge_expired
 from forms_catalog.models import Service
 from forms_catalog.selectors import compiled_form, published_version, summarize
 from forms_catalog.services import catalogue_load
@@ -110,3 +111,9 @@ def test_lowering_the_visitor_number_drops_the_safety_concept_and_its_file():
     assert concept.submission_id is None
     assert concept.draft_id == draft.id
     assert not submission.attachments.exists()
+    # The pruned file goes with the draft: row and stored object.
+    stored_name = concept.file.name
+    assert concept.file.storage.exists(stored_name)
+    draft_purge_expired(now=timezone.now() + timezone.timedelta(days=365))
+    assert not Attachment.objects.filter(id=concept.id).exists()
+    assert not concept.file.storage.exists(stored_name)
