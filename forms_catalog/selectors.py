@@ -47,6 +47,7 @@ __all__ = [
     "export_answers",
     "published_version",
     "summarize",
+    "visible_answers",
 ]
 
 _CACHE_SIZE = 128
@@ -103,6 +104,15 @@ def summarize(
     (escape them when rendering, as Django templates do). Hidden fields are left
     out; visible unanswered fields appear with the value "—"."""
     return _summarize(compiled_form(version=version), answers, language, on_date)
+
+
+def visible_answers(
+    *, version: FormVersion, answers: dict[str, Any], on_date: datetime.date | None = None
+) -> dict[str, Any]:
+    """The answers exactly as the check page shows them: every answer of a step,
+    group or field hidden by these answers' own `visible_if` (and every key the
+    definition does not know) removed; what is kept is returned unchanged."""
+    return compiled_form(version=version).visible_answers(answers, on_date=on_date)
 
 
 def export_answers(

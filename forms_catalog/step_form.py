@@ -275,12 +275,30 @@ class StepForm(forms.Form):
         self.cleaned_data[name] = value
         return value
 
+    def _invalid_ids(self, prefix: str = "") -> set[str]:
+        """Ids of this step's fields (and their groups) whose input was refused;
+        with `prefix` ("dogs-0-") only the fields of that group item."""
+        invalid: set[str] = set()
+        for name, spec in self._field_names():
+            if name not in self._errors or not name.startswith(prefix):
+                continue
+            if prefix or name == spec.id:
+                invalid.add(spec.id)
+            if spec.group_id and not prefix:
+                # One refused item field holds back rules over the whole group.
+                invalid.add(spec.group_id)
+        return invalid
+
     def clean(self) -> dict[str, Any]:
-        if self.errors:
-            return self.cleaned_data
+        # Every rule whose fields were all accepted runs now, so the citizen sees
+        # all problems of the page at once; a rule over a refused field would
+        # only judge a missing value and waits until that field is corrected.
         values = getattr(self, "_values", {})
         scope = self._scope(values)
+        invalid = self._invalid_ids()
         for rule in self.step.rules:
+            if expressions.references(rule.expression) & invalid:
+                continue
             if evaluate(rule.expression, scope) is False:
                 self._rule_error(rule.fields, tr(rule.message, self.language), prefix="")
         for group in self._repeatable_groups():
@@ -293,7 +311,10 @@ class StepForm(forms.Form):
                     fids,
                     index + 1,
                 )
+                item_invalid = invalid | self._invalid_ids(f"{group.id}-{index}-")
                 for rule in group.rules:
+                    if expressions.references(rule.expression) & item_invalid:
+                        continue
                     if evaluate(rule.expression, item_scope) is False:
                         self._rule_error(
                             rule.fields, tr(rule.message, self.language), f"{group.id}-{index}-"

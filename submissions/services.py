@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from forms_catalog.selectors import applicant_contact, calculate_fee
+from forms_catalog.selectors import applicant_contact, calculate_fee, visible_answers
 from municipalities.selectors import fee_parameters
 
 from .models import Attachment, Delivery, Draft, Submission, SubmissionEvent
@@ -87,6 +87,12 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
     click files once and the second call raises DraftAlreadySubmitted. The
     pipeline is enqueued only after commit. The secret is returned only here:
     only its hash is stored.
+
+    Only what the check page showed is stored: answers of steps, groups and
+    fields hidden by the final answers are pruned first, so they reach no PDF,
+    export or webhook. Every attachment id in the posted answers must belong to
+    the draft, but only the files still referenced after pruning move to the
+    submission; the others stay with the draft and are deleted with it.
     """
     if not isinstance(answers, dict):
         raise SubmissionError("answers must be an object")
@@ -98,6 +104,9 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
             raise DraftAlreadySubmitted("this application has already been submitted")
         version = locked.form_version
         now = timezone.now()
+        # Forged ids are refused even in hidden answers; pruned files stay with the draft.
+        _referenced_attachments(draft=locked, answers=answers)
+        answers = visible_answers(version=version, answers=answers)
         attachments = _referenced_attachments(draft=locked, answers=answers)
         name, email = applicant_contact(version=version, answers=answers)
         parameters = fee_parameters(service=locked.service, gemeinde=locked.gemeinde)

@@ -66,7 +66,7 @@ class DateType(FieldType):
             return None
         label = label_of(spec, ctx)
         invalid = ValidationError(
-            gettext("Bitte geben Sie bei „%(label)s“ ein gültiges Datum ein, z. B. 27 3 2007.")
+            gettext("Bitte geben Sie bei „%(label)s“ ein gültiges Datum ein, z. B. 27.3.2007.")
             % {"label": label}
         )
         if not (day and month and year):
@@ -141,7 +141,7 @@ class DateType(FieldType):
 
     def decorate(self, node, spec, raw, language):
         node.widget = "date"
-        node.hint = node.hint or gettext("Zum Beispiel: 27 3 2007")
+        node.hint = node.hint or gettext("z. B. 27.3.2007")
         parts = raw if isinstance(raw, (list, tuple)) and len(raw) == 3 else ("", "", "")
         node.parts = {
             p: ("" if v is None else str(v)[:8]) for p, v in zip(_PARTS, parts, strict=True)

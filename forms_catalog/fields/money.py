@@ -33,9 +33,6 @@ class MoneyType(NumberLike):
     def store(self, spec, number):
         return str(number.quantize(Decimal("0.01")))
 
-    def raw_from_json(self, spec, value):
-        return str(value)
-
     def display(self, spec, value, language):
         amount = parse_decimal(value)
         return format_money(amount) if amount is not None else str(value)

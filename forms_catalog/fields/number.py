@@ -15,23 +15,63 @@ from .base import CleanContext, FieldType, raw_text, register
 from .text import label_of
 
 
-def decimal_from_input(text: str, *, money: bool) -> Decimal | None:
-    """German or English notation ("1.234,50", "1,234.50") as a Decimal; ASCII digits only."""
-    text = text.replace("\u00a0", "").replace(" ", "")
+class AmbiguousNumber(ValueError):
+    """The input reads as two different numbers (German "1.45": 1,45 or 145?)."""
+
+
+class CanonicalNumber(str):
+    """A stored answer ("1450.00") handed back to cleaning: read as stored, in any language."""
+
+
+_DIGITS = r"[0-9]{1,15}"
+_GROUPED = {".": r"[0-9]{1,3}(\.[0-9]{3})+", ",": r"[0-9]{1,3}(,[0-9]{3})+"}
+
+
+def decimal_from_input(text: str, *, money: bool, language: str = "de") -> Decimal | None:
+    """The number a person typed, read in the notation of `language`; None if it is none.
+
+    German: "2.150" and "1.450,00" (point groups thousands, comma marks decimals),
+    "1450", "1450,5". English: "2,150.00", "1450.5". With both separators the
+    later one is the decimal one, so "2,150.00" is read in German too. A lone
+    thousands separator groups digits by three ("2.150" in German); after four or
+    more digits it can only mark decimals ("1234.50"); otherwise AmbiguousNumber
+    is raised ("1.45" in German: 1,45 or a mistyped 1.450?): guessing could turn
+    1,45 € into 145 €. ASCII digits only.
+    """
+    if isinstance(text, CanonicalNumber):
+        plain = str(text)
+        if not re.fullmatch(rf"-?{_DIGITS}(\.[0-9]+)?", plain):
+            return None
+        return Decimal(plain)
+    text = text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if money:
         text = text.replace("€", "").replace("EUR", "")
+    sign = ""
+    if text.startswith("-"):
+        sign, text = "-", text[1:]
+    decimal_mark = "." if language == "en" else ","
+    group_mark = "," if decimal_mark == "." else "."
     if "," in text and "." in text:
-        # The later separator is the decimal one: 1.234,50 or 1,234.50.
-        if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
+        later = "," if text.rfind(",") > text.rfind(".") else "."
+        earlier = "." if later == "," else ","
+        whole, _, fraction = text.rpartition(later)
+        if not re.fullmatch(_GROUPED[earlier], whole) or not re.fullmatch(r"[0-9]+", fraction):
+            return None
+        text = f"{whole.replace(earlier, '')}.{fraction}"
+    elif group_mark in text:
+        if re.fullmatch(_GROUPED[group_mark], text):
+            text = text.replace(group_mark, "")
+        elif re.fullmatch(r"[0-9]{4,}[.,][0-9]+", text):
+            # Four digits before it: the mark cannot group thousands, only mark decimals.
+            text = text.replace(group_mark, ".")
         else:
-            text = text.replace(",", "")
-    elif "," in text:
-        text = text.replace(",", ".")
-    if not re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]+)?", text):
+            raise AmbiguousNumber(text)
+    elif decimal_mark in text:
+        text = text.replace(decimal_mark, ".")
+    if not re.fullmatch(rf"{_DIGITS}(\.[0-9]+)?", text):
         return None
     try:
-        return Decimal(text)
+        return Decimal(sign + text)
     except InvalidOperation:
         return None
 
@@ -57,6 +97,26 @@ class NumberLike(FieldType):
     def invalid_message(self, label: str) -> str:
         return gettext("Bitte geben Sie bei „%(label)s“ eine Zahl ein.") % {"label": label}
 
+    def ambiguous_message(self, label: str, language: str) -> str:
+        if language == "en":
+            return gettext(
+                "Bei „%(label)s“ ist nicht klar, ob das Komma Tausender oder Nachkommastellen"
+                " trennt. Schreiben Sie Nachkommastellen mit Punkt, z. B. 1.45, und Tausender"
+                " ohne Trennzeichen, z. B. 1450."
+            ) % {"label": label}
+        return gettext(
+            "Bei „%(label)s“ ist nicht klar, ob der Punkt Tausender oder Nachkommastellen"
+            " trennt. Schreiben Sie Nachkommastellen mit Komma, z. B. 1,45, und Tausender"
+            " ohne Trennzeichen, z. B. 1450."
+        ) % {"label": label}
+
+    def raw_from_json(self, spec: FieldSpec, value: Any) -> Any:
+        # Stored answers are canonical ("1450.00"): re-checking them must not
+        # read the point as a German thousands separator.
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return value
+        return CanonicalNumber(value)
+
     def store(self, spec: FieldSpec, number: Decimal) -> Any:
         return int(number) if self.places(spec) == 0 else str(number)
 
@@ -65,11 +125,19 @@ class NumberLike(FieldType):
         if not text:
             return None
         label = label_of(spec, ctx)
-        number = decimal_from_input(text, money=self.money)
+        try:
+            number = decimal_from_input(
+                raw if isinstance(raw, CanonicalNumber) else text,
+                money=self.money,
+                language=ctx.language,
+            )
+        except AmbiguousNumber:
+            raise ValidationError(self.ambiguous_message(label, ctx.language)) from None
         if number is None:
             raise ValidationError(self.invalid_message(label))
         places = self.places(spec)
-        exponent = number.as_tuple().exponent
+        # Trailing zeros are no places: "1.450,00" is a whole number.
+        exponent = number.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places:
             if places == 0:
                 raise ValidationError(
@@ -97,6 +165,12 @@ class NumberLike(FieldType):
         return parse_decimal(value)
 
     def decorate(self, node, spec, raw, language):
+        if isinstance(raw, CanonicalNumber):
+            # A stored answer is shown in the page's notation, so sending it back unchanged
+            # reads the same number ("1450,00" in German).
+            stored = parse_decimal(str(raw))
+            if stored is not None:
+                raw = str(stored) if language == "en" else str(stored).replace(".", ",")
         node.value = "" if raw is None else str(raw)[:20000]
         node.maxlength = 32
         node.inputmode = self.inputmode if not spec.raw.get("decimals") else "decimal"

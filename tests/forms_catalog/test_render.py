@@ -81,6 +81,13 @@ def test_saved_answers_are_shown_again_in_an_unbound_form():
 
 def test_date_fields_get_an_example_hint_and_money_a_unit():
     _, html = render(definition(field("born", "date"), field("rent", "money")))
-    assert "Zum Beispiel: 27 3 2007" in html
+    assert "z. B. 27.3.2007" in html
     assert 'aria-describedby="id_born-hint"' in html
     assert "in Euro" in html
+
+
+def test_date_hint_uses_each_languages_own_way_of_writing_a_date():
+    _, german = render(definition(field("born", "date")))
+    _, english = render(definition(field("born", "date")), language="en")
+    assert "z. B. 27.3.2007" in german and "27 3 2007" not in german
+    assert "For example, 27 3 2007" in english

@@ -189,3 +189,47 @@ def test_files_chosen_before_pressing_add_are_checked_and_kept_in_uploads():
     assert form.pending_action == "add:dogs" and not form.is_valid()
     assert [u.name for u in form.uploads["doc"]] == ["nachweis.pdf"]
     assert "other" not in form.uploads  # the disguised file is not kept
+
+
+def test_all_errors_of_a_page_come_at_once_field_and_cross_field():
+    # The dates break the rule while the name is missing and the count is garbage:
+    # one round shows all three problems, not the rule only after the others are fixed.
+    defn = definition(
+        field("surname", "text"),
+        field("visitors", "number"),
+        *DATES,
+        rules=[RULE],
+    )
+    data = dates(("2", "1", "2026"), ("1", "1", "2026")) | {"surname": "", "visitors": "<b>"}
+    form = step_form(defn, data)
+    assert not form.is_valid()
+    assert set(form.errors) == {"surname", "visitors", "end"}
+    assert form.errors["end"] == ["Ende vor Beginn"]
+
+
+def test_a_rule_over_a_refused_field_waits_for_that_field():
+    defn = definition(*DATES, rules=[RULE])
+    form = step_form(defn, dates(("2", "1", "2026"), ("31", "2", "2026")))
+    assert not form.is_valid()
+    assert "Ende vor Beginn" not in " ".join(form.errors["end"])
+    assert "gültiges Datum" in " ".join(form.errors["end"])
+
+
+def test_group_item_rules_run_for_valid_items_while_another_item_is_refused():
+    group = {
+        "id": "days",
+        "type": "group",
+        "repeatable": True,
+        "max": 3,
+        "item_label": T("Tag", "Day"),
+        "label": T("Tage"),
+        "fields": [*DATES],
+        "rules": [RULE],
+    }
+    data = {"days-count": "2"}
+    data |= {f"days-0-{k}": v for k, v in dates(("2", "1", "2026"), ("1", "1", "2026")).items()}
+    data |= {f"days-1-{k}": v for k, v in dates(("1", "1", "2026"), ("", "", "")).items()}
+    form = step_form(definition(group), data)
+    assert not form.is_valid()
+    assert form.errors["days-0-end"] == ["Ende vor Beginn"]
+    assert "Ende vor Beginn" not in " ".join(form.errors["days-1-end"])

@@ -46,6 +46,13 @@ DEFINITION = {
                     "max_length": 10000,
                     "label": {"de": "Beschreibung", "en": "Description"},
                 },
+                {
+                    "id": "proof",
+                    "type": "file",
+                    "required": False,
+                    "multiple": True,
+                    "label": {"de": "Nachweis", "en": "Proof"},
+                },
             ],
         },
     ],

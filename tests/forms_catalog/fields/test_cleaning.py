@@ -70,7 +70,7 @@ INVALID = [
     (field("v", "phone"), {"v": "call me"}, "Telefonnummer"),
     (field("v", "number", min=1), {"v": "0"}, "mindestens 1"),
     (field("v", "number", max=10), {"v": "11"}, "höchstens 10"),
-    (field("v", "number"), {"v": "2.5"}, "ganze Zahl"),
+    (field("v", "number"), {"v": "2,5"}, "ganze Zahl"),
     (field("v", "number"), {"v": "1e9999"}, "Zahl"),
     (field("v", "money"), {"v": "12,345"}, "Nachkommastellen"),
     (field("v", "money"), {"v": "zwölf"}, "Betrag"),
