@@ -42,7 +42,7 @@ ACCESS_CODE_TASK = "submissions.tasks.notify_access_code"
 
 def status_link_days_after_decision() -> int:
     """How long a status link keeps working after the decision (PORTAL_STATUS_LINK_DAYS)."""
-    return int(getattr(settings, "PORTAL_STATUS_LINK_DAYS", 90))
+    return settings.PORTAL_STATUS_LINK_DAYS
 
 
 def submission_for_status_link(*, reference: object, token: object) -> Submission | None:

@@ -372,6 +372,8 @@ SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
 
 # --- Portal ------------------------------------------------------------------
 PORTAL_DRAFT_LIFETIME_DAYS = env_int("PORTAL_DRAFT_LIFETIME_DAYS", 30)
+# Days after the decision until the personal status link of a receipt stops working.
+PORTAL_STATUS_LINK_DAYS = env_int("PORTAL_STATUS_LINK_DAYS", 90)
 PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 CSRF_FAILURE_VIEW = "thueringen_portal.views.csrf_failure"
 

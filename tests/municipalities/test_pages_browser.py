@@ -62,7 +62,7 @@ def test_keyboard_only_search_without_javascript(imported, live_server, browser)
         page.keyboard.press("Enter")
         page.wait_for_url("**/gemeinden/?q=Gossnitz")
         page.get_by_role("link", name="Stadt Gößnitz").click()
-        assert page.get_by_role("heading", level=1).inner_text() == "Gößnitz, Stadt"
+        assert page.get_by_role("heading", level=1).inner_text() == "Stadt Gößnitz"
         assert page.get_by_text("Landratsamt Altenburger Land").count() >= 1
     finally:
         context.close()
