@@ -83,3 +83,26 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class InScopeOnlyMixin:
+    """Every admin permission also needs the staff member's scope (`_in_scope`) to be non-empty.
+
+    The subclass defines `_in_scope(request)`; a staff member outside it sees
+    neither the model in the index nor any of its pages.
+    """
+
+    def has_view_permission(self, request, obj=None):
+        return self._in_scope(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._in_scope(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._in_scope(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._in_scope(request) and super().has_delete_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self._in_scope(request) and super().has_module_permission(request)

@@ -21,7 +21,7 @@ import municipalities.admin as municipalities_admin
 from municipalities.model_fees import LocalFeeParameter
 
 from .. import fee_selectors
-from .common import ScopedObjectMixin
+from .common import InScopeOnlyMixin, ScopedObjectMixin
 
 
 class LocalFeeParameterForm(forms.ModelForm):
@@ -101,7 +101,9 @@ if admin.site.is_registered(LocalFeeParameter):
 
 
 @admin.register(LocalFeeParameter)
-class ScopedLocalFeeParameterAdmin(ScopedObjectMixin, municipalities_admin.LocalFeeParameterAdmin):
+class ScopedLocalFeeParameterAdmin(
+    InScopeOnlyMixin, ScopedObjectMixin, municipalities_admin.LocalFeeParameterAdmin
+):
     form = LocalFeeParameterForm
 
     def get_queryset(self, request):
@@ -124,18 +126,3 @@ class ScopedLocalFeeParameterAdmin(ScopedObjectMixin, municipalities_admin.Local
 
     def _in_scope(self, request) -> bool:
         return not fee_selectors.fee_scope_for_user(user=request.user).empty
-
-    def has_view_permission(self, request, obj=None):
-        return self._in_scope(request) and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return self._in_scope(request) and super().has_add_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._in_scope(request) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._in_scope(request) and super().has_delete_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return self._in_scope(request) and super().has_module_permission(request)

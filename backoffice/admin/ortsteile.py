@@ -14,14 +14,16 @@ import municipalities.admin as municipalities_admin
 from municipalities.models import GemeindeAlias
 
 from .. import fee_selectors
-from .common import ScopedObjectMixin
+from .common import InScopeOnlyMixin, ScopedObjectMixin
 
 if admin.site.is_registered(GemeindeAlias):
     admin.site.unregister(GemeindeAlias)
 
 
 @admin.register(GemeindeAlias)
-class ScopedGemeindeAliasAdmin(ScopedObjectMixin, municipalities_admin.GemeindeAliasAdmin):
+class ScopedGemeindeAliasAdmin(
+    InScopeOnlyMixin, ScopedObjectMixin, municipalities_admin.GemeindeAliasAdmin
+):
     def get_queryset(self, request):
         allowed = fee_selectors.alias_gemeinden_for_user(user=request.user)
         return super().get_queryset(request).filter(gemeinde__in=allowed)
@@ -39,18 +41,3 @@ class ScopedGemeindeAliasAdmin(ScopedObjectMixin, municipalities_admin.GemeindeA
 
     def _in_scope(self, request) -> bool:
         return not fee_selectors.alias_scope_for_user(user=request.user).empty
-
-    def has_view_permission(self, request, obj=None):
-        return self._in_scope(request) and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return self._in_scope(request) and super().has_add_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._in_scope(request) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._in_scope(request) and super().has_delete_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return self._in_scope(request) and super().has_module_permission(request)
