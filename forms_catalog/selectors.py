@@ -120,7 +120,8 @@ def export_answers(
 ) -> dict[str, Any]:
     """Machine-readable answers: {"service", "version", "checksum", "answers": visible
     answers (JSON, normalised: dates ISO, money "1234.50", IBAN without spaces),
-    "fields": [{"path", "step", "type", "label": {"de", "en"}, "value"}]}."""
+    "fields": [{"path", "step", "type", "label": {"de", "en"}, "value", "fim"?}]}; "fim" is
+    {"id", "version"} of the FIM data field the answer stands for, where known."""
     meta = {
         "service": version.service.slug,
         "version": version.number,

@@ -148,10 +148,15 @@ def export(
 
 
 def _export_field(spec: FieldSpec, path: str, value: Any, step_id: str) -> dict[str, Any]:
-    return {
+    exported = {
         "path": path,
         "step": step_id,
         "type": spec.type,
         "label": {"de": tr(spec.label, "de"), "en": tr(spec.label, "en")},
         "value": export_value(spec, value),
     }
+    fim = spec.raw.get("fim")
+    if fim:
+        # The office's software can map the answer to the FIM data field it stands for.
+        exported["fim"] = {"id": fim["id"], "version": fim["version"]}
+    return exported
