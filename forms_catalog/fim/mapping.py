@@ -187,7 +187,8 @@ class _Mapper:
             if len(step["fields"]) > MAX_STEP_FIELDS:
                 raise FimImportError(
                     _(
-                        "Schritt „%(title)s“ hätte %(count)s Felder; höchstens %(limit)s sind möglich."
+                        "Schritt „%(title)s“ hätte %(count)s Felder; "
+                        "höchstens %(limit)s sind möglich."
                     )
                     % {
                         "title": step["title"]["de"],
@@ -351,7 +352,8 @@ class _Mapper:
                 self.report.add(
                     el.ref,
                     _(
-                        "Mehrfachangabe innerhalb einer wiederholbaren Gruppe als Einzelangabe übernommen."
+                        "Mehrfachangabe innerhalb einer wiederholbaren Gruppe "
+                        "als Einzelangabe übernommen."
                     ),
                 )
             else:
@@ -365,7 +367,8 @@ class _Mapper:
         self.report.add(
             el.ref,
             _(
-                "Mehrfach anzugebendes Feld als wiederholbare Gruppe (%(min)s bis %(max)s) übernommen."
+                "Mehrfach anzugebendes Feld als wiederholbare Gruppe "
+                "(%(min)s bis %(max)s) übernommen."
             )
             % {"min": min(el.min, maximum), "max": maximum},
         )
@@ -385,7 +388,8 @@ class _Mapper:
             self.report.add(
                 el.ref,
                 _(
-                    "Feldart „%(feldart)s“ wird nicht übernommen (Bürgerinnen und Bürger geben es nicht ein)."
+                    "Feldart „%(feldart)s“ wird nicht übernommen "
+                    "(Bürgerinnen und Bürger geben es nicht ein)."
                 )
                 % {"feldart": el.feldart},
             )
@@ -428,7 +432,8 @@ class _Mapper:
                 self.report.add(
                     el.ref,
                     _(
-                        "Datentyp text_latin als Text übernommen (Zeichenprüfung nach DIN SPEC 91379 entfällt)."
+                        "Datentyp text_latin als Text übernommen "
+                        "(Zeichenprüfung nach DIN SPEC 91379 entfällt)."
                     ),
                 )
             self.text_field(el, spec)
@@ -480,7 +485,8 @@ class _Mapper:
             self.report.add(
                 el.ref,
                 _(
-                    "Präzisierung „%(key)s=%(value)s“ ist keine ganze Zahl und wurde nicht übernommen."
+                    "Präzisierung „%(key)s=%(value)s“ ist keine ganze Zahl "
+                    "und wurde nicht übernommen."
                 )
                 % {"key": key, "value": raw[:100]},
             )

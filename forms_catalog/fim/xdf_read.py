@@ -260,7 +260,8 @@ class _Reader:
             if element.max is not None and element.max < max(element.min, 1):
                 raise FimImportError(
                     _(
-                        "%(ref)s: ungültige Anzahl „%(anzahl)s“ (Höchstzahl kleiner als Mindestzahl)."
+                        "%(ref)s: ungültige Anzahl „%(anzahl)s“ "
+                        "(Höchstzahl kleiner als Mindestzahl)."
                     )
                     % {"ref": element.ref, "anzahl": anzahl[:20]}
                 )
@@ -370,7 +371,8 @@ def schema_read(data: bytes) -> FimSchema:
     if name != ROOT_SCHEMA:
         raise FimImportError(
             _(
-                "Die Datei ist keine Stammdatenschema-Nachricht (%(root)s erwartet, „%(found)s“ gefunden)."
+                "Die Datei ist keine Stammdatenschema-Nachricht "
+                "(%(root)s erwartet, „%(found)s“ gefunden)."
             )
             % {"root": ROOT_SCHEMA, "found": name[:100]}
         )
