@@ -13,7 +13,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,6 +21,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .checks import definition_errors
+from .fim.services import fim_schema_import, form_version_export_fim
+from .fim.xdf_read import MAX_XML_BYTES, FimImportError
 from .models import FormVersion, Service
 from .selectors import compiled_form, published_version
 from .services import (
@@ -154,6 +156,45 @@ class FormVersionForm(forms.ModelForm):
         return definition
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class FimImportForm(forms.Form):
+    """Upload of a FIM schema; the import itself is `fim_schema_import`."""
+
+    schema = forms.FileField(
+        label=_("Stammdatenschema (XDatenfelder 2.0 oder 3.0, XML)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,text/xml,application/xml"}),
+    )
+    codelists = MultipleFileField(
+        label=_("Codelisten (genericode, XML; nur für XDatenfelder 2 nötig)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".xml,text/xml,application/xml"}),
+    )
+    service = forms.SlugField(
+        label=_("Kennung der Leistung"),
+        max_length=60,
+        help_text=_(
+            "Eine vorhandene Leistung erhält einen neuen Entwurf; eine unbekannte Kennung "
+            "legt eine neue Leistung mit dem Namen aus dem Schema an."
+        ),
+    )
+
+
+def _upload_bytes(upload) -> bytes:
+    # One byte over the limit is enough for the importer's size message.
+    return upload.read(MAX_XML_BYTES + 1)
+
+
 @admin.register(FormVersion)
 class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
     form = FormVersionForm
@@ -239,11 +280,13 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
         if not obj.pk:
             return "—"
         return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:forms_catalog_formversion_preview", args=[obj.pk]),
             _("Vorschau"),
             reverse("admin:forms_catalog_formversion_diff", args=[obj.pk]),
             _("Unterschiede zur veröffentlichten Version"),
+            reverse("admin:forms_catalog_formversion_fim_export", args=[obj.pk]),
+            _("Als FIM XDatenfelder 3 herunterladen"),
         )
 
     # -- actions ------------------------------------------------------------
@@ -288,6 +331,16 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
                 "<int:pk>/diff/",
                 self.admin_site.admin_view(self.diff_view),
                 name="forms_catalog_formversion_diff",
+            ),
+            path(
+                "<int:pk>/fim-export/",
+                self.admin_site.admin_view(self.fim_export_view),
+                name="forms_catalog_formversion_fim_export",
+            ),
+            path(
+                "fim-import/",
+                self.admin_site.admin_view(self.fim_import_view),
+                name="forms_catalog_formversion_fim_import",
             ),
         ]
         return extra + super().get_urls()
@@ -359,3 +412,47 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
             "title": _("Unterschiede: %(v)s") % {"v": version},
         }
         return TemplateResponse(request, "admin/forms_catalog/formversion/diff.html", context)
+
+    # -- FIM XDatenfelder -----------------------------------------------------
+    def fim_import_view(self, request):
+        """Upload a schema (+ code lists): a new draft and the report of what was not mapped."""
+        if not can_publish(request):
+            raise PermissionDenied
+        result, problem = None, ""
+        if request.method == "POST":
+            form = FimImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    result = fim_schema_import(
+                        schema=_upload_bytes(form.cleaned_data["schema"]),
+                        codelists=[
+                            (upload.name, _upload_bytes(upload))
+                            for upload in form.cleaned_data["codelists"]
+                        ],
+                        service_slug=form.cleaned_data["service"],
+                        user=request.user,
+                    )
+                except FimImportError as exc:
+                    problem = exc.message
+                else:
+                    form = FimImportForm()
+        else:
+            form = FimImportForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "result": result,
+            "problem": problem,
+            "title": _("FIM-Schema importieren"),
+        }
+        return TemplateResponse(request, "admin/forms_catalog/formversion/fim_import.html", context)
+
+    def fim_export_view(self, request, pk: int):
+        """The version as an XDatenfelder 3.0.0 file (download)."""
+        version = self._version_for_view(request, pk)
+        data, _report = form_version_export_fim(version=version)
+        response = HttpResponse(data, content_type="application/xml; charset=utf-8")
+        name = f"{version.service.slug}-v{version.number}.xdf3.xml"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
