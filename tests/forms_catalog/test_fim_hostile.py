@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from forms_catalog.fim.services import fim_schema_import
 from forms_catalog.fim.xdf_read import FimImportError
@@ -148,3 +149,9 @@ def test_invalid_service_slug_is_refused(slug):
         fim_schema_import(schema=sample(XDF3_SAMPLE), service_slug=slug)
     assert "Kennung" in exc.value.message
     assert not Service.objects.exists()
+
+
+def test_messages_are_english_for_an_english_admin():
+    with translation.override("en"), pytest.raises(FimImportError) as exc:
+        fim_schema_import(schema=XXE, service_slug="neu")
+    assert "contains a DTD, entities or external references" in exc.value.message
