@@ -8,7 +8,6 @@ from .xdf_read import (
     NS_GENERICODE,
     CodeList,
     CodeListRef,
-    FimCode,
     FimImportError,
     child,
     children,
@@ -19,6 +18,8 @@ from .xdf_read import (
 )
 
 MAX_CODES = 300  # the choice types' limit
+# A longer list (e.g. all municipalities) is read, and the field becomes a text field.
+MAX_ROWS = 20000
 
 
 def codelist_read(data: bytes, *, filename: str = "") -> CodeList:
@@ -44,7 +45,7 @@ def codelist_read(data: bytes, *, filename: str = "") -> CodeList:
     key_ref = child(child(column_set, "Key"), "ColumnRef")
     key = key_ref.get("Ref", "") if key_ref is not None else (columns[0] if columns else "")
     name_column = next((c for c in columns if c != key), key)
-    codes: list[FimCode] = []
+    rows: list[dict[str, str]] = []
     simple = child(root, "SimpleCodeList")
     for row in children(simple if simple is not None else root, "Row"):
         values: dict[str, str] = {}
@@ -53,22 +54,23 @@ def codelist_read(data: bytes, *, filename: str = "") -> CodeList:
                 columns[position] if position < len(columns) else ""
             )
             values[column] = text_of(value, "SimpleValue")
-        code = values.get(key, "")
-        if code:
-            codes.append(FimCode(code=code[:200], name=(values.get(name_column) or code)[:2000]))
-        if len(codes) > MAX_CODES:
+        if values.get(key):
+            rows.append(values)
+        if len(rows) > MAX_ROWS:
             raise FimImportError(
                 _("Die Codeliste %(what)s hat mehr als %(limit)s Werte.")
-                % {"what": what, "limit": MAX_CODES}
+                % {"what": what, "limit": MAX_ROWS}
             )
-    if not codes:
+    if not rows:
         raise FimImportError(_("Die Codeliste %(what)s enthält keine Werte.") % {"what": what})
     return CodeList(
         uri=uri,
         version=text_of(ident, "Version"),
         version_uri=text_of(ident, "CanonicalVersionUri"),
         name=text_of(ident, "LongName") or text_of(ident, "ShortName") or uri,
-        codes=codes,
+        key=key,
+        name_column=name_column,
+        rows=rows,
     )
 
 

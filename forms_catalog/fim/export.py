@@ -82,7 +82,9 @@ class _Writer:
             _el(identification, "id", rule["id"])
             _el(identification, "version", rule.get("version", ""))
             _el(regel, "name", rule.get("name", ""))
+            _el(regel, "beschreibung", "")
             _el(regel, "freitextRegel", rule["text"])
+            _el(regel, "letzteAenderung", self.now)
             if rule.get("script"):
                 _el(regel, "skript", rule["script"])
 
@@ -195,6 +197,8 @@ class _Writer:
                 praezisierung["maxLength"] = str(maximum)
             if pattern:
                 praezisierung["pattern"] = pattern
+        if kind == "number" and spec.get("decimals"):
+            praezisierung["fractionDigits"] = str(spec["decimals"])
         if kind in NUMERIC:
             if "min" in spec:
                 praezisierung["minValue"] = str(spec["min"])

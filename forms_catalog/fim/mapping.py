@@ -455,7 +455,10 @@ class _Mapper:
         elif kind in {"num", "num_int", "num_currency"}:
             spec["type"] = "money" if kind == "num_currency" else "number"
             if kind == "num":
-                spec["decimals"] = 2
+                digits = self.int_setting(el, "fractionDigits")
+                digits = 2 if digits is None else min(digits, 4)
+                if digits:
+                    spec["decimals"] = digits
             self.limits(el, spec)
         elif kind == "file":
             self.file_field(el, spec)
@@ -538,7 +541,7 @@ class _Mapper:
         if "min" in spec and "max" in spec and spec["min"] > spec["max"]:
             self.report.add(el.ref, _("Mindestwert größer als Höchstwert: nicht übernommen."))
             del spec["min"], spec["max"]
-        self.ignore_praezisierung(el, {"minValue", "maxValue"})
+        self.ignore_praezisierung(el, {"minValue", "maxValue", "fractionDigits"})
 
     def file_field(self, el: FimElement, spec: dict[str, Any]) -> None:
         spec["type"] = "file"
@@ -583,7 +586,7 @@ class _Mapper:
                     },
                 )
                 return None
-            codes = found.codes
+            codes = found.codes(code_key=el.codelist.code_key, name_key=el.codelist.name_key)
         if not codes:
             self.report.add(el.ref, _("Auswahlfeld ohne Werte: als Textfeld übernommen."))
             return None

@@ -64,6 +64,8 @@ class CodeListRef:
     version: str
     version_uri: str
     list_id: str = ""
+    code_key: str = ""  # XDatenfelder 3: the columns holding code and name
+    name_key: str = ""
 
 
 @dataclass
@@ -115,7 +117,22 @@ class CodeList:
     version: str
     version_uri: str
     name: str
-    codes: list[FimCode]
+    key: str  # the key column (the codes)
+    name_column: str  # the column read as the codes' names unless a field names another
+    rows: list[dict[str, str]]
+
+    def codes(self, *, code_key: str = "", name_key: str = "") -> list[FimCode]:
+        code_column = code_key if code_key and any(code_key in r for r in self.rows) else self.key
+        label_column = (
+            name_key if name_key and any(name_key in r for r in self.rows) else self.name_column
+        )
+        return [
+            FimCode(
+                code=row[code_column][:200], name=(row.get(label_column) or row[code_column])[:2000]
+            )
+            for row in self.rows
+            if row.get(code_column)
+        ]
 
 
 # --- XML helpers -----------------------------------------------------------------
@@ -306,12 +323,16 @@ class _Reader:
             ]
         reference = child(el, "codelisteReferenz")
         if reference is not None:
+            # XDatenfelder 2 wraps the genericode identification; version 3 does not.
             gc = child(reference, "genericodeIdentification")
+            gc = reference if gc is None else gc
             element.codelist = CodeListRef(
                 uri=text_of(gc, "canonicalIdentification"),
                 version=text_of(gc, "version"),
                 version_uri=text_of(gc, "canonicalVersionUri"),
                 list_id=text_of(reference, "identifikation", "id"),
+                code_key=text_of(el, "codeKey"),
+                name_key=text_of(el, "nameKey"),
             )
         element.media_types = [text_of(m) for m in children(el, "mediaType") if text_of(m)] or [
             text_of(m) for m in children(el, "medientyp") if text_of(m)

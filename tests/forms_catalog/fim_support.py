@@ -46,8 +46,10 @@ def field(
     hilfe: str = "",
     regel: tuple[str, str] | None = None,
     label: str | None = None,
+    keys: dict[str, str] | None = None,
 ) -> str:
     """One `struktur` holding a Datenfeld, in XDatenfelder 2 or 3 spelling."""
+    keys = keys or {}
     parts = [
         _ident(fim_id, "1.0"),
         f"<xdf:name>{escape(name)}</xdf:name>",
@@ -72,13 +74,21 @@ def field(
             for c, n in werte
         )
         parts.append(f"<xdf:werte>{rows}</xdf:werte>")
-    if codelist:
+    if codelist and xdf == "2":
         parts.append(
             "<xdf:codelisteReferenz><xdf:identifikation><xdf:id>C1</xdf:id></xdf:identifikation>"
             "<xdf:genericodeIdentification>"
             f"<xdf:canonicalIdentification>{escape(codelist[0])}</xdf:canonicalIdentification>"
             f"<xdf:version>{escape(codelist[1])}</xdf:version>"
             "</xdf:genericodeIdentification></xdf:codelisteReferenz>"
+        )
+    elif codelist:
+        # XDatenfelder 3 names the list directly and may choose its columns.
+        parts.append(
+            "<xdf:codelisteReferenz>"
+            f"<xdf:canonicalIdentification>{escape(codelist[0])}</xdf:canonicalIdentification>"
+            f"<xdf:version>{escape(codelist[1])}</xdf:version></xdf:codelisteReferenz>"
+            + "".join(f"<xdf:{k}>{escape(v)}</xdf:{k}>" for k, v in keys.items())
         )
     if regel:
         parts.append(_rule(*regel))
@@ -133,9 +143,11 @@ def schema(
 
 
 def genericode(uri: str, version: str, rows: list[tuple[str, str]]) -> bytes:
+    """A code list with columns code (key), name and kurz (the code in upper case)."""
     body = "".join(
         f'<Row><Value ColumnRef="code"><SimpleValue>{escape(c)}</SimpleValue></Value>'
-        f'<Value ColumnRef="name"><SimpleValue>{escape(n)}</SimpleValue></Value></Row>'
+        f'<Value ColumnRef="name"><SimpleValue>{escape(n)}</SimpleValue></Value>'
+        f'<Value ColumnRef="kurz"><SimpleValue>{escape(c.upper())}</SimpleValue></Value></Row>'
         for c, n in rows
     )
     return (
@@ -146,6 +158,7 @@ def genericode(uri: str, version: str, rows: list[tuple[str, str]]) -> bytes:
         f"<CanonicalVersionUri>{escape(uri)}_{escape(version)}</CanonicalVersionUri></Identification>"
         '<ColumnSet><Column Id="code" Use="required"><ShortName>Code</ShortName></Column>'
         '<Column Id="name" Use="required"><ShortName>Name</ShortName></Column>'
+        '<Column Id="kurz" Use="optional"><ShortName>Kurz</ShortName></Column>'
         '<Key Id="k"><ShortName>K</ShortName><ColumnRef Ref="code"/></Key></ColumnSet>'
         f"<SimpleCodeList>{body}</SimpleCodeList></gc:CodeList>"
     ).encode()

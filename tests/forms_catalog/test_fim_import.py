@@ -291,6 +291,31 @@ def test_synthetic_schema_exercises_every_datentyp_feldart_and_anzahl(xdf):
     assert len(compiled.steps) == 4
 
 
+def test_xdf3_code_list_reference_with_chosen_columns():
+    data = schema(
+        group(
+            "G1",
+            "Gruppe",
+            field(
+                "F1",
+                "Farbe",
+                feldart="select",
+                codelist=("urn:test:farben", "3"),
+                keys={"codeKey": "code", "nameKey": "kurz"},
+            ),
+            field("F2", "Anteil", datentyp="num", praezisierung={"fractionDigits": "1"}),
+        )
+    )
+    farben = genericode("urn:test:farben", "3", [("rot", "Rot"), ("gruen", "Grün")])
+    result = fim_schema_import(schema=data, codelists=[("f.xml", farben)], service_slug="farben")
+    fields = by_fim_id(result.version.definition)
+    assert [(o["value"], o["label"]["de"]) for o in fields["F1"]["options"]] == [
+        ("rot", "ROT"),
+        ("gruen", "GRUEN"),
+    ]
+    assert fields["F2"]["decimals"] == 1
+
+
 def test_unusable_pattern_and_limits_are_reported_not_imported():
     data = schema(
         group(
