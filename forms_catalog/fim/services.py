@@ -62,10 +62,10 @@ def fim_schema_import(
     """A new draft of service `service_slug` from an XDatenfelder 2.0/3.0 schema.
 
     `codelists` are (file name, bytes) of genericode files the schema refers to.
-    The service is used if it exists, else created with the schema's name (the
-    editor completes its texts before publishing). One open draft per service:
-    with a draft already open the import is refused. Every failure raises
-    FimImportError with a German message, and nothing is stored then.
+    The service is used if it exists, else created inactive with the schema's
+    name (the editor completes its texts and responsibility, then activates it).
+    One open draft per service: with a draft already open the import is refused.
+    Every failure raises FimImportError with a German message; nothing is stored then.
     """
     slug = _service_slug_check(service_slug)
     codelists = codelists or []
@@ -92,6 +92,8 @@ def fim_schema_import(
                     "name_de": parsed.label[:200] or parsed.name[:200] or slug,
                     "name_en": parsed.label[:200] or parsed.name[:200] or slug,
                     "legal_basis": parsed.legal_basis,
+                    # Hidden from citizens until the editor completes and activates it.
+                    "is_active": False,
                 },
             )
             version = form_version_create_draft(
@@ -108,8 +110,8 @@ def fim_schema_import(
             ReportLine(
                 ref="",
                 message=_(
-                    "Neue Leistung „%(slug)s“ angelegt: bitte Namen, Beschreibung und "
-                    "Zuständigkeit ergänzen."
+                    "Neue Leistung „%(slug)s“ angelegt (noch nicht aktiv): bitte Namen, "
+                    "Beschreibung und Zuständigkeit ergänzen und die Leistung aktivieren."
                 )
                 % {"slug": slug},
             ),

@@ -41,6 +41,7 @@ def test_xdf2_sample_becomes_a_draft_of_a_new_service_that_compiles_and_renders(
     assert result.service_created
     assert version.status == FormVersion.Status.DRAFT
     assert version.service.name_de == "Hund anmelden"
+    assert version.service.is_active is False
     assert "S99000001" in version.change_note
     definition = version.definition
     assert definition_errors(definition) == []
@@ -98,7 +99,7 @@ def test_xdf2_sample_becomes_a_draft_of_a_new_service_that_compiles_and_renders(
     report = result.report.as_text()
     assert "R99000001" in report and "nicht ausgeführt" in report
     assert "F99000027" in report and "verschoben" in report
-    assert "Neue Leistung „hundesteuer-fim“ angelegt" in report
+    assert "Neue Leistung „hundesteuer-fim“ angelegt (noch nicht aktiv)" in report
 
 
 def test_xdf3_sample_becomes_a_draft_with_inline_values_and_attribute_limits():

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from forms_catalog.fim.services import fim_schema_import
+from forms_catalog.models import Service
 from forms_catalog.selectors import compiled_form
 from forms_catalog.services import form_version_publish
 from submissions.models import Draft, Submission
@@ -99,8 +100,11 @@ def test_imported_sample_is_published_and_filed_with_fim_ids_in_the_office_json(
         service_slug="hundesteuer",
     ).version
     form_version_publish(version=version)
-    municipal_rule(version.service)
+    # A service the import created stays hidden until the editor activates it.
     gemeinde, _office = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
+    assert client.get(f"/gemeinden/{gemeinde.ags}/leistungen/hundesteuer/").status_code == 404
+    Service.objects.filter(pk=version.service_id).update(is_active=True)
+    municipal_rule(version.service)
     submission = file_through_citizen_views(client, version, gemeinde)
     assert submission.form_version == version
     assert submission.answers["familienname"] == "Mustermann"
