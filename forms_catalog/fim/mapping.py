@@ -165,7 +165,7 @@ class _Mapper:
                     steps.append(pending)
                 self.add_field(el, pending["fields"], pending, "intro", in_item=False, moved=[])
         kept = []
-        for step in steps:
+        for step in self.split_large(steps):
             if step["fields"]:
                 kept.append(step)
             else:
@@ -183,21 +183,55 @@ class _Mapper:
                 _("Das Schema ergibt %(count)s Schritte; ein Formular hat höchstens %(limit)s.")
                 % {"count": len(kept), "limit": MAX_STEPS}
             )
-        for step in kept:
-            if len(step["fields"]) > MAX_STEP_FIELDS:
-                raise FimImportError(
-                    _(
-                        "Schritt „%(title)s“ hätte %(count)s Felder; "
-                        "höchstens %(limit)s sind möglich."
-                    )
-                    % {
-                        "title": step["title"]["de"],
-                        "count": len(step["fields"]),
-                        "limit": MAX_STEP_FIELDS,
-                    }
-                )
         definition: dict[str, Any] = {"schema_version": 1, "fim": self.fim(schema), "steps": kept}
         return definition
+
+    def part(self, spec: dict[str, Any], key: str, number: int) -> dict[str, Any]:
+        """A continuation of a step or group that was too large ("… (Teil 2)")."""
+        title = f"{spec[key]['de']} (Teil {number})"[:TEXT_MAX]
+        return {"id": self.new_id(f"{spec['id']} teil {number}"), key: T(title)}
+
+    def split_large(self, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Steps and fieldsets above the definition's limits continue in further parts."""
+        result = []
+        for step in steps:
+            items: list[dict[str, Any]] = []
+            for item in step["fields"]:
+                fields = item.get("fields", [])
+                if item.get("repeatable") or len(fields) <= MAX_GROUP_FIELDS:
+                    items.append(item)
+                    continue
+                self.report.add(
+                    item.get("fim", {}).get("id", item["id"]),
+                    _("Gruppe mit %(count)s Feldern in Teile zu höchstens %(limit)s aufgeteilt.")
+                    % {"count": len(fields), "limit": MAX_GROUP_FIELDS},
+                )
+                for start in range(0, len(fields), MAX_GROUP_FIELDS):
+                    chunk = fields[start : start + MAX_GROUP_FIELDS]
+                    number = start // MAX_GROUP_FIELDS + 1
+                    if number == 1:
+                        items.append({**item, "fields": chunk})
+                    else:
+                        items.append(
+                            {**self.part(item, "label", number), "type": "group", "fields": chunk}
+                        )
+            if not items:
+                result.append(step)  # reported as empty by the caller
+                continue
+            if len(items) > MAX_STEP_FIELDS:
+                self.report.add(
+                    step.get("fim", {}).get("id", step["id"]),
+                    _("Schritt mit %(count)s Einträgen in Teile zu höchstens %(limit)s aufgeteilt.")
+                    % {"count": len(items), "limit": MAX_STEP_FIELDS},
+                )
+            for start in range(0, len(items), MAX_STEP_FIELDS):
+                chunk = items[start : start + MAX_STEP_FIELDS]
+                number = start // MAX_STEP_FIELDS + 1
+                if number == 1:
+                    result.append({**step, "fields": chunk})
+                else:
+                    result.append({**self.part(step, "title", number), "fields": chunk})
+        return result
 
     def step_from_group(self, group: FimElement) -> dict[str, Any]:
         step: dict[str, Any] = {
@@ -224,10 +258,10 @@ class _Mapper:
                 moved: list[dict[str, Any]] = []
                 self.flatten(item, fieldset, in_item=False, moved=moved)
                 if fieldset["fields"]:
-                    self.check_group_size(fieldset, item)
                     step["fields"].append(fieldset)
                 else:
                     self.report_empty_group(item)
+                step["fields"].extend(moved)
             else:
                 fieldset, moved = self.repeatable_group(item)
                 if fieldset["fields"]:
@@ -356,6 +390,14 @@ class _Mapper:
                         "als Einzelangabe übernommen."
                     ),
                 )
+            elif text_key == "help":
+                # Our groups do not nest: the repeatable group follows the fieldset.
+                self.report.add(
+                    el.ref,
+                    _("Mehrfach anzugebendes Feld steht hinter seiner Gruppe."),
+                )
+                moved.append(self.wrapper(el, spec))
+                return
             else:
                 target.append(self.wrapper(el, spec))
                 return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from forms_catalog.checks import definition_errors
-from forms_catalog.fim.services import fim_schema_import
+from forms_catalog.fim.services import fim_schema_import, form_version_export_fim
 from forms_catalog.fim.xdf_read import FimImportError
 from forms_catalog.models import FormVersion, Service
 from forms_catalog.selectors import compiled_form
@@ -315,6 +315,50 @@ def test_xdf3_code_list_reference_with_chosen_columns():
         ("gruen", "GRUEN"),
     ]
     assert fields["F2"]["decimals"] == 1
+
+
+def test_large_groups_and_steps_continue_in_parts():
+    data = schema(
+        group(
+            "G1",
+            "Viel",
+            *[field(f"F1{i:03d}", f"Feld {i}") for i in range(85)],
+            group("G2", "Adresse", *[field(f"F2{i:03d}", f"Zeile {i}") for i in range(45)]),
+        )
+    )
+    result = fim_schema_import(schema=data, service_slug="gross")
+    definition = result.version.definition
+    assert definition_errors(definition) == []
+    assert [s["title"]["de"] for s in definition["steps"]] == ["Viel", "Viel (Teil 2)"]
+    assert len(definition["steps"][0]["fields"]) == 80
+    groups = [f for s in definition["steps"] for f in s["fields"] if f.get("type") == "group"]
+    assert [g["label"]["de"] for g in groups] == ["Adresse", "Adresse (Teil 2)"]
+    assert [len(g["fields"]) for g in groups] == [40, 5]
+    assert len(by_fim_id(definition)) == 130
+    text = result.report.as_text()
+    assert "in Teile zu höchstens 40 aufgeteilt" in text
+    assert "in Teile zu höchstens 80 aufgeteilt" in text
+
+
+def test_repeated_field_inside_a_fieldset_follows_the_fieldset():
+    data = schema(
+        group(
+            "G1",
+            "Person",
+            group("G2", "Kontakt", field("F1", "Telefon", anzahl="1:3"), field("F2", "Fax")),
+        )
+    )
+    result = fim_schema_import(schema=data, service_slug="kontakt")
+    step = result.version.definition["steps"][0]
+    assert [f["type"] for f in step["fields"]] == ["group", "group"]
+    contact, phones = step["fields"]
+    assert [f["fim"]["id"] for f in contact["fields"]] == ["F2"]
+    assert (phones["repeatable"], phones["min"], phones["max"]) == (True, 1, 3)
+    assert phones["fields"][0]["fim"]["id"] == "F1"
+    assert "hinter seiner Gruppe" in result.report.as_text()
+    exported, _report = form_version_export_fim(version=result.version)
+    again = fim_schema_import(schema=exported, service_slug="kontakt-wieder").version
+    assert again.definition == result.version.definition
 
 
 def test_unusable_pattern_and_limits_are_reported_not_imported():
