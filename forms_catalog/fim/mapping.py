@@ -249,7 +249,9 @@ class _Mapper:
                 fieldset: dict[str, Any] = {
                     "id": self.new_id(item.name or item.id),
                     "type": "group",
-                    "label": self.text(item.label or item.name, item.ref, _("Bezeichnung")),
+                    "label": self.text(
+                        item.label or item.name or item.id, item.ref, _("Bezeichnung")
+                    ),
                     "fim": self.fim(item),
                     "fields": [],
                 }
@@ -290,7 +292,7 @@ class _Mapper:
         group: dict[str, Any] = {
             "id": self.new_id(el.name or el.id),
             "type": "group",
-            "label": self.text(el.label or el.name, el.ref, _("Bezeichnung")),
+            "label": self.text(el.label or el.name or el.id, el.ref, _("Bezeichnung")),
             "fim": self.fim(el),
             "repeatable": True,
             "min": minimum,

@@ -10,7 +10,15 @@ from django.urls import reverse
 from forms_catalog.fim.xdf_read import schema_read
 from forms_catalog.models import FormVersion, Service
 from tests.backoffice.backoffice_support import current_totp, make_staff
-from tests.forms_catalog.fim_support import GENERICODE_SAMPLE, XDF2_SAMPLE, XDF3_SAMPLE, sample
+from tests.forms_catalog.fim_support import (
+    GENERICODE_SAMPLE,
+    XDF2_SAMPLE,
+    XDF3_SAMPLE,
+    field,
+    group,
+    sample,
+    schema,
+)
 from tests.forms_catalog.test_admin import staff
 from tests.support.staff import otp_force_login
 
@@ -77,6 +85,32 @@ def test_hostile_upload_shows_a_german_message_and_creates_nothing(client, djang
     response = client.post(IMPORT_URL, {"service": "neu"})
     assert "errorlist" in response.content.decode()
     assert not Service.objects.exists() and not FormVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_markup_in_a_schema_is_shown_as_text(client, django_user_model):
+    editor = staff(django_user_model, "kompetenz", publisher=True)
+    otp_force_login(client, editor)
+    hostile = schema(
+        group(
+            "G1",
+            "<script>alert(1)</script>",
+            field("F1", "<img src=x onerror=alert(2)>", datentyp="obj"),
+            field("F2", "Name", hilfe="<b>fett</b>"),
+        )
+    )
+    response = client.post(
+        IMPORT_URL, {"schema": SimpleUploadedFile("s.xml", hostile), "service": "markup"}
+    )
+    body = response.content.decode()
+    assert "<script>alert(1)" not in body and "<img src=x" not in body
+    assert "&lt;img src=x onerror=alert(2)&gt;" in body  # named in the report, escaped
+    version = FormVersion.objects.get()
+    preview = client.get(f"/admin/forms_catalog/formversion/{version.pk}/preview/")
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert "<script>alert(1)" not in page and "<b>fett</b>" not in page
+    assert "&lt;b&gt;fett&lt;/b&gt;" in page
 
 
 @pytest.mark.django_db
