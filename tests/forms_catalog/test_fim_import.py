@@ -6,7 +6,7 @@ import pytest
 
 from forms_catalog.checks import definition_errors
 from forms_catalog.fim.services import fim_schema_import, form_version_export_fim
-from forms_catalog.fim.xdf_read import FimImportError
+from forms_catalog.fim.xdf_read import NS_XDF2, NS_XDF3, FimImportError
 from forms_catalog.models import FormVersion, Service
 from forms_catalog.selectors import compiled_form
 from forms_catalog.services import form_version_create_draft
@@ -315,6 +315,26 @@ def test_xdf3_code_list_reference_with_chosen_columns():
         ("gruen", "GRUEN"),
     ]
     assert fields["F2"]["decimals"] == 1
+
+
+def test_xdf3_single_group_message_becomes_a_one_step_draft():
+    wrapped = group("G5", "Kontaktdaten", field("F5", "Telefon"), field("F6", "Fax", anzahl="0:1"))
+    inner = wrapped.split("<xdf:enthaelt>", 1)[1].rsplit("</xdf:enthaelt>", 1)[0]
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<xdf:xdatenfelder.datenfeldgruppe.0103 xmlns:xdf="{NS_XDF3}">'
+        f"<xdf:header><xdf:nachrichtID>t</xdf:nachrichtID></xdf:header>{inner}"
+        "</xdf:xdatenfelder.datenfeldgruppe.0103>"
+    ).encode()
+    definition = fim_schema_import(schema=data, service_slug="kontakt").version.definition
+    assert definition["fim"]["id"] == "G5"
+    assert [s["fim"]["id"] for s in definition["steps"]] == ["G5"]
+    assert [f["required"] for f in all_fields(definition)] == [True, False]
+    # XDatenfelder 2 has no such message.
+    with pytest.raises(FimImportError, match="keine Stammdatenschema-Nachricht"):
+        fim_schema_import(
+            schema=data.replace(NS_XDF3.encode(), NS_XDF2.encode()), service_slug="kontakt2"
+        )
 
 
 def test_large_groups_and_steps_continue_in_parts():
