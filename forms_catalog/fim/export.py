@@ -101,7 +101,7 @@ class _Writer:
             spec = items[index]
             index += 1
             trailing: list[dict[str, Any]] = []
-            if spec.get("type") == "group" and spec.get("repeatable"):
+            if spec.get("type") == "group" and spec.get("repeatable") and spec.get("fim"):
                 # File fields the importer moved out of a repeating group (ours cannot
                 # hold files) go back into it; importing again moves them out the same way.
                 files = min(int(spec.get("max", 20)), 30)
