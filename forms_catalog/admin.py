@@ -154,7 +154,7 @@ class FormVersionForm(forms.ModelForm):
         if (
             self.instance.pk is None
             and FormVersion.objects.filter(
-                service=service, status=FormVersion.Status.DRAFT
+                service=service, status__in=FormVersion.OPEN_STATUSES
             ).exists()
         ):
             raise forms.ValidationError(
@@ -555,11 +555,13 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
             "submit": {"note": version.change_note},
             "approve": {"checksum": version.checksum, "when": "now"},
         }
-        review_forms = {
-            action: bound.get(action)
-            or REVIEW_FORMS[action](prefix=action, initial=initial.get(action))
-            for action in actions
-        }
+        # A refused form is shown again (with its error and what was typed), even an
+        # approval the page would not offer this user.
+        review_forms = dict(bound)
+        for action in actions:
+            review_forms.setdefault(
+                action, REVIEW_FORMS[action](prefix=action, initial=initial.get(action))
+            )
         base, diff = form_version_diff(version=version)
         context = {
             **self.admin_site.each_context(request),

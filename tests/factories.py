@@ -101,6 +101,9 @@ class FormEditorFactory(UserFactory):
 
     username = factory.Sequence(lambda n: f"redaktion{n}")
 
+    class Meta:
+        skip_postgeneration_save = True
+
     @factory.post_generation
     def editor_permission(self, create, extracted, **kwargs):
         if create:
