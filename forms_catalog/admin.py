@@ -197,9 +197,9 @@ class _PublishAtMixin:
         return timezone.make_aware(datetime.datetime.combine(day, moment))
 
 
-def _date_field(required: bool) -> forms.DateField:
+def _date_field(required: bool, label=None) -> forms.DateField:
     return forms.DateField(
-        label=_("Datum"),
+        label=label or _("Datum"),
         required=required,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
@@ -209,9 +209,9 @@ def _date_field(required: bool) -> forms.DateField:
     )
 
 
-def _time_field(required: bool) -> forms.TimeField:
+def _time_field(required: bool, label=None) -> forms.TimeField:
     return forms.TimeField(
-        label=_("Uhrzeit"),
+        label=label or _("Uhrzeit"),
         required=required,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         error_messages={
@@ -242,8 +242,10 @@ class ApproveForm(_PublishAtMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Bitte wählen Sie, wann veröffentlicht wird.")},
     )
-    publish_date = _date_field(required=False)
-    publish_time = _time_field(required=False)
+    publish_date = _date_field(required=False, label=_("Datum (nur bei späterer Veröffentlichung)"))
+    publish_time = _time_field(
+        required=False, label=_("Uhrzeit (nur bei späterer Veröffentlichung)")
+    )
 
     def clean(self):
         data = super().clean()
