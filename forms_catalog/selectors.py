@@ -77,7 +77,7 @@ def form_version_base(*, version: FormVersion) -> FormVersion | None:
     """What `version` is compared with: the published version of its service, or (for
     the published version itself, or a service with none) the next lower number."""
     base = published_version(service=version.service)
-    if base is None or base.pk == version.pk or base.number > version.number:
+    if base is None or base.pk == version.pk:
         base = (
             FormVersion.objects.filter(service_id=version.service_id, number__lt=version.number)
             .order_by("-number")

@@ -338,3 +338,23 @@ def test_concurrent_publish_of_one_version_publishes_once():
     assert outcomes.count("Diese Version ist bereits veröffentlicht.") >= 1, outcomes
     assert FormVersion.objects.filter(service=service, status="published").count() == 1
     assert FormVersionEvent.objects.filter(version=draft, action="published").count() == 1
+
+
+def test_a_scheduled_version_that_no_longer_passes_the_checks_goes_back_to_draft():
+    """E.g. a field type was removed by a deploy between approval and publication."""
+    service, v1 = published_service()
+    broken = FormVersion.objects.create(
+        service=service,
+        number=2,
+        status=FormVersion.Status.SCHEDULED,
+        definition=definition(field("x", "colour")),
+        publish_at=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    assert form_version_publish_due() == []
+    broken.refresh_from_db()
+    v1.refresh_from_db()
+    assert broken.status == FormVersion.Status.DRAFT and broken.publish_at is None
+    assert v1.status == FormVersion.Status.PUBLISHED
+    event = broken.events.get()
+    assert event.action == FormVersionEvent.Action.CHANGES_REQUESTED and event.actor is None
+    assert "steps[0].fields[0].type" in event.note
