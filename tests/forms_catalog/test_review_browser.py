@@ -123,6 +123,9 @@ def test_editor_a_submits_editor_b_sees_the_coloured_diff_approves_and_publishes
         assert action in history
     assert "kz_autorin" in history and "kz_pruefer" in history
     no_violations(page, "review page (published)")
+    page.goto(f"{live_server.url}/admin/forms_catalog/formversion/{draft.pk}/diff/")
+    assert page.locator(".portal-diff__row--added").count() == 1
+    no_violations(page, "diff page")
     context.close()
 
     assert published_version(service=service).pk == draft.pk
