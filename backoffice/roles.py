@@ -37,6 +37,9 @@ _ALIAS_PERMISSIONS = [
 ]
 # The Kompetenzzentrum publishes forms and sees statewide aggregates. It gets no
 # permission on submissions, drafts, attachments or notes: no citizen data.
+# `publish_formversion` is the form editors' permission (forms_catalog.models.
+# EDITOR_PERMISSION): edit, review, approve (never one's own: four eyes, checked
+# by the services), schedule, publish and retire.
 _KOMPETENZZENTRUM_PERMISSIONS = [
     "forms_catalog.view_service",
     "forms_catalog.change_service",

@@ -1,39 +1,56 @@
-"""Admin for the Kompetenzzentrum: services, form versions, drafts, preview, diff, publish.
+"""Admin for the Kompetenzzentrum: services, form versions, drafts, preview, review, publish.
 
 Only users with `forms_catalog.publish_formversion` may change services or
-definitions, publish or retire. Everyone else with admin access (municipal
-staff) sees the catalogue read-only. All writes go through services.py.
+definitions, review, publish or retire. Everyone else with admin access
+(municipal staff) sees the catalogue read-only. All writes go through
+services.py, which checks the permission and the four-eyes rule again.
+A version is published only through its review page: submitted for review,
+approved by a second editor, then published after a confirmation page that
+shows what changes statewide, or at a scheduled time.
 """
 
 from __future__ import annotations
 
-import difflib
+import datetime
 import json
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .checks import definition_errors
 from .fim.services import fim_schema_import, form_version_export_fim
 from .fim.xdf_read import MAX_XML_BYTES, FimImportError
-from .models import FormVersion, Service
-from .selectors import compiled_form, published_version
+from .models import EDITOR_PERMISSION, FormVersion, Service
+from .selectors import (
+    compiled_form,
+    form_version_diff,
+    form_version_history,
+    published_version,
+)
 from .services import (
+    NOTE_MAX_LENGTH,
     FormVersionError,
+    form_version_approve,
+    form_version_contributors,
     form_version_create_draft,
     form_version_publish,
+    form_version_request_changes,
     form_version_retire,
+    form_version_schedule,
+    form_version_submit_for_review,
     form_version_update_draft,
 )
 
-PUBLISH_PERMISSION = "forms_catalog.publish_formversion"
+PUBLISH_PERMISSION = EDITOR_PERMISSION
 
 
 def can_publish(request: HttpRequest) -> bool:
@@ -139,7 +156,7 @@ class FormVersionForm(forms.ModelForm):
         if (
             self.instance.pk is None
             and FormVersion.objects.filter(
-                service=service, status=FormVersion.Status.DRAFT
+                service=service, status__in=FormVersion.OPEN_STATUSES
             ).exists()
         ):
             raise forms.ValidationError(
@@ -195,14 +212,135 @@ def _upload_bytes(upload) -> bytes:
     return upload.read(MAX_XML_BYTES + 1)
 
 
+# --- Review forms: German messages, nothing typed is lost on an error ---------------
+class _NoteField(forms.CharField):
+    def __init__(self, label, **kwargs):
+        super().__init__(
+            label=label,
+            max_length=NOTE_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+            error_messages={
+                "required": _("Bitte füllen Sie dieses Feld aus."),
+                "max_length": _("Höchstens %(limit_value)d Zeichen."),
+            },
+            **kwargs,
+        )
+
+
+class _PublishAtMixin:
+    """A date and a time field, read as local time (Europe/Berlin)."""
+
+    def publish_at(self) -> datetime.datetime | None:
+        day = self.cleaned_data.get("publish_date")
+        moment = self.cleaned_data.get("publish_time")
+        if day is None or moment is None:
+            return None
+        return timezone.make_aware(datetime.datetime.combine(day, moment))
+
+
+def _date_field(required: bool, label=None) -> forms.DateField:
+    return forms.DateField(
+        label=label or _("Datum"),
+        required=required,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Bitte geben Sie ein Datum an."),
+            "invalid": _("Bitte geben Sie ein gültiges Datum an."),
+        },
+    )
+
+
+def _time_field(required: bool, label=None) -> forms.TimeField:
+    return forms.TimeField(
+        label=label or _("Uhrzeit"),
+        required=required,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={
+            "required": _("Bitte geben Sie eine Uhrzeit an."),
+            "invalid": _("Bitte geben Sie eine gültige Uhrzeit an."),
+        },
+    )
+
+
+class SubmitForReviewForm(forms.Form):
+    note = _NoteField(_("Änderungshinweis: was hat sich geändert und warum?"))
+
+
+class RequestChangesForm(forms.Form):
+    reason = _NoteField(_("Grund: was muss überarbeitet werden?"))
+
+
+class ApproveForm(_PublishAtMixin, forms.Form):
+    checksum = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    note = _NoteField(_("Notiz zur Freigabe"))
+    when = forms.ChoiceField(
+        label=_("Veröffentlichung"),
+        choices=[
+            ("now", _("sofort veröffentlichen (nach einer Bestätigung)")),
+            ("later", _("zu einem späteren Zeitpunkt veröffentlichen")),
+        ],
+        initial="now",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Bitte wählen Sie, wann veröffentlicht wird.")},
+    )
+    publish_date = _date_field(required=False, label=_("Datum (nur bei späterer Veröffentlichung)"))
+    publish_time = _time_field(
+        required=False, label=_("Uhrzeit (nur bei späterer Veröffentlichung)")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("when") == "later":
+            if not data.get("publish_date") and "publish_date" not in self.errors:
+                self.add_error("publish_date", _("Bitte geben Sie ein Datum an."))
+            if not data.get("publish_time") and "publish_time" not in self.errors:
+                self.add_error("publish_time", _("Bitte geben Sie eine Uhrzeit an."))
+        return data
+
+
+class ScheduleForm(_PublishAtMixin, forms.Form):
+    publish_date = _date_field(required=True)
+    publish_time = _time_field(required=True)
+
+
+REVIEW_FORMS = {
+    "submit": SubmitForReviewForm,
+    "approve": ApproveForm,
+    "changes": RequestChangesForm,
+    "schedule": ScheduleForm,
+}
+# Which action a status offers (the services decide again).
+STATUS_ACTIONS = {
+    FormVersion.Status.DRAFT: ["submit"],
+    FormVersion.Status.IN_REVIEW: ["approve", "changes"],
+    FormVersion.Status.APPROVED: ["schedule", "changes"],
+    FormVersion.Status.SCHEDULED: ["schedule", "changes"],
+}
+
+
 @admin.register(FormVersion)
 class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
     form = FormVersionForm
     list_display = ("service", "number", "status", "published_at", "published_by", "tools")
     list_filter = ("status", "service")
     search_fields = ("service__name_de", "service__slug", "change_note")
-    actions = ["create_draft", "publish", "retire"]
-    readonly_fields = ("status", "number", "checksum", "published_at", "published_by", "tools")
+    # No "publish" action: publishing goes through the review page (four eyes).
+    actions = ["create_draft", "retire"]
+    readonly_fields = (
+        "status",
+        "number",
+        "checksum",
+        "author",
+        "approved_by",
+        "approved_at",
+        "publish_at",
+        "published_at",
+        "published_by",
+        "tools",
+    )
+
+    class Media:
+        css = {"all": ["forms_catalog/review.css"]}
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -215,6 +353,10 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
             "definition",
             "change_note",
             "checksum",
+            "author",
+            "approved_by",
+            "approved_at",
+            "publish_at",
             "published_at",
             "published_by",
         ]
@@ -240,7 +382,7 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Definition"))
     def definition_text(self, obj: FormVersion):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", pretty(obj.definition))
+        return format_html('<pre class="portal-definition">{}</pre>', pretty(obj.definition))
 
     def has_change_permission(self, request, obj=None):
         # Published and retired versions are immutable: read-only for everyone.
@@ -256,12 +398,15 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            form_version_update_draft(
-                version=obj,
-                definition=form.cleaned_data["definition"],
-                change_note=form.cleaned_data.get("change_note", ""),
-                user=request.user,
-            )
+            try:
+                form_version_update_draft(
+                    version=obj,
+                    definition=form.cleaned_data["definition"],
+                    change_note=form.cleaned_data.get("change_note", ""),
+                    user=request.user,
+                )
+            except FormVersionError as exc:  # sent to review since the page was opened
+                raise PermissionDenied(exc.message) from exc
             return
         try:
             created = form_version_create_draft(
@@ -280,7 +425,9 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
         if not obj.pk:
             return "—"
         return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:forms_catalog_formversion_review", args=[obj.pk]),
+            _("Prüfung und Veröffentlichung"),
             reverse("admin:forms_catalog_formversion_preview", args=[obj.pk]),
             _("Vorschau"),
             reverse("admin:forms_catalog_formversion_diff", args=[obj.pk]),
@@ -296,18 +443,6 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
     def create_draft(self, request, queryset):
         for service_id in set(queryset.values_list("service_id", flat=True)):
             _create_draft(request, Service.objects.get(pk=service_id))
-
-    @admin.action(description=_("Ausgewählte Entwürfe veröffentlichen"), permissions=["publish"])
-    def publish(self, request, queryset):
-        for version in queryset:
-            try:
-                form_version_publish(version=version, user=request.user)
-            except FormVersionError as exc:
-                messages.error(request, f"{version}: {exc.message}")
-                for error in exc.errors[:50]:
-                    messages.error(request, f"v{version.number} – {error}")
-            else:
-                messages.success(request, _("%(v)s veröffentlicht.") % {"v": version})
 
     @admin.action(description=_("Ausgewählte Versionen zurückziehen"), permissions=["publish"])
     def retire(self, request, queryset):
@@ -341,6 +476,16 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
                 "fim-import/",
                 self.admin_site.admin_view(self.fim_import_view),
                 name="forms_catalog_formversion_fim_import",
+            ),
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="forms_catalog_formversion_review",
+            ),
+            path(
+                "<int:pk>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="forms_catalog_formversion_publish",
             ),
         ]
         return extra + super().get_urls()
@@ -382,33 +527,13 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
 
     def diff_view(self, request, pk: int):
         version = self._version_for_view(request, pk)
-        base = published_version(service=version.service)
-        if base is None or base.pk == version.pk:
-            base = (
-                FormVersion.objects.filter(service=version.service, number__lt=version.number)
-                .order_by("-number")
-                .first()
-            )
-        old = pretty(base.definition).splitlines() if base else []
-        new = pretty(version.definition).splitlines()
-        lines = list(
-            difflib.unified_diff(
-                old, new, f"v{base.number}" if base else "—", f"v{version.number}", lineterm="", n=3
-            )
-        )
-        rows = [
-            {
-                "text": line,
-                "kind": "add" if line.startswith("+") else "del" if line.startswith("-") else "ctx",
-            }
-            for line in lines
-        ]
+        base, diff = form_version_diff(version=version)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "version": version,
             "base": base,
-            "rows": rows,
+            "diff": diff,
             "title": _("Unterschiede: %(v)s") % {"v": version},
         }
         return TemplateResponse(request, "admin/forms_catalog/formversion/diff.html", context)
@@ -456,3 +581,137 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
         name = f"{version.service.slug}-v{version.number}.xdf3.xml"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+    # -- review and publish -------------------------------------------------
+    def _run_review_action(self, request, version: FormVersion, action: str, form) -> str | None:
+        """Call the service for a valid form; returns where to go next, or None after an
+        error (added to the form, so the page shows it with everything typed)."""
+        user = request.user
+        try:
+            if action == "submit":
+                form_version_submit_for_review(
+                    version=version, user=user, note=form.cleaned_data["note"]
+                )
+                messages.success(request, gettext("Die Version wurde zur Prüfung gegeben."))
+            elif action == "changes":
+                form_version_request_changes(
+                    version=version, user=user, reason=form.cleaned_data["reason"]
+                )
+                messages.success(
+                    request, gettext("Die Version wurde zur Überarbeitung zurückgegeben.")
+                )
+            elif action == "approve":
+                later = form.cleaned_data["when"] == "later"
+                form_version_approve(
+                    version=version,
+                    user=user,
+                    checksum=form.cleaned_data["checksum"],
+                    note=form.cleaned_data["note"],
+                    publish_at=form.publish_at() if later else None,
+                )
+                if not later:
+                    messages.success(
+                        request,
+                        gettext("Freigegeben. Bitte bestätigen Sie die Veröffentlichung."),
+                    )
+                    return reverse("admin:forms_catalog_formversion_publish", args=[version.pk])
+                messages.success(request, gettext("Freigegeben und zur Veröffentlichung geplant."))
+            elif action == "schedule":
+                form_version_schedule(version=version, user=user, publish_at=form.publish_at())
+                messages.success(request, gettext("Die Veröffentlichung ist geplant."))
+        except FormVersionError as exc:
+            form.add_error(None, exc.message)
+            for error in exc.errors[:50]:
+                form.add_error(None, str(error))
+            return None
+        return reverse("admin:forms_catalog_formversion_review", args=[version.pk])
+
+    def review_view(self, request, pk: int):
+        """Status, history and field-level diff of a version, with the next steps of its
+        review for editors: submit, approve (now or scheduled), request changes, schedule."""
+        version = self._version_for_view(request, pk)
+        editor = can_publish(request)
+        actions = STATUS_ACTIONS.get(version.status, []) if editor else []
+        contributor = request.user.pk in form_version_contributors(version=version)
+        if contributor and "approve" in actions:
+            actions = [a for a in actions if a != "approve"]
+        bound: dict[str, forms.Form] = {}
+        if request.method == "POST":
+            action = request.POST.get("action", "")
+            if not editor:
+                raise PermissionDenied
+            if action not in REVIEW_FORMS:
+                messages.error(request, gettext("Unbekannte Aktion."))
+                return redirect("admin:forms_catalog_formversion_review", version.pk)
+            form = REVIEW_FORMS[action](request.POST, prefix=action)
+            if form.is_valid():
+                target = self._run_review_action(request, version, action, form)
+                if target:
+                    return redirect(target)
+            bound[action] = form
+            version.refresh_from_db()
+        initial = {
+            "submit": {"note": version.change_note},
+            "approve": {"checksum": version.checksum, "when": "now"},
+        }
+        # A refused form is shown again (with its error and what was typed), even an
+        # approval the page would not offer this user.
+        review_forms = dict(bound)
+        for action in actions:
+            review_forms.setdefault(
+                action, REVIEW_FORMS[action](prefix=action, initial=initial.get(action))
+            )
+        base, diff = form_version_diff(version=version)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "version": version,
+            "base": base,
+            "diff": diff,
+            "history": form_version_history(version=version),
+            "review_forms": review_forms,
+            "editor": editor,
+            "contributor": contributor,
+            "can_publish_now": editor
+            and version.status in (FormVersion.Status.APPROVED, FormVersion.Status.SCHEDULED),
+            "title": _("Prüfung und Veröffentlichung: %(v)s") % {"v": version},
+        }
+        return TemplateResponse(request, "admin/forms_catalog/formversion/review.html", context)
+
+    def publish_view(self, request, pk: int):
+        """The confirmation before a statewide publication: what changes, for whom."""
+        version = self._version_for_view(request, pk)
+        if not can_publish(request):
+            raise PermissionDenied
+        error = None
+        if request.method == "POST":
+            try:
+                form_version_publish(version=version, user=request.user)
+            except FormVersionError as exc:
+                error = exc
+            else:
+                messages.success(
+                    request,
+                    gettext("Version %(n)s ist veröffentlicht.") % {"n": version.number},
+                )
+                return redirect("admin:forms_catalog_formversion_review", version.pk)
+        elif version.status not in (FormVersion.Status.APPROVED, FormVersion.Status.SCHEDULED):
+            messages.error(
+                request, gettext("Nur eine freigegebene Version kann veröffentlicht werden.")
+            )
+            return redirect("admin:forms_catalog_formversion_review", version.pk)
+        base, diff = form_version_diff(version=version)
+        current = published_version(service=version.service)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "version": version,
+            "base": base,
+            "current": current if current and current.pk != version.pk else None,
+            "diff": diff,
+            "error": error,
+            "title": _("Veröffentlichung bestätigen: %(v)s") % {"v": version},
+        }
+        return TemplateResponse(
+            request, "admin/forms_catalog/formversion/publish_confirm.html", context
+        )

@@ -68,13 +68,30 @@ class Service(models.Model):
         return self.name_en if language == "en" else self.name_de
 
 
+# Whoever holds it edits, reviews, approves and publishes form versions (the
+# Kompetenzzentrum; backoffice.roles grants it). The four-eyes rule is checked
+# in the services on top of it: nobody approves a version they worked on.
+EDITOR_PERMISSION = "forms_catalog.publish_formversion"
+
+
 class FormVersion(models.Model):
-    """One version of a service's form. Immutable once published."""
+    """One version of a service's form. Immutable once published.
+
+    Life cycle: draft -> in_review -> approved (-> scheduled) -> published ->
+    retired; in_review, approved and scheduled can go back to draft with a
+    reason. Only a draft's definition can change.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Entwurf")
+        IN_REVIEW = "in_review", _("zur Prüfung")
+        APPROVED = "approved", _("freigegeben")
+        SCHEDULED = "scheduled", _("Veröffentlichung geplant")
         PUBLISHED = "published", _("veröffentlicht")
         RETIRED = "retired", pgettext_lazy("form version status", "zurückgezogen")
+
+    # Statuses of a version not yet published: at most one per service.
+    OPEN_STATUSES = ("draft", "in_review", "approved", "scheduled")
 
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, related_name="versions", verbose_name=_("Leistung")
@@ -97,6 +114,25 @@ class FormVersion(models.Model):
         related_name="+",
         verbose_name=_("veröffentlicht von"),
     )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("angelegt von"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("freigegeben von"),
+    )
+    approved_at = models.DateTimeField(_("freigegeben am"), null=True, blank=True)
+    # When a scheduled version goes live (the beat job publishes it).
+    publish_at = models.DateTimeField(_("Veröffentlichung geplant für"), null=True, blank=True)
 
     class Meta:
         ordering = ["service", "-number"]
@@ -108,9 +144,52 @@ class FormVersion(models.Model):
         permissions = [
             (
                 "publish_formversion",
-                _("Formularversionen bearbeiten, veröffentlichen und zurückziehen"),
+                _(
+                    "Formularversionen bearbeiten, prüfen, freigeben, veröffentlichen "
+                    "und zurückziehen"
+                ),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.service.name_de} v{self.number} ({self.get_status_display()})"
+
+
+class FormVersionEvent(models.Model):
+    """One step in a version's history: who did what, when, and why. Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("angelegt")
+        EDITED = "edited", _("bearbeitet")
+        SUBMITTED = "submitted", _("zur Prüfung gegeben")
+        CHANGES_REQUESTED = "changes_requested", _("zur Überarbeitung zurückgegeben")
+        APPROVED = "approved", _("freigegeben")
+        SCHEDULED = "scheduled", _("Veröffentlichung geplant")
+        PUBLISHED = "published", _("veröffentlicht")
+        RETIRED = "retired", pgettext_lazy("form version event", "zurückgezogen")
+
+    version = models.ForeignKey(
+        FormVersion, on_delete=models.CASCADE, related_name="events", verbose_name=_("Version")
+    )
+    action = models.CharField(_("Aktion"), max_length=24, choices=Action.choices)
+    # None: the system (catalogue files, the scheduled publication).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("durch"),
+    )
+    note = models.TextField(_("Notiz"), blank=True, default="")
+    # The definition this step was about: shows what exactly was approved.
+    checksum = models.CharField(_("Prüfsumme"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(_("am"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["version", "created_at", "pk"]
+        verbose_name = _("Ereignis einer Formularversion")
+        verbose_name_plural = _("Ereignisse der Formularversionen")
+
+    def __str__(self) -> str:
+        return f"v{self.version.number}: {self.get_action_display()}"

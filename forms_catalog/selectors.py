@@ -28,15 +28,17 @@ from collections import OrderedDict
 from typing import Any
 
 from .compiler import CompiledForm
+from .diff import DefinitionDiff, definition_diff
 from .fees import FeeResult, calculate
 from .fields import field_type
-from .models import FormVersion, Service
+from .models import FormVersion, FormVersionEvent, Service
 from .services import definition_checksum
 from .summary import SummaryRow, SummarySection, export
 from .summary import summarize as _summarize
 
 __all__ = [
     "CompiledForm",
+    "DefinitionDiff",
     "FeeResult",
     "SummaryRow",
     "SummarySection",
@@ -45,6 +47,9 @@ __all__ = [
     "compiled_form",
     "declared_parameters",
     "export_answers",
+    "form_version_base",
+    "form_version_diff",
+    "form_version_history",
     "published_version",
     "summarize",
     "visible_answers",
@@ -65,6 +70,35 @@ def published_version(*, service: Service) -> FormVersion | None:
         FormVersion.objects.filter(service=service, status=FormVersion.Status.PUBLISHED)
         .order_by("-published_at", "-number")
         .first()
+    )
+
+
+def form_version_base(*, version: FormVersion) -> FormVersion | None:
+    """What `version` is compared with: the published version of its service, or (for
+    the published version itself, or a service with none) the next lower number."""
+    base = published_version(service=version.service)
+    if base is None or base.pk == version.pk:
+        base = (
+            FormVersion.objects.filter(service_id=version.service_id, number__lt=version.number)
+            .order_by("-number")
+            .first()
+        )
+    return base
+
+
+def form_version_diff(*, version: FormVersion) -> tuple[FormVersion | None, DefinitionDiff]:
+    """(base, field-level diff from base to version): steps, fields, groups, choices,
+    conditions, rules, fees and parameters added, removed or changed."""
+    base = form_version_base(version=version)
+    return base, definition_diff(old=base.definition if base else None, new=version.definition)
+
+
+def form_version_history(*, version: FormVersion) -> list[FormVersionEvent]:
+    """Who did what to this version and when, oldest first."""
+    return list(
+        FormVersionEvent.objects.filter(version_id=version.pk)
+        .select_related("actor")
+        .order_by("created_at", "pk")
     )
 
 

@@ -6,6 +6,8 @@ import datetime
 import hashlib
 
 import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from forms_catalog.models import FormVersion, Service
@@ -83,6 +85,33 @@ class FormVersionFactory(factory.django.DjangoModelFactory):
     status = FormVersion.Status.PUBLISHED
     definition = factory.LazyFunction(dict)
     published_at = factory.LazyFunction(timezone.now)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    is_staff = True
+
+
+class FormEditorFactory(UserFactory):
+    """A Kompetenzzentrum member: may edit, review and publish form versions."""
+
+    username = factory.Sequence(lambda n: f"redaktion{n}")
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def editor_permission(self, create, extracted, **kwargs):
+        if create:
+            self.user_permissions.add(
+                Permission.objects.get(
+                    content_type__app_label="forms_catalog", codename="publish_formversion"
+                )
+            )
 
 
 class SubmissionFactory(factory.django.DjangoModelFactory):

@@ -397,6 +397,13 @@ CELERY_BEAT_SCHEDULE["purge-expired-drafts"] = {
     "schedule": 60 * 60,
 }
 
+# --- Form catalogue ------------------------------------------------------------
+# Versions scheduled by the Kompetenzzentrum go live within this many seconds of their time.
+CELERY_BEAT_SCHEDULE["forms-catalog-publish-due"] = {
+    "task": "forms_catalog.tasks.publish_due_form_versions",
+    "schedule": env_int("PORTAL_PUBLISH_DUE_INTERVAL_SECONDS", 60),
+}
+
 # --- Submission pipeline -----------------------------------------------------
 # A pipeline that made no progress for this long is re-enqueued by the sweeper.
 PORTAL_PIPELINE_STUCK_SECONDS = env_int("PORTAL_PIPELINE_STUCK_SECONDS", 600)

@@ -64,7 +64,7 @@ def changelist_action(client, action, versions):
     )
 
 
-def test_editor_creates_edits_previews_diffs_and_publishes(client, editor, hund):
+def test_editor_creates_edits_previews_diffs_and_publishes(client, editor, hund, django_user_model):
     otp_force_login(client, editor)
     response = changelist_action(client, "create_draft", [hund])
     assert response.status_code == 200
@@ -104,12 +104,35 @@ def test_editor_creates_edits_previews_diffs_and_publishes(client, editor, hund)
     diff = client.get(
         reverse("admin:forms_catalog_formversion_diff", args=[draft.pk])
     ).content.decode()
-    assert "Halterin oder Halter" in diff and 'class="add"' in diff and 'class="del"' in diff
+    assert "Halterin oder Halter" in diff and "portal-diff__row--changed" in diff
+    assert "<style" not in diff  # the CSP blocks inline styles: the CSS is a static file
 
-    changelist_action(client, "publish", [draft])
+    # Publishing takes a second editor: submit, approve, confirm.
+    review = reverse("admin:forms_catalog_formversion_review", args=[draft.pk])
+    client.post(review, {"action": "submit", "submit-note": "Titel geändert"})
+    draft.refresh_from_db()
+    assert draft.status == FormVersion.Status.IN_REVIEW
+    second = staff(django_user_model, "kompetenz2", publisher=True)
+    other = otp_force_login(type(client)(), second)
+    response = other.post(
+        review,
+        {
+            "action": "approve",
+            "approve-checksum": draft.checksum,
+            "approve-note": "passt",
+            "approve-when": "now",
+        },
+    )
+    confirm = reverse("admin:forms_catalog_formversion_publish", args=[draft.pk])
+    assert response.status_code == 302 and response["Location"] == confirm
+    page = other.get(confirm).content.decode()
+    assert "Das ändert sich landesweit" in page and "Version 1 wird zurückgezogen" in page
+    draft.refresh_from_db()
+    assert draft.status == FormVersion.Status.APPROVED  # nothing published before the click
+    other.post(confirm)
     draft.refresh_from_db()
     hund.refresh_from_db()
-    assert draft.status == FormVersion.Status.PUBLISHED and draft.published_by == editor
+    assert draft.status == FormVersion.Status.PUBLISHED and draft.published_by == second
     assert hund.status == FormVersion.Status.RETIRED
 
     changelist_action(client, "retire", [draft])
@@ -117,13 +140,18 @@ def test_editor_creates_edits_previews_diffs_and_publishes(client, editor, hund)
     assert draft.status == FormVersion.Status.RETIRED
 
 
-def test_publishing_an_invalid_draft_in_the_admin_shows_the_paths(client, editor, hund):
+def test_submitting_an_invalid_draft_for_review_shows_the_paths(client, editor, hund):
     broken = copy.deepcopy(hund.definition)
     broken["steps"][2]["fields"][0]["visible_if"] = {"field": "later_field"}
     draft = form_version_create_draft(service=hund.service, definition=broken)
     otp_force_login(client, editor)
-    response = changelist_action(client, "publish", [draft])
-    assert "steps[2].fields[0].visible_if.field" in response.content.decode()
+    response = client.post(
+        reverse("admin:forms_catalog_formversion_review", args=[draft.pk]),
+        {"action": "submit", "submit-note": "Bitte prüfen"},
+    )
+    html = response.content.decode()
+    assert "steps[2].fields[0].visible_if.field" in html
+    assert "Bitte prüfen" in html  # what was typed stays
     draft.refresh_from_db()
     assert draft.status == FormVersion.Status.DRAFT
 
@@ -151,7 +179,11 @@ def test_clerk_may_look_but_not_change_publish_or_retire(client, clerk, hund):
         ).status_code
         == 403
     )
-    changelist_action(client, "publish", [draft])
+    review = reverse("admin:forms_catalog_formversion_review", args=[draft.pk])
+    assert client.get(review).status_code == 200  # looking is fine
+    assert client.post(review, {"action": "submit", "submit-note": "x"}).status_code == 403
+    publish = reverse("admin:forms_catalog_formversion_publish", args=[draft.pk])
+    assert client.post(publish).status_code == 403
     changelist_action(client, "retire", [hund])
     draft.refresh_from_db()
     hund.refresh_from_db()

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from forms_catalog.fim.xdf_read import schema_read
 from forms_catalog.models import FormVersion, Service
-from forms_catalog.services import form_version_publish
+from forms_catalog.services import form_version_publish_system
 from tests.forms_catalog.fim_support import GENERICODE_SAMPLE, XDF2_SAMPLE, XDF3_SAMPLE
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def test_export_fim_writes_published_draft_or_numbered_version(tmp_path):
     run("import_fim", str(XDF3_SAMPLE), "--service", "hund")
     with pytest.raises(CommandError, match="veröffentlichte Version"):
         run("export_fim", "hund")
-    form_version_publish(version=FormVersion.objects.get())
+    form_version_publish_system(version=FormVersion.objects.get())
     out, err = run("export_fim", "hund")
     assert out.startswith("<?xml")
     parsed = schema_read(out.encode("utf-8"))

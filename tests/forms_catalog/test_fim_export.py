@@ -15,7 +15,7 @@ from forms_catalog.fim.services import (
 )
 from forms_catalog.fim.xdf_read import NS_XDF3, schema_read
 from forms_catalog.models import FormVersion
-from forms_catalog.services import catalogue_load, form_version_publish
+from forms_catalog.services import catalogue_load, form_version_publish_system
 from tests.forms_catalog.fim_support import (
     GENERICODE_SAMPLE,
     XDF2_SAMPLE,
@@ -123,7 +123,7 @@ def test_export_picks_published_draft_or_number():
     with pytest.raises(FimExportError) as exc:
         fim_export_version(service=service)
     assert "veröffentlichte Version" in exc.value.message
-    form_version_publish(version=first)
+    form_version_publish_system(version=first)
     assert fim_export_version(service=service) == first
     with pytest.raises(FimExportError):
         fim_export_version(service=service, draft=True)

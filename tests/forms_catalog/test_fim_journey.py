@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from forms_catalog.fim.services import fim_schema_import
 from forms_catalog.models import Service
 from forms_catalog.selectors import compiled_form
-from forms_catalog.services import form_version_publish
+from forms_catalog.services import form_version_publish_system
 from submissions.models import Draft, Submission
 from submissions.pdf import export_json
 from tests.citizen.citizen_support import municipal_rule, municipality
@@ -99,7 +99,7 @@ def test_imported_sample_is_published_and_filed_with_fim_ids_in_the_office_json(
         codelists=[(p.name, sample(p)) for p in codelists],
         service_slug="hundesteuer",
     ).version
-    form_version_publish(version=version)
+    form_version_publish_system(version=version)
     # A service the import created stays hidden until the editor activates it.
     gemeinde, _office = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
     assert client.get(f"/gemeinden/{gemeinde.ags}/leistungen/hundesteuer/").status_code == 404

@@ -23,7 +23,7 @@ from forms_catalog.selectors import (
 from forms_catalog.services import (
     definition_checksum,
     form_version_create_draft,
-    form_version_publish,
+    form_version_publish_system,
     form_version_update_draft,
 )
 from submissions.models import Draft
@@ -40,7 +40,7 @@ V1 = definition(
 
 def publish(service, defn):
     draft = form_version_create_draft(service=service, definition=copy.deepcopy(defn))
-    return form_version_publish(version=draft)
+    return form_version_publish_system(version=draft)
 
 
 def test_a_draft_started_on_n_completes_on_n_after_n_plus_1_is_published():

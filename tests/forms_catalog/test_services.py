@@ -19,7 +19,7 @@ from forms_catalog.services import (
     form_version_create_draft,
     form_version_export,
     form_version_import,
-    form_version_publish,
+    form_version_publish_system,
     form_version_retire,
     form_version_update_draft,
 )
@@ -83,7 +83,7 @@ def test_publishing_an_invalid_definition_is_refused_naming_the_path(bad_field, 
     service = ServiceFactory()
     draft = form_version_create_draft(service=service, definition=three_steps(bad_field))
     with pytest.raises(FormVersionError) as info:
-        form_version_publish(version=draft)
+        form_version_publish_system(version=draft)
     paths = [e.path for e in info.value.errors]
     assert path in paths, info.value.errors
     assert any(words in e.message for e in info.value.errors if e.path == path)
@@ -140,7 +140,7 @@ def test_lifecycle_draft_published_retired_and_immutability():
     v1 = form_version_create_draft(service=service, definition=definition(field("a", "text")))
     with pytest.raises(FormVersionError):
         form_version_create_draft(service=service)  # one open draft per service
-    form_version_publish(version=v1)
+    form_version_publish_system(version=v1)
     assert v1.status == FormVersion.Status.PUBLISHED and v1.published_at
     assert v1.checksum == definition_checksum(v1.definition)
     with pytest.raises(FormVersionError, match="unveränderlich"):
@@ -153,26 +153,16 @@ def test_lifecycle_draft_published_retired_and_immutability():
     changed = copy.deepcopy(v2.definition)
     changed["steps"][0]["fields"].append(field("b", "text", required=False))
     form_version_update_draft(version=v2, definition=changed, change_note="Feld b")
-    form_version_publish(version=v2)
+    form_version_publish_system(version=v2)
     v1.refresh_from_db()
     assert v1.status == FormVersion.Status.RETIRED
     assert published_version(service=service) == v2
     with pytest.raises(FormVersionError):
-        form_version_publish(version=v2)
+        form_version_publish_system(version=v2)
     form_version_retire(version=v2)
     assert published_version(service=service) is None
     with pytest.raises(FormVersionError):
         form_version_retire(version=v2)
-
-
-def test_publish_records_the_user(django_user_model):
-    user = django_user_model.objects.create_user("editor")
-    draft = form_version_create_draft(
-        service=ServiceFactory(), definition=definition(field("a", "text"))
-    )
-    form_version_publish(version=draft, user=user)
-    draft.refresh_from_db()
-    assert draft.published_by == user
 
 
 # --- catalogue files --------------------------------------------------------------
