@@ -1,0 +1,293 @@
+"""Funnel statistics per form version: how far citizens get, where they stop, which fields fail.
+
+Computed by SQL over the drafts alone (`submissions.Draft`): every draft row,
+purged ones included, carries the positions of the steps it reached
+(`steps_reached`, `furthest_step`), when it was submitted, and how often each
+field was refused (`field_errors`). There is no separate event log that could
+drift from the data. Nothing personal is read: no answers, no e-mail, no token.
+
+Definitions (shown on the page):
+- started: every draft created in the period (by its creation date);
+- reached step i: the step was shown to the citizen (the first visible step
+  when the draft starts, each further step when the one before is accepted);
+  the position after the last step is the check page;
+- submitted: the draft became a submission;
+- abandoned at step i: not submitted, step i is the furthest it got, and it
+  is expired or untouched for more than `ABANDONED_AFTER`; the others are
+  still in progress;
+- time to complete: submitted_at - created_at, median by percentile_cont;
+- field failures: how many step posts refused the field; the share is the
+  drafts with at least one failure of it divided by the drafts that reached
+  its step.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from forms_catalog.definition import GroupSpec, tr
+from forms_catalog.models import FormVersion, Service
+from forms_catalog.selectors import compiled_form
+from municipalities.models import Gemeinde
+from submissions.models import Draft
+
+ABANDONED_AFTER = datetime.timedelta(days=1)
+# Figures below this are shown as "< 5" (and rates over them not at all).
+SMALL_COUNT = 5
+# Bit 63 of the signed bigint is never set (see Draft.steps_reached).
+MAX_POSITION = 62
+# The key of errors that concern a step as a whole, not one field.
+PAGE_KEY_PREFIX = ":"
+
+
+@dataclass(frozen=True)
+class FunnelFilter:
+    """What the figures cover. Dates are local calendar days, both inclusive."""
+
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    kreis_id: int | None = None
+    service_id: int | None = None
+    version_id: int | None = None
+
+
+@dataclass
+class StepFigures:
+    position: int
+    step_id: str  # "" for the check page
+    title: str
+    reached: int = 0
+    abandoned: int = 0
+
+
+@dataclass
+class FieldFigures:
+    key: str
+    position: int  # of the field's step
+    step_title: str
+    label: str
+    reached: int = 0  # drafts that reached the field's step
+    failures: int = 0  # refused posts
+    drafts_failed: int = 0  # drafts with at least one refused post
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Refused posts per draft that reached the step (can exceed 1)."""
+        return self.failures / self.reached if self.reached else None
+
+    @property
+    def failed_share(self) -> float | None:
+        return self.drafts_failed / self.reached if self.reached else None
+
+
+@dataclass
+class VersionFunnel:
+    version_id: int
+    service_id: int
+    service_name: str
+    number: int
+    started: int = 0
+    submitted: int = 0
+    abandoned: int = 0
+    median_to_complete: datetime.timedelta | None = None
+    steps: list[StepFigures] = field(default_factory=list)
+    fields: list[FieldFigures] = field(default_factory=list)
+
+    @property
+    def in_progress(self) -> int:
+        return self.started - self.submitted - self.abandoned
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.submitted / self.started if self.started else None
+
+
+def _where(flt: FunnelFilter) -> tuple[str, list]:
+    """SQL conditions and parameters for the filter (only ever parameters, never text)."""
+    conditions, params = ["TRUE"], []
+    tz = timezone.get_current_timezone()
+    if flt.service_id is not None:
+        conditions.append("d.service_id = %s")
+        params.append(flt.service_id)
+    if flt.version_id is not None:
+        conditions.append("d.form_version_id = %s")
+        params.append(flt.version_id)
+    if flt.date_from is not None:
+        conditions.append("d.created_at >= %s")
+        params.append(datetime.datetime.combine(flt.date_from, datetime.time.min, tzinfo=tz))
+    if flt.date_to is not None:
+        conditions.append("d.created_at < %s")
+        end = flt.date_to + datetime.timedelta(days=1)
+        params.append(datetime.datetime.combine(end, datetime.time.min, tzinfo=tz))
+    if flt.kreis_id is not None:
+        conditions.append(
+            f"d.gemeinde_id IN (SELECT id FROM {Gemeinde._meta.db_table} WHERE kreis_id = %s)"  # noqa: S608
+        )
+        params.append(flt.kreis_id)
+    return " AND ".join(conditions), params
+
+
+def _step_layout(
+    version: FormVersion, language: str
+) -> tuple[list[StepFigures], list[FieldFigures]]:
+    """Steps (plus the check page) and fields of a version in definition order, without figures."""
+    definition = compiled_form(version=version).definition
+    steps: list[StepFigures] = []
+    fields: list[FieldFigures] = []
+    for position, step in enumerate(definition.steps):
+        title = tr(step.title, language)
+        steps.append(StepFigures(position=position, step_id=step.id, title=title))
+        for item in step.items:
+            if isinstance(item, GroupSpec):
+                for spec in item.fields:
+                    key = f"{item.id}.{spec.id}" if item.repeatable else spec.id
+                    label = tr(spec.label, language)
+                    if item.repeatable:
+                        label = f"{tr(item.label, language)} › {label}"
+                    fields.append(FieldFigures(key, position, title, label))
+            else:
+                fields.append(FieldFigures(item.id, position, title, tr(item.label, language)))
+        fields.append(
+            FieldFigures(f"{PAGE_KEY_PREFIX}{step.id}", position, title, _page_label(language))
+        )
+    steps.append(
+        StepFigures(position=len(definition.steps), step_id="", title=_check_label(language))
+    )
+    return steps, fields
+
+
+def _page_label(language: str) -> str:
+    return (
+        "Page as a whole (rules, groups, files)"
+        if language == "en"
+        else "Seite insgesamt (Regeln, Gruppen, Dateien)"
+    )
+
+
+def _check_label(language: str) -> str:
+    return "Check page" if language == "en" else "Prüfseite"
+
+
+def funnel_versions(
+    *, flt: FunnelFilter, now: datetime.datetime | None = None, language: str = "de"
+) -> list[VersionFunnel]:
+    """Funnel figures of every form version with drafts in `flt`, newest service/version first.
+
+    Three queries whatever the number of versions: counts per version and
+    furthest step (with the reached steps as bit sums), the medians, and the
+    field failures. The step and field tables are filled only when the filter
+    names a service or a version (the overview needs only the totals).
+    """
+    now = now or timezone.now()
+    where, params = _where(flt)
+    detailed = flt.service_id is not None or flt.version_id is not None
+    positions = 0
+    if detailed:
+        # As many bit sums as the longest of the candidate versions has positions.
+        candidates = FormVersion.objects.filter(
+            **(
+                {"id": flt.version_id}
+                if flt.version_id is not None
+                else {"service_id": flt.service_id}
+            )
+        )
+        positions = min(
+            MAX_POSITION + 1,
+            max((len(compiled_form(version=v).step_ids()) + 1 for v in candidates), default=0),
+        )
+    bit_sums = "".join(f", SUM((d.steps_reached >> {i}) & 1)" for i in range(positions))
+    table = Draft._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT d.form_version_id, d.furthest_step, COUNT(*),
+                   COUNT(*) FILTER (WHERE d.submitted_at IS NOT NULL),
+                   COUNT(*) FILTER (WHERE d.submitted_at IS NULL
+                                    AND (d.expires_at <= %s OR d.updated_at < %s))
+                   {bit_sums}
+            FROM {table} d WHERE {where}
+            GROUP BY d.form_version_id, d.furthest_step
+            """,  # noqa: S608 - only our table name and generated column list
+            [now, now - ABANDONED_AFTER, *params],
+        )
+        rows = cursor.fetchall()
+        cursor.execute(
+            f"""
+            SELECT d.form_version_id,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY d.submitted_at - d.created_at)
+            FROM {table} d WHERE {where} AND d.submitted_at IS NOT NULL
+            GROUP BY d.form_version_id
+            """,  # noqa: S608
+            params,
+        )
+        medians = dict(cursor.fetchall())
+        failures: list[tuple] = []
+        if detailed:
+            cursor.execute(
+                f"""
+                SELECT d.form_version_id, e.key, SUM(e.value::integer), COUNT(*)
+                FROM {table} d, jsonb_each_text(d.field_errors) e
+                WHERE {where} AND d.field_errors <> '{{}}'::jsonb
+                GROUP BY d.form_version_id, e.key
+                """,  # noqa: S608
+                params,
+            )
+            failures = cursor.fetchall()
+    versions = {
+        v.id: v
+        for v in FormVersion.objects.select_related("service").filter(
+            id__in={row[0] for row in rows}
+        )
+    }
+    result: dict[int, VersionFunnel] = {}
+    reached_by_version: dict[int, list[int]] = {}
+    for version_id, furthest, started, submitted, abandoned, *bits in rows:
+        version = versions[version_id]
+        funnel = result.get(version_id)
+        if funnel is None:
+            funnel = result[version_id] = VersionFunnel(
+                version_id=version_id,
+                service_id=version.service_id,
+                service_name=version.service.name(language),
+                number=version.number,
+                median_to_complete=medians.get(version_id),
+            )
+            if detailed:
+                funnel.steps, funnel.fields = _step_layout(version, language)
+            reached_by_version[version_id] = [0] * positions
+        funnel.started += started
+        funnel.submitted += submitted
+        funnel.abandoned += abandoned
+        reached = reached_by_version[version_id]
+        for i, count in enumerate(bits):
+            reached[i] += int(count or 0)
+        if detailed and furthest is not None and furthest < len(funnel.steps):
+            funnel.steps[furthest].abandoned += abandoned
+    for version_id, funnel in result.items():
+        reached = reached_by_version[version_id]
+        for step in funnel.steps:
+            step.reached = reached[step.position] if step.position < len(reached) else 0
+        for figures in funnel.fields:
+            figures.reached = reached[figures.position] if figures.position < len(reached) else 0
+    by_key = {(f.key, v): f for v, funnel in result.items() for f in funnel.fields}
+    for version_id, key, total, drafts in failures:
+        figures = by_key.get((key, version_id))
+        if figures is not None:
+            figures.failures += int(total or 0)
+            figures.drafts_failed += int(drafts or 0)
+    return sorted(result.values(), key=lambda f: (f.service_name, -f.number))
+
+
+def funnel_filter_choices() -> tuple[list[Service], list[FormVersion]]:
+    """Services and versions a filter may name (published or retired; drafts have no citizens)."""
+    versions = list(
+        FormVersion.objects.select_related("service")
+        .exclude(published_at__isnull=True)
+        .order_by("service__name_de", "-number")
+    )
+    services = list(Service.objects.filter(versions__in=versions).distinct().order_by("name_de"))
+    return services, versions
