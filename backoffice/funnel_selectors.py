@@ -27,7 +27,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from forms_catalog.definition import GroupSpec, tr
 from forms_catalog.models import FormVersion, Service
@@ -161,15 +162,13 @@ def _step_layout(
 
 
 def _page_label(language: str) -> str:
-    return (
-        "Page as a whole (rules, groups, files)"
-        if language == "en"
-        else "Seite insgesamt (Regeln, Gruppen, Dateien)"
-    )
+    with translation.override(language):
+        return gettext("Seite insgesamt (Regeln, Gruppen, Dateien)")
 
 
 def _check_label(language: str) -> str:
-    return "Check page" if language == "en" else "Prüfseite"
+    with translation.override(language):
+        return gettext("Prüfseite")
 
 
 def funnel_versions(

@@ -37,7 +37,7 @@ def funnel_bar(part: int | None, whole: int | None) -> str:
     if not whole or whole < SMALL_COUNT:
         return "funnel-bar--none"
     share = max(0.0, min(1.0, (part or 0) / whole))
-    return f"funnel-bar--{round(share * 20) * 5}"
+    return f"funnel-bar--{int(share * 20 + 0.5) * 5}"
 
 
 @register.filter
