@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from backoffice.funnel_selectors import FunnelFilter, funnel_versions
 from backoffice.templatetags.funnel_figures import funnel_bar, funnel_count, funnel_rate
+from citizen.drafts import draft_purge_expired
 from submissions.models import Draft
 from tests.citizen.citizen_support import municipality, publish
 
@@ -153,3 +154,24 @@ def test_small_counts_are_shown_as_fewer_than_five_and_rates_over_them_hidden():
     assert funnel_rate(1, 4) == "–" and funnel_bar(1, 4) == "funnel-bar--none"
     assert funnel_rate(1, 8) in {"12.5 %", "12,5 %"}
     assert funnel_bar(1, 8) == "funnel-bar--15" and funnel_bar(9, 8) == "funnel-bar--100"
+
+
+def test_purging_expired_drafts_keeps_the_funnel_figures(history):
+    v1, _, _, _ = history
+    Draft.objects.filter(form_version=v1).update(
+        data={"answers": {"vorname": "Erika"}}, email="erika@example.org"
+    )
+    flt = FunnelFilter(version_id=v1.id)
+
+    def figures():
+        [funnel] = funnel_versions(flt=flt)
+        steps = [(s.reached, s.abandoned) for s in funnel.steps]
+        fields = [(f.key, f.failures, f.drafts_failed) for f in funnel.fields]
+        return funnel.started, funnel.submitted, funnel.abandoned, steps, fields
+
+    before = figures()
+    Draft.objects.update(expires_at=timezone.now())
+    assert draft_purge_expired() == Draft.objects.count() == 12
+    purged = Draft.objects.filter(form_version=v1)
+    assert not purged.exclude(data={}).exists() and not purged.exclude(email="").exists()
+    assert figures() == before
