@@ -77,6 +77,7 @@ class FunnelFilterForm(forms.Form):
         self.fields["kreis"].choices = [("", _("alle"))] + [(k.pk, k.name) for k in kreise]
         versions = list(
             FormVersion.objects.select_related("service")
+            .defer("definition")
             .exclude(published_at__isnull=True)
             .order_by("service__name_de", "-number")
         )
@@ -131,13 +132,11 @@ def funnel_statistics_view(request: HttpRequest, *, site) -> HttpResponse:
     ):
         raise Http404
     language = "en" if (get_language() or "").startswith("en") else "de"
-    form = FunnelFilterForm(request.GET or None, language=language)
+    # Bound also without a query, so the defaults go through the same cleaning.
+    form = FunnelFilterForm(request.GET, language=language)
     funnels = None
     flt = None
-    if not request.GET or form.is_valid():
-        if not request.GET:
-            form = FunnelFilterForm({}, language=language)
-            form.is_valid()
+    if form.is_valid():
         flt = funnel_filter_from(form, today=timezone.localdate())
         funnels = funnel_versions(flt=flt, language=language)
         audit_record(

@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from forms_catalog.definition import GroupSpec, tr
-from forms_catalog.models import FormVersion, Service
+from forms_catalog.models import FormVersion
 from forms_catalog.selectors import compiled_form
 from municipalities.models import Gemeinde
 from submissions.models import Draft
@@ -185,15 +185,19 @@ def funnel_versions(
     where, params = _where(flt)
     detailed = flt.service_id is not None or flt.version_id is not None
     positions = 0
+    layouts: dict[int, FormVersion] = {}
     if detailed:
         # As many bit sums as the longest of the candidate versions has positions.
-        candidates = FormVersion.objects.filter(
-            **(
-                {"id": flt.version_id}
-                if flt.version_id is not None
-                else {"service_id": flt.service_id}
+        candidates = list(
+            FormVersion.objects.filter(
+                **(
+                    {"id": flt.version_id}
+                    if flt.version_id is not None
+                    else {"service_id": flt.service_id}
+                )
             )
         )
+        layouts = {v.id: v for v in candidates}
         positions = min(
             MAX_POSITION + 1,
             max((len(compiled_form(version=v).step_ids()) + 1 for v in candidates), default=0),
@@ -238,9 +242,9 @@ def funnel_versions(
             failures = cursor.fetchall()
     versions = {
         v.id: v
-        for v in FormVersion.objects.select_related("service").filter(
-            id__in={row[0] for row in rows}
-        )
+        for v in FormVersion.objects.select_related("service")
+        .defer("definition")
+        .filter(id__in={row[0] for row in rows})
     }
     result: dict[int, VersionFunnel] = {}
     reached_by_version: dict[int, list[int]] = {}
@@ -256,7 +260,7 @@ def funnel_versions(
                 median_to_complete=medians.get(version_id),
             )
             if detailed:
-                funnel.steps, funnel.fields = _step_layout(version, language)
+                funnel.steps, funnel.fields = _step_layout(layouts[version_id], language)
             reached_by_version[version_id] = [0] * positions
         funnel.started += started
         funnel.submitted += submitted
@@ -279,14 +283,3 @@ def funnel_versions(
             figures.failures += int(total or 0)
             figures.drafts_failed += int(drafts or 0)
     return sorted(result.values(), key=lambda f: (f.service_name, -f.number))
-
-
-def funnel_filter_choices() -> tuple[list[Service], list[FormVersion]]:
-    """Services and versions a filter may name (published or retired; drafts have no citizens)."""
-    versions = list(
-        FormVersion.objects.select_related("service")
-        .exclude(published_at__isnull=True)
-        .order_by("service__name_de", "-number")
-    )
-    services = list(Service.objects.filter(versions__in=versions).distinct().order_by("name_de"))
-    return services, versions
