@@ -115,12 +115,17 @@ def funnel_filter_from(form: FunnelFilterForm, *, today: datetime.date) -> Funne
     start, end = data.get("von"), data.get("bis")
     if start is None and end is None:
         start = today - DEFAULT_PERIOD
+    version = data.get("version")
+    service = data.get("leistung")
+    if version is not None:
+        # The version names its service: the selector then reads one service's index range.
+        service = form.version_services[version]
     return FunnelFilter(
         date_from=start,
         date_to=end,
         kreis_id=data.get("kreis"),
-        service_id=data.get("leistung"),
-        version_id=data.get("version"),
+        service_id=service,
+        version_id=version,
     )
 
 

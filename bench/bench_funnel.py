@@ -192,6 +192,20 @@ def generate(rows: int) -> None:
     )
 
 
+def backend_cpu_ms() -> float:
+    """CPU time (user + system) the database process of this connection has used so far.
+
+    PostgreSQL runs on this machine; its process's /proc entry is readable. With
+    10 ms clock ticks, the medians over --repeat runs are what to read.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -257,17 +271,22 @@ def main() -> None:
             FunnelFilter(date_from=today - datetime.timedelta(days=30), version_id=version.pk),
         ),
     ]
-    print(f"database: {bench_db}; drafts: {total:,}")
+    print(f"database: {bench_db}; drafts: {total:,}; load average {os.getloadavg()[0]:.1f}")
     print(
-        f"{'scenario':36} {'drafts':>9} {'page p50':>9} {'page p95':>9} {'SQL p50':>8} "
-        f"{'selector p50':>13} {'CPU p50':>8}"
+        "page: whole request in-process (wall); SQL: its queries (wall); selector: "
+        "funnel_versions alone, serial (no parallel workers); DB CPU: CPU time of the database "
+        "process for it; app CPU: CPU time of this process for the page"
+    )
+    print(
+        f"{'scenario':34} {'drafts':>9} {'page p50':>9} {'page p95':>9} {'SQL p50':>8} "
+        f"{'selector p50':>13} {'DB CPU p50':>11} {'app CPU p50':>12}"
     )
     url = "/admin/backoffice/statistik/formulare/"
     for label, query, flt in scenarios:
         response = client.get(url, query)  # warm-up
         assert response.status_code == 200, (label, response.status_code)
         assert response.context is None or response.context.get("funnels") is not None, label
-        timings, sql_timings, selector_timings, cpu_timings = [], [], [], []
+        timings, sql_timings, cpu_timings = [], [], []
         for _ in range(args.repeat):
             reset_queries()
             with CaptureQueriesContext(connection) as queries:
@@ -278,17 +297,27 @@ def main() -> None:
                 # CPU time of this process: the request's cost without waiting for a busy machine.
                 cpu_timings.append((time.process_time() - cpu_started) * 1000)
             sql_timings.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+        selector_timings, db_cpu_timings = [], []
+        with connection.cursor() as cursor:
+            # Serial, so that the database process's CPU time is all the work.
+            cursor.execute("SET max_parallel_workers_per_gather = 0")
+        for _ in range(args.repeat):
+            cpu_before = backend_cpu_ms()
             started = time.perf_counter()
             funnels = funnel_versions(flt=flt)
             selector_timings.append((time.perf_counter() - started) * 1000)
+            db_cpu_timings.append(backend_cpu_ms() - cpu_before)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET max_parallel_workers_per_gather")
         drafts = sum(f.started for f in funnels)
         if os.environ.get("BENCH_SHOW_QUERIES"):
             for q in queries.captured_queries:
                 print("   ", q["time"], q["sql"][:200])
         print(
-            f"{label:36} {drafts:9,d} {statistics.median(timings):9.1f} "
+            f"{label:34} {drafts:9,d} {statistics.median(timings):9.1f} "
             f"{percentile(timings, 0.95):9.1f} {statistics.median(sql_timings):8.1f} "
-            f"{statistics.median(selector_timings):13.1f} {statistics.median(cpu_timings):8.1f}"
+            f"{statistics.median(selector_timings):13.1f} "
+            f"{statistics.median(db_cpu_timings):11.1f} {statistics.median(cpu_timings):12.1f}"
         )
     # The plan of the counting query of the heaviest detailed scenario, for the record.
     with connection.cursor() as cursor:
