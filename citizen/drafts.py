@@ -39,8 +39,10 @@ PURGED_DRAFT_MARKER = "purged-"
 MAX_TOKEN_LENGTH = 100
 # Positions a signed 64-bit `steps_reached` can mark (bit 63 would make it negative).
 MAX_RECORDED_STEP = 62
-# A field key longer than this is not one of a definition's ids; it is not counted.
-MAX_FIELD_KEY_CHARS = 200
+# A field key is at most "<group id>.<field id>" (63 characters each in the definition schema).
+MAX_FIELD_KEY_CHARS = 127
+# Bound of a draft's failure counts (an index entry holds at most 2,704 bytes).
+MAX_FIELD_ERRORS_BYTES = 2000
 
 
 def _hash_token(token: str) -> str:
@@ -180,21 +182,23 @@ def draft_field_errors_record(*, draft: Draft, field_keys: list[str]) -> None:
 
     One UPDATE that adds in the database, so two posts at once both count and
     the draft's other columns (saved before, from memory) are not touched.
-    Keys are the definition's ids ("field", "group.field"): no answers.
+    Keys are the definition's ids ("field", "group.field"): no answers. The
+    counts stop growing once they would take more than `MAX_FIELD_ERRORS_BYTES`
+    (only a draft with failures in dozens of fields gets there), so the row
+    always fits its covering index.
     """
     keys = sorted({key[:MAX_FIELD_KEY_CHARS] for key in field_keys if key})
     if not keys:
         return
+    added = """(SELECT jsonb_object_agg(k, COALESCE((field_errors ->> k)::integer, 0) + 1)
+               FROM unnest(%s::text[]) AS k)"""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {Draft._meta.db_table} SET field_errors = field_errors || (
-                SELECT jsonb_object_agg(k, COALESCE((field_errors ->> k)::integer, 0) + 1)
-                FROM unnest(%s::text[]) AS k
-            )
-            WHERE id = %s
-            """,  # noqa: S608 - the table name is ours; values are parameters
-            [keys, draft.id],
+            UPDATE {Draft._meta.db_table} SET field_errors = field_errors || {added}
+            WHERE id = %s AND pg_column_size(field_errors || {added}) <= %s
+            """,  # noqa: S608 - the table name and the expression are ours; values are parameters
+            [keys, draft.id, keys, MAX_FIELD_ERRORS_BYTES],
         )
 
 
