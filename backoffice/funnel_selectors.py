@@ -187,7 +187,8 @@ def funnel_versions(
     Three queries whatever the number of versions: counts per version and
     furthest step (with the reached steps as bit sums), the medians, and the
     field failures. The step and field tables are filled only when the filter
-    names a service or a version (the overview needs only the totals).
+    names a service or a version; the overview needs only the totals and gets
+    them with the medians from one query.
     """
     now = now or timezone.now()
     where, params = _where(flt)
@@ -212,30 +213,36 @@ def funnel_versions(
         )
     bit_sums = "".join(f", SUM((d.steps_reached >> {i}) & 1)" for i in range(positions))
     table = Draft._meta.db_table
+    median = "percentile_cont(0.5) WITHIN GROUP (ORDER BY d.submitted_at - d.created_at)"
     with connection.cursor() as cursor:
+        # Per furthest step for the step tables; per version only for the overview, which
+        # then takes the median from the same scan (NULL durations, not submitted, are skipped).
         cursor.execute(
             f"""
-            SELECT d.form_version_id, d.furthest_step, COUNT(*),
+            SELECT d.form_version_id, {"d.furthest_step" if detailed else median}, COUNT(*),
                    COUNT(*) FILTER (WHERE d.submitted_at IS NOT NULL),
                    COUNT(*) FILTER (WHERE d.submitted_at IS NULL
                                     AND (d.expires_at <= %s OR d.updated_at < %s))
                    {bit_sums}
             FROM {table} d WHERE {where}
-            GROUP BY d.form_version_id, d.furthest_step
+            GROUP BY d.form_version_id{", d.furthest_step" if detailed else ""}
             """,  # noqa: S608 - only our table name and generated column list
             [now, now - ABANDONED_AFTER, *params],
         )
         rows = cursor.fetchall()
-        cursor.execute(
-            f"""
-            SELECT d.form_version_id,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY d.submitted_at - d.created_at)
-            FROM {table} d WHERE {where} AND d.submitted_at IS NOT NULL
-            GROUP BY d.form_version_id
-            """,  # noqa: S608
-            params,
-        )
-        medians = dict(cursor.fetchall())
+        if detailed:
+            cursor.execute(
+                f"""
+                SELECT d.form_version_id, {median}
+                FROM {table} d WHERE {where} AND d.submitted_at IS NOT NULL
+                GROUP BY d.form_version_id
+                """,  # noqa: S608
+                params,
+            )
+            medians = dict(cursor.fetchall())
+        else:
+            medians = {row[0]: row[1] for row in rows}
+            rows = [(row[0], None, *row[2:]) for row in rows]
         failures: list[tuple] = []
         if detailed:
             cursor.execute(

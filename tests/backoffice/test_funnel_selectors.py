@@ -138,6 +138,8 @@ def test_funnel_filters_by_kreis_version_and_period(history):
     in_a = funnel_versions(flt=period(kreis_id=kreis_a.pk), now=NOW)
     assert [(f.version_id, f.started) for f in in_a] == [(v2.id, 2), (v1.id, 8)]
     assert all(f.steps == [] and f.fields == [] for f in in_a)  # the overview: totals only
+    assert [f.median_to_complete for f in in_a] == [None, datetime.timedelta(minutes=30)]
+    assert (in_a[1].submitted, in_a[1].abandoned) == (5, 2)
     [v2_only] = funnel_versions(flt=period(version_id=v2.id), now=NOW)
     assert v2_only.version_id == v2.id and v2_only.steps[0].reached == 2
     longer = FunnelFilter(date_from=(NOW - datetime.timedelta(days=300)).date(), version_id=v1.id)
