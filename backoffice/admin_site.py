@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from functools import update_wrapper
+from functools import partial, update_wrapper
 
 from django import forms
 from django.contrib import messages
@@ -28,6 +28,7 @@ from submissions.client_address import client_address_resolve
 
 from . import case_selectors
 from .audit import audit_record
+from .funnel import funnel_statistics_view
 from .models import AuditEntry
 from .staff import (
     initial_password_expired,
@@ -181,6 +182,15 @@ class PortalAdminSite(OTPAdminSite):
                 self.admin_view(self.statewide_statistics_view),
                 name="backoffice_statewide_statistics",
             ),
+            path(
+                "backoffice/statistik/formulare/",
+                self.admin_view(
+                    update_wrapper(
+                        partial(funnel_statistics_view, site=self), funnel_statistics_view
+                    )
+                ),
+                name="backoffice_funnel_statistics",
+            ),
             re_path(
                 rf"^submissions/(?P<model>{'|'.join(MOVED_FROM_SUBMISSIONS)})/(?P<rest>.*)$",
                 self.moved_model_redirect,
@@ -214,6 +224,12 @@ class PortalAdminSite(OTPAdminSite):
                     (
                         _("Landesweite Statistik"),
                         reverse(f"{self.name}:backoffice_statewide_statistics"),
+                    )
+                )
+                links.append(
+                    (
+                        _("Formular-Statistik"),
+                        reverse(f"{self.name}:backoffice_funnel_statistics"),
                     )
                 )
             if case_selectors.can_work_cases(user=user):

@@ -12,12 +12,13 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from forms_catalog.models import FormVersion, Service
+from forms_catalog.selectors import compiled_form
 from municipalities.models import Gemeinde
 from submissions.models import Attachment, Draft
 
@@ -36,6 +37,12 @@ UNFINISHED_STEPS_KEY = "step_data"
 PURGED_DRAFT_MARKER = "purged-"
 # Tokens have 256 bits of entropy; anything longer than this is not one of ours.
 MAX_TOKEN_LENGTH = 100
+# Positions a signed 64-bit `steps_reached` can mark (bit 63 would make it negative).
+MAX_RECORDED_STEP = 62
+# A field key is at most "<group id>.<field id>" (63 characters each in the definition schema).
+MAX_FIELD_KEY_CHARS = 127
+# Bound of a draft's failure counts (an index entry holds at most 2,704 bytes).
+MAX_FIELD_ERRORS_BYTES = 2000
 
 
 def _hash_token(token: str) -> str:
@@ -55,7 +62,7 @@ def draft_create(
     *, service: Service, gemeinde: Gemeinde, version: FormVersion, language: str
 ) -> Draft:
     """Start a draft pinned to `version`: the citizen finishes on it even if a newer one appears."""
-    return Draft.objects.create(
+    draft = Draft(
         token_hash=_hash_token(_new_token()),
         service=service,
         gemeinde=gemeinde,
@@ -64,6 +71,12 @@ def draft_create(
         data={},
         expires_at=_expiry(),
     )
+    # The wizard opens on the first step visible without answers: it counts as reached.
+    visible = compiled_form(version=version).visible_step_ids({})
+    if visible:
+        draft_step_reached(draft=draft, position=draft_step_position(draft=draft, step=visible[0]))
+    draft.save(force_insert=True)
+    return draft
 
 
 def draft_issue_resume_token(*, draft: Draft) -> str:
@@ -123,11 +136,70 @@ def draft_for_session(*, request: HttpRequest, draft_id: object) -> Draft | None
 
 
 def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
-    """Store the wizard's step data; every save extends the draft's life."""
+    """Store the wizard's step data; every save extends the draft's life.
+
+    Also stores the funnel's reached steps (`draft_step_reached`) in the same UPDATE.
+    """
     draft.data = data
     draft.current_step = current_step[:100]
     draft.expires_at = _expiry()
-    draft.save(update_fields=["data", "current_step", "expires_at", "updated_at"])
+    draft.save(
+        update_fields=[
+            "data",
+            "current_step",
+            "expires_at",
+            "steps_reached",
+            "furthest_step",
+            "updated_at",
+        ]
+    )
+
+
+def draft_step_position(*, draft: Draft, step: str | None) -> int | None:
+    """The funnel position of `step` in the draft's version; None (the check page) gives the
+    position after the last step; an id the version does not have gives None."""
+    step_ids = compiled_form(version=draft.form_version).step_ids()
+    if step is None:
+        return len(step_ids)
+    return step_ids.index(step) if step in step_ids else None
+
+
+def draft_step_reached(*, draft: Draft, position: int | None) -> None:
+    """Record in memory that the citizen was shown the step at `position` (funnel statistics).
+
+    The caller saves the draft (`draft_save_data` stores these fields with the step).
+    """
+    if position is None or position < 0:
+        return
+    if position <= MAX_RECORDED_STEP:
+        draft.steps_reached = (draft.steps_reached or 0) | (1 << position)
+    if draft.furthest_step is None or position > draft.furthest_step:
+        draft.furthest_step = position
+
+
+def draft_field_errors_record(*, draft: Draft, field_keys: list[str]) -> None:
+    """Add one refused post to the funnel's failure count of each field in `field_keys`.
+
+    One UPDATE that adds in the database, so two posts at once both count and
+    the draft's other columns (saved before, from memory) are not touched.
+    Keys are the definition's ids ("field", "group.field"): no answers. The
+    counts stop growing once they would take more than `MAX_FIELD_ERRORS_BYTES`
+    (only a draft with failures in dozens of fields gets there), so the row
+    always fits its covering index.
+    """
+    keys = sorted({key[:MAX_FIELD_KEY_CHARS] for key in field_keys if key})
+    if not keys:
+        return
+    added = """(SELECT jsonb_object_agg(k, COALESCE((field_errors ->> k)::integer, 0) + 1)
+               FROM unnest(%s::text[]) AS k)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Draft._meta.db_table} SET field_errors = field_errors || {added}
+            WHERE id = %s AND pg_column_size(field_errors || {added}) <= %s
+            """,  # noqa: S608 - the table name and the expression are ours; values are parameters
+            [keys, draft.id, keys, MAX_FIELD_ERRORS_BYTES],
+        )
 
 
 def draft_unfinished_input(*, draft: Draft, step: str) -> MultiValueDict | None:

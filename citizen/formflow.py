@@ -55,3 +55,18 @@ class FormFlow:
     def form_data(self, step_id: str, answers: dict[str, Any], prefix: str) -> dict[str, Any]:
         """POST-like data reproducing stored answers (to show a stored step's errors again)."""
         return self.compiled.form_data(step_id, answers, prefix=prefix)
+
+    def failed_field_keys(self, form: forms.Form, step_id: str) -> list[str]:
+        """The funnel keys of the fields `form` refused: "field", "group.field" for a
+        repeatable group's field (once, whichever items failed), ":step" for errors of the
+        page as a whole (rules without a field, group limits). No values, only ids."""
+        if not form.is_bound or getattr(form, "pending_action", None):
+            return []
+        keys: set[str] = set()
+        for name in form.errors:
+            spec = getattr(form.fields.get(name), "spec", None)
+            if spec is None:
+                keys.add(f":{step_id}")
+            else:
+                keys.add(f"{spec.group_id}.{spec.id}" if spec.group_id else spec.id)
+        return sorted(keys)

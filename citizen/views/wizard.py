@@ -37,6 +37,7 @@ from submissions.ratelimit import rate_limit_hit, rate_limit_hit_key
 from submissions.services import DraftAlreadySubmitted, submission_submit
 
 from ..drafts import (
+    draft_field_errors_record,
     draft_find_by_token,
     draft_for_session,
     draft_grant_session,
@@ -46,6 +47,8 @@ from ..drafts import (
     draft_language_remember,
     draft_save_data,
     draft_step_accept,
+    draft_step_position,
+    draft_step_reached,
     draft_step_reopen,
     draft_unfinished_input,
 )
@@ -268,7 +271,7 @@ class DraftWizard(View):
                 for message in refused:
                     if message not in form.non_field_errors():
                         form.add_error(None, message)
-            return self.render(form, step)
+            return self._refused(form, step)
         try:
             releasing = self.flow.released_attachment_ids(form)
             answers = self.flow.merged_answers(
@@ -277,7 +280,7 @@ class DraftWizard(View):
         except AttachmentRejected as exc:
             form.add_error(None, exc.message)
             self._keep_unfinished(step, form)
-            return self.render(form, step)
+            return self._refused(form, step)
         draft_step_accept(draft=self.draft, step=step, answers=answers)
         attachment_prune(draft=self.draft, answers=answers)
         progress = DraftProgress(self.draft, self.flow)
@@ -285,8 +288,19 @@ class DraftWizard(View):
             target = progress.first_incomplete()
         else:
             target = progress.next_after(step) or progress.first_incomplete()
+        # The page shown next (a step or the check page) counts as reached in the funnel.
+        draft_step_reached(
+            draft=self.draft, position=draft_step_position(draft=self.draft, step=target)
+        )
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=target or "")
         return redirect(self.get_step_url(target) if target else self._check_url())
+
+    def _refused(self, form, step: str) -> HttpResponse:
+        """Show the step with its errors, counting each refused field for the funnel statistics."""
+        draft_field_errors_record(
+            draft=self.draft, field_keys=self.flow.failed_field_keys(form, step)
+        )
+        return self.render(form, step)
 
     def _keep_unfinished(self, step: str, form) -> bool:
         """Store what was typed, and files that passed their checks, though the step is not done.

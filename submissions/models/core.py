@@ -38,10 +38,44 @@ class Draft(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField(db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Funnel statistics (no personal data; kept when the draft is purged).
+    # Steps are counted by their position in the version's definition; the
+    # position after the last step is the check page. `steps_reached` has bit i
+    # set once step i was shown (positions above 62 are not recorded),
+    # `furthest_step` is the highest position shown, `field_errors` counts per
+    # field key ("field" or "group.field") the step posts that refused it (at most
+    # about 2 KB, so that it fits in the index entry of draft_funnel_errors_idx).
+    steps_reached = models.BigIntegerField(default=0)
+    furthest_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    field_errors = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("Entwurf")
         verbose_name_plural = _("Entwürfe")
+        indexes = [
+            # The funnel statistics read only these columns, per service and period:
+            # an index-only scan instead of reading the rows with their answers.
+            models.Index(
+                fields=["service", "created_at"],
+                include=[
+                    "form_version",
+                    "gemeinde",
+                    "furthest_step",
+                    "steps_reached",
+                    "submitted_at",
+                    "updated_at",
+                    "expires_at",
+                ],
+                name="draft_funnel_idx",
+            ),
+            # The field failures of the drafts that have any (a minority), read the same way.
+            models.Index(
+                fields=["service", "created_at"],
+                include=["form_version", "gemeinde", "field_errors"],
+                condition=~models.Q(field_errors={}),
+                name="draft_funnel_errors_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Draft {self.id} ({self.service_id})"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from citizen.models import AccessibilityFeedback
 from submissions.models import Attachment, Draft, Submission
@@ -446,3 +449,82 @@ def test_a_stored_step_that_no_longer_validates_blocks_the_later_steps(client, s
     assert response["Location"] == step_url(draft, "halter")
     page = client.get(response["Location"]).content.decode()
     assert "<title>Fehler:" in page and 'value="keine-adresse"' in page
+
+
+def test_wizard_records_reached_steps_and_refused_fields_for_the_funnel(client, setup):
+    _, gemeinde, _ = setup
+    draft = start(client, gemeinde)
+    draft.refresh_from_db()
+    # The first step is reached when the draft starts.
+    assert (draft.steps_reached, draft.furthest_step, draft.field_errors) == (0b1, 0, {})
+    bad = {"halter-vorname": "", "halter-nachname": "Mustermann", "halter-email": "kaputt"}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(step_url(draft, "halter"), bad).status_code == 200
+    # One extra UPDATE adds the failures (the other saves the typed input); the values
+    # typed are nowhere in it.
+    updates = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().startswith("UPDATE")
+        and "submissions_draft" in q["sql"].split("SET")[0]
+    ]
+    counting = [sql for sql in updates if "field_errors" in sql]
+    assert len(updates) == 2 and len(counting) == 1 and "kaputt" not in counting[0]
+    client.post(step_url(draft, "halter"), {**PERSON, "halter-email": "kaputt"})
+    # "Save for later" with invalid input shows no errors, so it counts none.
+    client.post(step_url(draft, "halter"), {**bad, "wizard_save": "1"})
+    draft.refresh_from_db()
+    assert draft.field_errors == {"vorname": 1, "email": 2}
+    fill_all(client, draft)
+    draft.refresh_from_db()
+    # halter, hund, nachweise and the check page (position 4); not the conditional step.
+    assert (draft.steps_reached, draft.furthest_step) == (0b11011, 4)
+    assert "kaputt" not in json.dumps(draft.field_errors)
+    response = client.post(f"/antrag/{draft.id}/pruefen/", {"declaration": "on"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.submitted_at is not None and draft.field_errors == {"vorname": 1, "email": 2}
+
+
+def test_wizard_counts_a_refused_repeatable_group_field_once_per_post(client):
+    definition = {
+        "schema_version": 1,
+        "steps": [
+            {
+                "id": "hunde",
+                "title": {"de": "Hunde", "en": "Dogs"},
+                "fields": [
+                    {
+                        "id": "hund",
+                        "type": "group",
+                        "label": {"de": "Hunde", "en": "Dogs"},
+                        "item_label": {"de": "Hund", "en": "Dog"},
+                        "repeatable": True,
+                        "min": 2,
+                        "max": 5,
+                        "fields": [
+                            {
+                                "id": "name",
+                                "type": "text",
+                                "label": {"de": "Name", "en": "Name"},
+                                "required": True,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    version = publish(definition, slug="hunde-mehrere")
+    municipal_rule(version.service)
+    gemeinde, _ = municipality("Rhönblick", "Gemeindeverwaltung Rhönblick")
+    draft = start(client, gemeinde, slug="hunde-mehrere")
+    page = client.get(step_url(draft, "hunde")).content.decode()
+    assert "hunde-hund-0-name" in page, page[-3000:]
+    response = client.post(
+        step_url(draft, "hunde"),
+        {"hunde-hund-0-name": "", "hunde-hund-1-name": "", "hunde-hund-count": "2"},
+    )
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.field_errors == {"hund.name": 1}

@@ -8,10 +8,13 @@ import hashlib
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
 from citizen.drafts import (
+    MAX_FIELD_ERRORS_BYTES,
     draft_create,
+    draft_field_errors_record,
     draft_find_by_token,
     draft_issue_resume_token,
     draft_purge_expired,
@@ -117,3 +120,24 @@ def test_purge_command_runs(capsys):
     call_command("purge_expired_drafts")
     assert "Purged 1 expired draft" in capsys.readouterr().out
     assert Draft.objects.get(id=draft.id).data == {}
+
+
+def test_field_failure_counts_stay_small_enough_for_their_index_whatever_is_posted():
+    draft = make_draft()
+    keys = [f"feld_{n}" for n in range(30)]
+    draft_field_errors_record(draft=draft, field_keys=keys)
+    draft_field_errors_record(draft=draft, field_keys=[*keys[:5], "", "x" * 5000])
+    draft.refresh_from_db()
+    assert draft.field_errors["feld_0"] == 2 and draft.field_errors["feld_29"] == 1
+    assert draft.field_errors["x" * 127] == 1  # cut to the longest possible key
+    # Hundreds of long keys at once would outgrow an index entry: refused whole, no error.
+    huge = [f"{'g' * 63}.{'f' * 60}{n:03d}" for n in range(300)]
+    draft_field_errors_record(draft=draft, field_keys=huge)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_size(field_errors) FROM submissions_draft WHERE id = %s", [draft.id]
+        )
+        [size] = cursor.fetchone()
+    assert size <= MAX_FIELD_ERRORS_BYTES
+    draft.refresh_from_db()
+    assert len(draft.field_errors) == 31
