@@ -19,7 +19,7 @@ TEST_ENV = \
 	DJANGO_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks \
 	DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,testserver \
 	DJANGO_SECURE_SSL_REDIRECT=false DJANGO_SECURE_COOKIES=false \
-	PORTAL_MANIFEST_STATIC=false \
+	PORTAL_MANIFEST_STATIC=true PORTAL_STATIC_ROOT=$(CURDIR)/var/test/static \
 	PORTAL_VAR_DIR=$${PORTAL_VAR_DIR:-$(CURDIR)/var/test} \
 	EMAIL_HOST= PORTAL_STORAGE_BACKEND=local
 
@@ -48,6 +48,8 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(TEST_ENV) $(PYTHON) scripts/ensure_services.py
+	@# The suite runs on hashed static files from a real collectstatic, as deployed.
+	@$(TEST_ENV) $(PY) manage.py collectstatic --noinput --clear -v0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -60,6 +62,7 @@ format: install
 
 bench: install
 	@$(TEST_ENV) $(PYTHON) scripts/ensure_services.py
+	@$(TEST_ENV) $(PY) manage.py collectstatic --noinput --clear -v0
 	$(TEST_ENV) $(PY) bench/run_all.py
 
 clean:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.templatetags.static import static
 from django.test import Client
 from django.utils import timezone
 
@@ -357,7 +358,7 @@ def test_lockout_page_is_styled_in_german_with_duration_and_contact(clerk, setti
     assert response.status_code == 429
     assert response["Retry-After"] == "3600"
     page = response.content.decode()
-    assert "kern/kern.min.css" in page  # the portal's page, not axes' one line of text
+    assert static("kern/kern.min.css") in page  # the portal's page, not axes' one line of text
     assert '<html lang="de">' in page
     assert "Anmeldung vorübergehend gesperrt" in page
     assert "Nach 5 fehlgeschlagenen Anmeldeversuchen" in page

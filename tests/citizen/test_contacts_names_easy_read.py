@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.test import Client
 from django.utils import translation
 
@@ -108,8 +109,8 @@ def test_imprint_and_privacy_show_configured_contacts_as_text(client, settings):
 def test_favicon_linked_from_every_page_and_served(client):
     body = client.get("/").content.decode()
     assert 'rel="icon"' in body
-    assert "portal/favicon.svg" in body
-    assert "portal/favicon.png" in body
+    assert static("portal/favicon.svg") in body
+    assert static("portal/favicon.png") in body
     svg = finders.find("portal/favicon.svg")
     png = finders.find("portal/favicon.png")
     assert svg and png

@@ -20,6 +20,35 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
+def live_server(request) -> Iterator:
+    """pytest-django's live server, minus its static-files shortcut.
+
+    The stock live server answers /static/ itself from the source folders, which
+    knows no hashed names: with the manifest storage operators deploy, every
+    stylesheet would 404 and pages would be tested unstyled. Here the portal's
+    own WhiteNoise middleware serves the collected STATIC_ROOT, as in production.
+    """
+    from django.conf import settings
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    if not settings.WHITENOISE_USE_FINDERS:
+        server.thread.static_handler = _no_static_shortcut
+    server.start()
+    yield server
+    server.stop()
+
+
+def _no_static_shortcut(handler):
+    return handler
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator:
     if not os.path.exists(CHROMIUM):
         pytest.fail(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 import redis
@@ -37,6 +39,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
         except redis.RedisError as exc:
             problems.append(f"Redis is not reachable at {settings.REDIS_URL} ({exc})")
+    problems.extend(_static_files_problems())
     if problems:
         pytest.exit("Missing services: " + "; ".join(problems), returncode=3)
 
@@ -44,3 +47,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture
 def redis_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _static_files_problems() -> list[str]:
+    """Hashed static files need a collected STATIC_ROOT (`make test` collects it)."""
+    if "Manifest" not in settings.STORAGES["staticfiles"]["BACKEND"]:
+        return []
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.exists():
+        return []
+    return [
+        f"no collected static files at {settings.STATIC_ROOT}: run `make test` "
+        "(it runs collectstatic) or `manage.py collectstatic`"
+    ]
