@@ -267,6 +267,9 @@ def fitconnect_encryption_key(*, access: FitConnectAccess, service_urn: str) -> 
             f"FIT-Connect-Schlüssel {kid} ist nicht zur Verschlüsselung bestimmt "
             f"(key_ops {jwk.get('key_ops')!r})"
         )
+    if any(name in jwk for name in ("d", "p", "q", "dp", "dq", "qi")):
+        # A published private key is compromised: nothing is encrypted for it.
+        raise FitConnectError(f"FIT-Connect-Schlüssel {kid} ist ungültig (privater Schlüssel)")
     if jwk.get("alg", "RSA-OAEP-256") != "RSA-OAEP-256":
         raise FitConnectError(f"FIT-Connect-Schlüssel {kid}: Verfahren {jwk.get('alg')!r}")
     try:
@@ -275,8 +278,6 @@ def fitconnect_encryption_key(*, access: FitConnectAccess, service_urn: str) -> 
         bits = _key_bits(key)
     except (JoseError, KeyError, TypeError, ValueError) as exc:
         raise FitConnectError(f"FIT-Connect-Schlüssel {kid} ist ungültig: {exc}") from exc
-    if key.is_private:
-        raise FitConnectError(f"FIT-Connect-Schlüssel {kid} ist ungültig")
     if bits < MIN_KEY_BITS:
         raise FitConnectError(
             f"FIT-Connect-Schlüssel {kid} ist zu kurz ({bits} statt mindestens {MIN_KEY_BITS} Bit)"
