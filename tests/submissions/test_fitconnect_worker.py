@@ -21,10 +21,10 @@ from forms_catalog.models import Service
 from forms_catalog.selectors import compiled_form, published_version
 from forms_catalog.services import catalogue_load
 from municipalities.models import ResponsibilityRule
-from submissions.access import status_link_token
 from submissions.models import Delivery, Draft, Submission
 from submissions.pdf import export_json
 from submissions.pipeline import pipeline_sweep
+from submissions.references import status_link_token
 from submissions.services import submission_submit
 from tests.backoffice.backoffice_support import make_staff
 from tests.factories import GemeindeFactory, OfficeFactory
@@ -106,7 +106,7 @@ RESIDENCE = PDF_BYTES.replace(b"%%EOF", b"% Aufenthaltstitel\n%%EOF")
 
 
 @pytest.fixture
-def connected_office(fitconnect):
+def connected_office(transactional_db, fitconnect):
     """Weimar's town hall, connected to the stand-in by FIT-Connect."""
     catalogue_load()
     service = Service.objects.get(slug="gewerbe-anmeldung")
@@ -179,7 +179,9 @@ def fitconnect_delivery(submission: Submission) -> Delivery:
 def delivered(submission: Submission, *, sweep: bool = False) -> bool:
     if sweep:
         pipeline_sweep()
-    return fitconnect_delivery(submission).status == Delivery.Status.DELIVERED
+    return Delivery.objects.filter(
+        submission=submission, channel="fitconnect", status=Delivery.Status.DELIVERED
+    ).exists()
 
 
 def status_page(submission: Submission) -> str:
@@ -300,8 +302,8 @@ def test_worker_killed_between_create_and_submit_resumes_the_same_submission(
     first = start_worker(env=worker_env)
     submission, _secret = file_gewerbe_anmeldung(connected_office)
     assert fitconnect.held.wait(90), first.log()
+    wait_until(lambda: fitconnect_delivery(submission).remote_id, timeout=10)
     # Created and recorded, mid-upload: the worker dies.
-    assert fitconnect_delivery(submission).remote_id
     first.kill()
     fitconnect.hold_upload.set()
     fitconnect.hold_upload = None
