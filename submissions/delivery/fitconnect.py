@@ -29,6 +29,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -60,6 +61,7 @@ EVENT_REJECT = EVENT_PREFIX + "reject-submission"
 JWE_ALGORITHMS = ["RSA-OAEP-256", "A256GCM"]
 SET_ALGORITHMS = ["PS512"]
 MIN_KEY_BITS = 4096
+_SAFE_KID = re.compile(r"[A-Za-z0-9._-]{1,200}")
 # A token is renewed this long before it runs out, so no request carries a dying one.
 TOKEN_MARGIN_SECONDS = 30
 
@@ -467,8 +469,56 @@ def _verified(token: Any, *, keys: KeySet, case_id: str) -> CaseEvent | None:
         return None
 
 
+def _header_kid(token: Any) -> str:
+    try:
+        header = _b64_json(token.split(".", 1)[0])
+    except (AttributeError, ValueError, TypeError, UnicodeDecodeError):
+        return ""
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) and _SAFE_KID.fullmatch(kid) else ""
+
+
+def fitconnect_destination_signature_key(*, access: FitConnectAccess, kid: str) -> RSAKey | None:
+    """A signature key of the destination: the office's system signs its answers with it.
+
+    None (logged) for a key that is unknown, not for ``verify``, carries
+    private parameters or is shorter than 4096 bit.
+    """
+    try:
+        response = fitconnect_request(
+            access=access,
+            method="GET",
+            path=f"/v1/destinations/{access.destination_id}/keys/{kid}",
+            what="Signaturschlüssel abrufen",
+        )
+    except FitConnectError as exc:
+        if exc.status_code == 404:
+            return None
+        raise
+    jwk = _json(response, "Signaturschlüssel")
+    try:
+        if jwk.get("kty") != "RSA" or jwk.get("kid") != kid:
+            raise ValueError("not an RSA key of this id")
+        if "verify" not in (jwk.get("key_ops") or []):
+            raise ValueError(f"key_ops {jwk.get('key_ops')!r}")
+        if any(name in jwk for name in ("d", "p", "q", "dp", "dq", "qi")):
+            raise ValueError("private parameters published")
+        key = RSAKey.import_key({"kty": "RSA", "kid": kid, "n": jwk["n"], "e": jwk["e"]})
+        if _key_bits(key) < MIN_KEY_BITS:
+            raise ValueError(f"{_key_bits(key)} bit")
+    except (JoseError, KeyError, TypeError, ValueError) as exc:
+        logger.error("FIT-Connect: signature key %s of the destination refused: %s", kid, exc)
+        return None
+    return key
+
+
 def fitconnect_case_events(*, access: FitConnectAccess, case_id: str) -> list[CaseEvent]:
-    """The verified events of a case's event log, oldest first; unverifiable ones left out."""
+    """The verified events of a case's event log, oldest first; unverifiable ones left out.
+
+    The delivery service signs its own events with the keys of its JWKS; the
+    office's system signs ``accept-submission``/``reject-submission`` with a
+    signature key published for its destination, fetched by the token's kid.
+    """
     body = _json(
         fitconnect_request(
             access=access, method="GET", path=f"/v1/cases/{case_id}/events", what="Ereignisse"
@@ -478,8 +528,15 @@ def fitconnect_case_events(*, access: FitConnectAccess, case_id: str) -> list[Ca
     log = body.get("eventLog") or []
     if not isinstance(log, list):
         raise FitConnectError("FIT-Connect Ereignisse: unerwartete Antwort")
-    keys = fitconnect_signing_keys(access=access)
-    verified = [_verified(token, keys=keys, case_id=case_id) for token in log]
+    known = {key.kid: key for key in fitconnect_signing_keys(access=access).keys}
+    verified = []
+    for token in log:
+        kid = _header_kid(token)
+        if kid and kid not in known:
+            key = fitconnect_destination_signature_key(access=access, kid=kid)
+            if key is not None:
+                known[kid] = key
+        verified.append(_verified(token, keys=KeySet(list(known.values())), case_id=case_id))
     return [event for event in verified if event is not None]
 
 

@@ -316,6 +316,28 @@ def test_set_with_a_bad_signature_is_ignored_and_alerted_never_applied(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kid", ["office-sig-1", "not-published", "../../submissions"])
+def test_answer_signed_by_a_key_the_office_does_not_hold_is_ignored(
+    fc_delivery, fitconnect, caplog, kid
+):
+    delivery = attempt(fc_delivery)
+    stranger = RSAKey.import_key(
+        {
+            k: v
+            for k, v in RSAKey.generate_key(2048).as_dict(private=True).items()
+            if k not in {"key_ops", "use", "kid"}
+        }
+        | {"kid": kid}
+    )
+    fitconnect.emit(delivery.remote_id, "reject-submission", {"problems": []}, key=stranger)
+    with caplog.at_level(logging.ERROR):
+        assert fitconnect_status_sync() == {"waiting": 1}
+    assert "rejected and ignored" in caplog.text
+    delivery.refresh_from_db()
+    assert delivery.remote_status == "submitted" and delivery.status == "delivered"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_event_about_another_case_is_not_applied(fc_delivery, fitconnect, caplog):
     delivery = attempt(fc_delivery)
     received = fitconnect.only_submission()

@@ -47,7 +47,8 @@ class Keys:
 
     encryption: RSAKey
     rotated: RSAKey
-    signing: RSAKey
+    signing: RSAKey  # the delivery service's (its JWKS)
+    office: RSAKey  # the office's system's, published as a key of the destination
     forger: RSAKey
 
 
@@ -57,6 +58,7 @@ def fitconnect_keys() -> Keys:
         encryption=_private(RSAKey.generate_key(4096, parameters={"kid": "enc-1"})),
         rotated=_private(RSAKey.generate_key(4096, parameters={"kid": "enc-2"})),
         signing=_private(RSAKey.generate_key(4096, parameters={"kid": "set-1"})),
+        office=_private(RSAKey.generate_key(4096, parameters={"kid": "office-sig-1"})),
         # Same kid as the real signing key: only the signature can tell them apart.
         forger=_private(RSAKey.generate_key(2048, parameters={"kid": "set-1"})),
     )
@@ -226,10 +228,13 @@ class FitConnectStandIn:
         return token
 
     def accept(self, submission_id: str) -> str:
-        return self.emit(submission_id, "accept-submission", {})
+        """The office's system accepts: signed with its destination's signature key."""
+        return self.emit(submission_id, "accept-submission", {}, key=self.keys.office)
 
     def reject(self, submission_id: str, problems: list[dict]) -> str:
-        return self.emit(submission_id, "reject-submission", {"problems": problems})
+        return self.emit(
+            submission_id, "reject-submission", {"problems": problems}, key=self.keys.office
+        )
 
     def only_submission(self) -> StandInSubmission:
         assert len(self.submissions) == 1, list(self.submissions)
@@ -327,6 +332,10 @@ class FitConnectStandIn:
 
     def _key(self, destination_id: str, kid: str) -> tuple[int, Any, str]:
         self._failing("key")
+        if destination_id == self.destination_id and kid == self.keys.office.kid:
+            public = self.keys.office.as_dict(private=False)
+            jwk = {"kty": "RSA", "kid": kid, "n": public["n"], "e": public["e"]}
+            return 200, {**jwk, "alg": "PS512", "key_ops": ["verify"]}, "application/json"
         if destination_id != self.destination_id or kid != self.encryption_kid:
             raise Problem(404, "key-not-found", "Key not found")
         return 200, self.served_key or self.public_jwk(), "application/json"
