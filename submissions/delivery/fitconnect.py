@@ -61,7 +61,8 @@ EVENT_REJECT = EVENT_PREFIX + "reject-submission"
 JWE_ALGORITHMS = ["RSA-OAEP-256", "A256GCM"]
 SET_ALGORITHMS = ["PS512"]
 MIN_KEY_BITS = 4096
-_SAFE_KID = re.compile(r"[A-Za-z0-9._-]{1,200}")
+# Key and submission ids go into URL paths: nothing that could leave the path segment.
+_SAFE_KID = re.compile(r"(?!\.+$)[A-Za-z0-9._-]{1,200}")
 # A token is renewed this long before it runs out, so no request carries a dying one.
 TOKEN_MARGIN_SECONDS = 30
 
@@ -572,10 +573,15 @@ def send(*, delivery: Delivery) -> int:
             "Einreichung anlegen",
         )
         submission_id, case_id = created.get("submissionId"), created.get("caseId")
-        if not isinstance(submission_id, str) or not isinstance(case_id, str):
-            raise FitConnectError("FIT-Connect Einreichung anlegen: keine submissionId/caseId")
-        delivery.remote_id = submission_id[:64]
-        delivery.remote_case_id = case_id[:64]
+        if not all(
+            isinstance(value, str) and _SAFE_KID.fullmatch(value) and len(value) <= 64
+            for value in (submission_id, case_id)
+        ):
+            raise FitConnectError(
+                "FIT-Connect Einreichung anlegen: keine gültige submissionId/caseId"
+            )
+        delivery.remote_id = submission_id
+        delivery.remote_case_id = case_id
         logger.info(
             "delivery %s: FIT-Connect submission %s created (case %s)",
             delivery.pk,

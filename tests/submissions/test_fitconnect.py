@@ -412,3 +412,13 @@ def test_admin_never_shows_the_client_secret_and_keeps_it_when_left_empty(
     office.refresh_from_db()
     assert office.fitconnect_client_secret == "neues-secret"
     assert "neues-secret" not in client.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("forged", ["..", "../../destinations/x", "a" * 65, 12345, None])
+def test_a_forged_submission_id_is_never_recorded_or_used_in_a_url(fc_delivery, fitconnect, forged):
+    fitconnect.created_id = forged if forged is not None else ""
+    delivery = attempt(fc_delivery)
+    assert delivery.status == "pending" and delivery.remote_id == ""
+    assert "keine gültige submissionId" in delivery.last_error
+    assert not [entry for entry in fitconnect.log if entry[0] == "PUT"]

@@ -102,6 +102,7 @@ class FitConnectStandIn:
     down: int | None = None  # every API call answers this status (e.g. 503)
     fail: dict[str, int] = field(default_factory=dict)  # operation -> status
     served_key: dict | None = None  # served instead of the real public key
+    created_id: Any = None  # answered as submissionId instead of the real one
     hold_upload: threading.Event | None = None
     hold_timeout: float = 60
     # Records
@@ -370,7 +371,9 @@ class FitConnectStandIn:
             201,
             {
                 "destinationId": destination_id,
-                "submissionId": submission.submission_id,
+                "submissionId": submission.submission_id
+                if self.created_id is None
+                else self.created_id,
                 "caseId": submission.case_id,
             },
             "application/json",
