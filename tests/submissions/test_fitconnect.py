@@ -352,7 +352,9 @@ def test_event_about_another_case_is_not_applied(fc_delivery, fitconnect, caplog
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rejection_then_retry_now_sends_a_new_submission(fc_delivery, fitconnect, smtp_server):
+def test_rejection_then_retry_now_sends_a_new_submission(
+    fc_delivery, fitconnect, smtp_server, admin_user
+):
     delivery = attempt(fc_delivery)
     first = delivery.remote_id
     fitconnect.reject(first, [{"title": "Schema", "detail": "Daten unlesbar"}])
@@ -360,6 +362,10 @@ def test_rejection_then_retry_now_sends_a_new_submission(fc_delivery, fitconnect
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.remote_problems == "Schema: Daten unlesbar"
     assert fitconnect_status_sync() == {}  # nothing is waiting any more
+    admin = otp_force_login(Client(), admin_user)
+    page = admin.get(f"/admin/submissions/delivery/{delivery.pk}/change/").content.decode()
+    assert "Schema: Daten unlesbar" in page and first in page
+    assert 'name="remote_id"' not in page  # the record of the other side is not editable
     assert delivery_retry_now(delivery=delivery) is True
     delivery = attempt(delivery)
     assert delivery.status == "delivered" and delivery.remote_id != first
