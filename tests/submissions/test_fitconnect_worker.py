@@ -4,31 +4,26 @@ FIT-Connect stand-in, decrypted there, then accepted or rejected through the eve
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
-import secrets
+import re
 import threading
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.datastructures import MultiValueDict
 
-from citizen.uploads import attachment_answer, attachment_create
 from forms_catalog.models import Service
-from forms_catalog.selectors import compiled_form, published_version
 from forms_catalog.services import catalogue_load
 from municipalities.models import ResponsibilityRule
-from submissions.models import Delivery, Draft, Submission
+from submissions.models import Delivery, Submission
 from submissions.pdf import export_json
 from submissions.pipeline import pipeline_sweep
 from submissions.references import status_link_token
-from submissions.services import submission_submit
 from tests.backoffice.backoffice_support import make_staff
 from tests.factories import GemeindeFactory, OfficeFactory
-from tests.forms_catalog.helpers import PDF_BYTES, TODAY, pdf
+from tests.forms_catalog.helpers import PDF_BYTES, pdf
 from tests.support.worker import wait_until
 from thueringen_portal.celery import app as celery_app
 
@@ -108,6 +103,7 @@ RESIDENCE = PDF_BYTES.replace(b"%%EOF", b"% Aufenthaltstitel\n%%EOF")
 @pytest.fixture
 def connected_office(transactional_db, fitconnect):
     """Weimar's town hall, connected to the stand-in by FIT-Connect."""
+    cache.clear()  # the citizen views' rate limits
     catalogue_load()
     service = Service.objects.get(slug="gewerbe-anmeldung")
     gemeinde = GemeindeFactory(name="Weimar")
@@ -121,42 +117,38 @@ def connected_office(transactional_db, fitconnect):
     return {"service": service, "gemeinde": gemeinde, "office": office}
 
 
-def file_gewerbe_anmeldung(setup) -> tuple[Submission, str]:
-    """Fill every step as the wizard does (uploads stored as the citizen's files), then submit."""
-    version = published_version(service=setup["service"])
-    draft = Draft.objects.create(
-        token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
-        service=setup["service"],
-        form_version=version,
-        gemeinde=setup["gemeinde"],
-        expires_at=timezone.now() + datetime.timedelta(days=30),
-    )
-
-    def store(field_id, upload, content_type):
-        return attachment_answer(attachment_create(draft=draft, field_path=field_id, upload=upload))
-
+def file_gewerbe_anmeldung(setup) -> Submission:
+    """The citizen's journey through the citizen views: every step, two uploads, check, submit."""
+    client = Client()
+    gemeinde = setup["gemeinde"]
+    response = client.post(f"/gemeinden/{gemeinde.ags}/leistungen/gewerbe-anmeldung/")
+    assert response.status_code == 302, response.content[:500]
+    location = response["Location"]
+    draft_id = re.search(r"/antrag/([0-9a-f-]{36})/", location).group(1)
     files = {
         "erlaubnisse": {
             "permit_file": pdf("erlaubnis.pdf", PERMIT),
             "residence_file": pdf("titel.pdf", RESIDENCE),
         }
     }
-    compiled = compiled_form(version=version)
-    answers: dict = {}
-    for step in compiled.steps:
-        if not compiled.step_is_visible(step.id, answers, TODAY):
+    visited = []
+    for _ in range(20):
+        if location.endswith("/pruefen/"):
+            break
+        if "/schritt/" not in location:
+            location = client.get(location)["Location"]
             continue
-        data, uploads = MultiValueDict(), MultiValueDict()
-        for key, value in PAGES.get(step.id, {}).items():
-            data.setlist(f"{step.id}-{key}", value if isinstance(value, list) else [value])
-        for key, value in files.get(step.id, {}).items():
-            uploads.setlist(f"{step.id}-{key}", [value])
-        form = compiled.form_class(step.id)(
-            data=data, files=uploads, prefix=step.id, answers=answers, language="de", today=TODAY
-        )
-        assert form.is_valid(), (step.id, form.errors)
-        answers = form.merged_answers(store)
-    return submission_submit(draft=draft, answers=answers, language="de")
+        step = location.rstrip("/").rsplit("/", 1)[1]
+        visited.append(step)
+        data = {f"{step}-{key}": value for key, value in PAGES.get(step, {}).items()}
+        data.update({f"{step}-{key}": value for key, value in files.get(step, {}).items()})
+        response = client.post(location, data)
+        assert response.status_code == 302, (step, response.content.decode()[:3000])
+        location = response["Location"]
+    assert visited[:2] == ["betrieb", "person"] and "erlaubnisse" in visited
+    response = client.post(f"/antrag/{draft_id}/pruefen/", {"declaration": "on"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return Submission.objects.get(service=setup["service"], gemeinde=gemeinde)
 
 
 @pytest.fixture
@@ -232,7 +224,7 @@ def test_gewerbe_anmeldung_reaches_the_fachverfahren_by_fitconnect_and_its_accep
     connected_office, fitconnect, smtp_server, worker_env, start_worker
 ):
     worker = start_worker(env=worker_env)
-    submission, _secret = file_gewerbe_anmeldung(connected_office)
+    submission = file_gewerbe_anmeldung(connected_office)
     wait_until(lambda: delivered(submission), timeout=90, message=worker.log())
     submission.refresh_from_db()
     assert_received_exactly_what_we_stored(fitconnect, submission)
@@ -260,7 +252,7 @@ def test_rejected_submission_shows_the_reason_to_staff(
     connected_office, fitconnect, smtp_server, worker_env, start_worker
 ):
     worker = start_worker(env=worker_env)
-    submission, _secret = file_gewerbe_anmeldung(connected_office)
+    submission = file_gewerbe_anmeldung(connected_office)
     wait_until(lambda: delivered(submission), timeout=90, message=worker.log())
     fitconnect.reject(
         fitconnect.only_submission().submission_id,
@@ -300,7 +292,7 @@ def test_worker_killed_between_create_and_submit_resumes_the_same_submission(
     settings.PORTAL_PIPELINE_STUCK_SECONDS = 2
     fitconnect.hold_upload = threading.Event()
     first = start_worker(env=worker_env)
-    submission, _secret = file_gewerbe_anmeldung(connected_office)
+    submission = file_gewerbe_anmeldung(connected_office)
     assert fitconnect.held.wait(90), first.log()
     wait_until(lambda: fitconnect_delivery(submission).remote_id, timeout=10)
     # Created and recorded, mid-upload: the worker dies.
