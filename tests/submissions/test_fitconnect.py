@@ -122,6 +122,7 @@ def test_submission_is_created_recorded_then_uploaded_encrypted_and_submitted(
     purposes = {a["filename"]: a["purpose"] for a in metadata["contentStructure"]["attachments"]}
     assert purposes["antrag-TH-2026-FC01-TEST.pdf"] == "form"
     assert purposes["nachweis.pdf"] == "attachment"
+    assert purposes["antrag-TH-2026-FC01-TEST.json"] == "report"
     # Every JWE on the wire is for the destination's key (the stand-in decrypted them all).
     puts = [entry for entry in fitconnect.log if entry[0] == "PUT"]
     assert all(status in (202, 204) for _m, _p, status in puts)

@@ -449,6 +449,13 @@ class FitConnectStandIn:
             "content": hashlib.sha512(data).hexdigest(),
         }:
             raise Problem(422, "hash-mismatch", "Data hash does not match")
+        for entry in structure.get("attachments", []):
+            if entry.get("purpose") not in {"form", "attachment", "report"} or not entry.get(
+                "mimeType"
+            ):
+                raise Problem(422, "metadata-invalid", "Attachment entry invalid", str(entry))
+        if not structure["data"].get("submissionSchema", {}).get("schemaUri"):
+            raise Problem(422, "metadata-invalid", "No submission schema")
         listed = {a["attachmentId"]: a for a in structure.get("attachments", [])}
         if set(listed) != set(submission.announced):
             raise Problem(422, "attachments-invalid", "Metadata lists other attachments")
