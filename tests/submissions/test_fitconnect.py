@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import time
 
 import pytest
 from django.core.files.base import ContentFile
@@ -202,6 +203,28 @@ def test_token_is_cached_and_renewed_once_on_401(fc_delivery, fitconnect):
     fitconnect.accept(delivery.remote_id)
     assert fitconnect_status_sync() == {"accepted": 1}
     assert fitconnect.token_requests == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_401_after_a_fresh_token_is_a_failed_attempt_not_a_loop(fc_delivery, fitconnect):
+    fitconnect.fail["destination"] = 401
+    delivery = attempt(fc_delivery)
+    assert delivery.status == "pending" and delivery.last_status_code == 401
+    assert "Unauthorized" in delivery.last_error
+    assert fitconnect.token_requests == 2  # the first, and one renewal
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_is_renewed_before_it_runs_out(fc_delivery, fitconnect):
+    fitconnect.token_lifetime = 31  # usable for 1 s after our safety margin
+    delivery = attempt(fc_delivery)
+    assert delivery.status == "delivered"
+    before = fitconnect.token_requests
+    time.sleep(1.2)
+    fitconnect.accept(delivery.remote_id)
+    assert fitconnect_status_sync() == {"accepted": 1}
+    assert fitconnect.token_requests == before + 1
+    assert not [entry for entry in fitconnect.log if entry[2] == 401]
 
 
 @pytest.mark.django_db(transaction=True)
