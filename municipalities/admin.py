@@ -7,6 +7,7 @@ source of truth. Offices, rules, exceptions and fee values are staff data.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -130,8 +131,66 @@ class GemeindeAliasAdmin(DataChangeAdmin):
     fields = ["name", "kind", "gemeinde", "valid_from", "valid_to"]
 
 
+class OfficeForm(forms.ModelForm):
+    """The office form; the FIT-Connect client secret is write-only."""
+
+    fitconnect_client_secret = forms.CharField(
+        label=_("FIT-Connect: Client-Secret des Senders"),
+        required=False,
+        max_length=500,
+        strip=False,
+        # Never rendered back into the page: an empty field keeps the stored secret.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Wird aus Sicherheitsgründen nicht angezeigt. Leer lassen, um das gespeicherte "
+            "Secret zu behalten."
+        ),
+    )
+    fitconnect_client_secret_clear = forms.BooleanField(
+        label=_("FIT-Connect: gespeichertes Client-Secret löschen"), required=False
+    )
+
+    class Meta:
+        model = Office
+        fields = [
+            "name",
+            "kind",
+            "verband",
+            "kreis",
+            "is_active",
+            "street",
+            "postcode",
+            "city",
+            "email",
+            "phone",
+            "website",
+            "opening_hours",
+            "notification_email",
+            "webhook_url",
+            "webhook_secret",
+            "fitconnect_destination_id",
+            "fitconnect_client_id",
+            "fitconnect_client_secret",
+            "fitconnect_token_url",
+            "fitconnect_submission_api_url",
+        ]
+
+    def clean_fitconnect_client_secret(self) -> str:
+        secret = self.cleaned_data.get("fitconnect_client_secret") or ""
+        if not secret and self.instance.pk:
+            return self.instance.fitconnect_client_secret
+        return secret
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("fitconnect_client_secret_clear"):
+            cleaned["fitconnect_client_secret"] = ""
+        return cleaned
+
+
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
+    form = OfficeForm
     list_display = ["name", "kind", "verband", "kreis", "email", "is_active"]
     list_filter = ["kind", "is_active", "kreis", "verband__kreis"]
     search_fields = ["name", "city", "email", "verband__name", "kreis__name"]
@@ -156,6 +215,23 @@ class OfficeAdmin(admin.ModelAdmin):
         (
             _("Übermittlung"),
             {"fields": ["notification_email", "webhook_url", "webhook_secret"]},
+        ),
+        (
+            _("FIT-Connect"),
+            {
+                "description": _(
+                    "Zustellung in das Fachverfahren der Behörde über FIT-Connect: alle fünf "
+                    "Angaben sind nötig (siehe docs/fit-connect.md)."
+                ),
+                "fields": [
+                    "fitconnect_destination_id",
+                    "fitconnect_client_id",
+                    "fitconnect_client_secret",
+                    "fitconnect_client_secret_clear",
+                    "fitconnect_token_url",
+                    "fitconnect_submission_api_url",
+                ],
+            },
         ),
     ]
 

@@ -177,6 +177,27 @@ class Office(models.Model):
     webhook_secret = models.CharField(
         _("Webhook-Schlüssel (HMAC)"), max_length=200, blank=True, default=""
     )
+    # FIT-Connect: the office's destination (Zustellpunkt) and our sender's API
+    # client in the FIT-Connect environment the office is registered in.
+    fitconnect_destination_id = models.CharField(
+        _("FIT-Connect: Zustellpunkt-ID (destinationId)"), max_length=36, blank=True, default=""
+    )
+    fitconnect_client_id = models.CharField(
+        _("FIT-Connect: Client-ID des Senders"), max_length=200, blank=True, default=""
+    )
+    fitconnect_client_secret = models.CharField(
+        _("FIT-Connect: Client-Secret des Senders"), max_length=500, blank=True, default=""
+    )
+    fitconnect_token_url = models.URLField(
+        _("FIT-Connect: Token-URL (OAuth)"), max_length=300, blank=True, default=""
+    )
+    fitconnect_submission_api_url = models.URLField(
+        _("FIT-Connect: Adresse der Submission API"),
+        max_length=300,
+        blank=True,
+        default="",
+        help_text=_("Ohne „/v1“, z. B. https://submission-api-testing.fit-connect.fitko.dev"),
+    )
     is_active = models.BooleanField(_("aktiv"), default=True)
 
     class Meta:

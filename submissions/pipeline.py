@@ -31,7 +31,13 @@ from django.utils import timezone, translation
 
 from municipalities.selectors import NoResponsibleOffice, responsible_office
 
-from .delivery import DeliveryError, channel_get, channels_for_office, channels_in_portal
+from .delivery import (
+    DeliveryError,
+    DeliveryProgress,
+    channel_get,
+    channels_for_office,
+    channels_in_portal,
+)
 from .enqueue import task_enqueue_on_commit, task_named
 from .links import status_link_url, status_page_url
 from .mail import alert_admins, mail_connection, mail_message_id, mail_send
@@ -442,6 +448,20 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
         try:
             channel = channel_get(delivery.channel)
             status_code = channel.deliver(delivery=delivery, connection=connection)
+        except DeliveryProgress as progress:
+            # Not a failure: commit what the other side created, then go on at once.
+            delivery.attempts -= 1
+            delivery.next_attempt_at = now
+            delivery.enqueued_at = now
+            delivery.save(
+                update_fields=[*progress.fields, "attempts", "next_attempt_at", "enqueued_at"]
+            )
+            task_enqueue_on_commit(
+                task=task_named(TASK_DELIVER_DELIVERY),
+                args=(delivery_id,),
+                about=f"delivery {delivery_id} ({delivery.channel}): {progress}",
+            )
+            return Step.STOPPED
         except Exception as exc:
             if not isinstance(exc, DeliveryError):
                 # A bug or odd data must not loop unseen: it counts as a failed

@@ -170,7 +170,13 @@ def delivery_retry_now(*, delivery: Delivery) -> bool:
         locked.failed_at = None
         locked.next_attempt_at = now
         locked.window_started_at = now
-        locked.save(update_fields=["status", "failed_at", "next_attempt_at", "window_started_at"])
+        fields = ["status", "failed_at", "next_attempt_at", "window_started_at"]
+        if locked.remote_status == Delivery.RemoteStatus.REJECTED:
+            # The other side refused that record for good: send a new one.
+            locked.remote_id = locked.remote_case_id = locked.remote_status = ""
+            locked.remote_status_at = None
+            fields += ["remote_id", "remote_case_id", "remote_status", "remote_status_at"]
+        locked.save(update_fields=fields)
         SubmissionEvent.objects.create(
             submission_id=locked.submission_id, kind=f"delivery_retry_{locked.channel}"
         )

@@ -15,7 +15,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import access, pipeline, withdrawal
+from . import access, fitconnect_status, pipeline, withdrawal
 from .steps import Step
 
 logger = logging.getLogger(__name__)
@@ -131,3 +131,8 @@ def notify_office_withdrawal(self, event_id: int) -> str:
 @shared_task(name="submissions.tasks.sweep_stuck_submissions", **COMMON)
 def sweep_stuck_submissions() -> dict[str, int]:
     return pipeline.pipeline_sweep()
+
+
+@shared_task(name="submissions.tasks.sync_fitconnect_status", **COMMON)
+def sync_fitconnect_status() -> dict[str, int]:
+    return fitconnect_status.fitconnect_status_sync()

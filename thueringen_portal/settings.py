@@ -152,6 +152,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "submissions.tasks.render_*": {"queue": "pdf"},
     "submissions.tasks.deliver_*": {"queue": "delivery"},
+    "submissions.tasks.sync_fitconnect_status": {"queue": "delivery"},
     "submissions.tasks.notify_*": {"queue": "email"},
 }
 # A task that is not acknowledged within this time is given to another worker.
@@ -415,6 +416,13 @@ PORTAL_DELIVERY_RETRY_WINDOW_SECONDS = env_int("PORTAL_DELIVERY_RETRY_WINDOW_SEC
 # (must stay well below the broker's visibility timeout).
 PORTAL_DELIVERY_MAX_COUNTDOWN_SECONDS = env_int("PORTAL_DELIVERY_MAX_COUNTDOWN_SECONDS", 300)
 PORTAL_WEBHOOK_TIMEOUT_SECONDS = env_int("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 15)
+# FIT-Connect: timeout of one API call, and how often the beat job reads the
+# event logs of submissions still waiting for the office's answer.
+PORTAL_FITCONNECT_TIMEOUT_SECONDS = env_int("PORTAL_FITCONNECT_TIMEOUT_SECONDS", 30)
+CELERY_BEAT_SCHEDULE["submissions-fitconnect-status"] = {
+    "task": "submissions.tasks.sync_fitconnect_status",
+    "schedule": env_int("PORTAL_FITCONNECT_POLL_SECONDS", 300),
+}
 # Hard and soft time limits of one PDF render task.
 PORTAL_PDF_TIME_LIMIT = env_int("PORTAL_PDF_TIME_LIMIT", 120)
 PORTAL_PDF_SOFT_TIME_LIMIT = env_int("PORTAL_PDF_SOFT_TIME_LIMIT", 100)

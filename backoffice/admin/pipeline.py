@@ -46,8 +46,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         "delivered_at",
         "failed_at",
         "last_status_code",
+        "remote_status",
     )
-    list_filter = ("status", "channel")
+    list_filter = ("status", "channel", "remote_status")
     search_fields = ("submission__reference",)
     readonly_fields = (
         "submission",
@@ -62,6 +63,12 @@ class DeliveryAdmin(admin.ModelAdmin):
         "delivered_at",
         "failed_at",
         "created_at",
+        # FIT-Connect's submission and the answer of the office's system.
+        "remote_id",
+        "remote_case_id",
+        "remote_status",
+        "remote_status_at",
+        "remote_problems",
     )
     actions = [retry_now]
     list_select_related = ("submission",)

@@ -8,10 +8,11 @@ module here (imported below, so that it registers) and its tests.
 
 from __future__ import annotations
 
-from . import email, inbox, webhook
+from . import email, fitconnect, inbox, webhook
 from .base import (
     DeliveryChannel,
     DeliveryError,
+    DeliveryProgress,
     channel_get,
     channel_register,
     channel_unregister,
@@ -23,6 +24,7 @@ from .base import (
 __all__ = [
     "DeliveryChannel",
     "DeliveryError",
+    "DeliveryProgress",
     "channel_get",
     "channel_register",
     "channel_unregister",
@@ -30,6 +32,7 @@ __all__ = [
     "channels_for_office",
     "channels_in_portal",
     "email",
+    "fitconnect",
     "inbox",
     "webhook",
 ]

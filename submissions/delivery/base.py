@@ -23,6 +23,20 @@ class DeliveryError(Exception):
         self.status_code = status_code
 
 
+class DeliveryProgress(Exception):
+    """The attempt made progress on the other side that must be committed before it goes on.
+
+    A channel that creates a record remotely (FIT-Connect's submission) sets
+    its id on the delivery and raises this, naming the fields: the pipeline
+    saves them, commits, and continues with the next attempt at once, so a
+    worker that dies later continues that record instead of making another.
+    """
+
+    def __init__(self, message: str, *, fields: list[str]):
+        super().__init__(message)
+        self.fields = fields
+
+
 class DeliveryChannel:
     """One way a submission reaches its office. Subclass, set the class attributes, register.
 

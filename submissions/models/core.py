@@ -216,11 +216,17 @@ class Delivery(models.Model):
         INBOX = "inbox", _("Posteingang im Fachverfahren (Back Office)")
         EMAIL = "email", _("E-Mail-Benachrichtigung")
         WEBHOOK = "webhook", _("Webhook")
+        FITCONNECT = "fitconnect", _("FIT-Connect")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("ausstehend")
         DELIVERED = "delivered", _("zugestellt")
         FAILED = "failed", _("fehlgeschlagen")
+
+    class RemoteStatus(models.TextChoices):
+        SUBMITTED = "submitted", _("eingereicht, Rückmeldung ausstehend")
+        ACCEPTED = "accepted", _("angenommen")
+        REJECTED = "rejected", _("zurückgewiesen")
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=Channel.choices)
@@ -239,6 +245,24 @@ class Delivery(models.Model):
     # Start of the retry window (creation, or the last "retry now").
     window_started_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    # Channels that create a record on the other side (FIT-Connect: the
+    # submission and its case) keep its ids here, committed before anything
+    # else is sent, so a retried attempt continues that record instead of
+    # creating a second one; the other side's verdict follows later.
+    remote_id = models.CharField(_("Kennung beim Empfänger"), max_length=64, blank=True, default="")
+    remote_case_id = models.CharField(
+        _("Vorgangskennung beim Empfänger"), max_length=64, blank=True, default=""
+    )
+    remote_status = models.CharField(
+        _("Rückmeldung des Empfängers"),
+        max_length=16,
+        choices=RemoteStatus.choices,
+        blank=True,
+        default="",
+        db_index=True,
+    )
+    remote_status_at = models.DateTimeField(null=True, blank=True)
+    remote_problems = models.TextField(_("Gründe der Zurückweisung"), blank=True, default="")
 
     class Meta:
         constraints = [

@@ -12,6 +12,7 @@ from django.utils import timezone
 from municipalities.models import ResponsibilityRule
 from submissions.models import Draft
 from tests.factories import FormVersionFactory, GemeindeFactory, OfficeFactory, ServiceFactory
+from tests.support.fitconnect import fitconnect, fitconnect_keys  # noqa: F401 - fixtures
 from tests.support.webhook import webhook_receiver  # noqa: F401 - fixture
 
 # A small form definition in the catalogue's format (two steps).
