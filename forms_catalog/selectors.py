@@ -28,7 +28,7 @@ from collections import OrderedDict
 from typing import Any
 
 from .compiler import CompiledForm
-from .fees import FeeResult, calculate
+from .fees import FeeResult, FeeStatement, Rate, calculate, statement
 from .fields import field_type
 from .models import FormVersion, Service
 from .services import definition_checksum
@@ -38,6 +38,8 @@ from .summary import summarize as _summarize
 __all__ = [
     "CompiledForm",
     "FeeResult",
+    "FeeStatement",
+    "Rate",
     "SummaryRow",
     "SummarySection",
     "applicant_contact",
@@ -45,6 +47,7 @@ __all__ = [
     "compiled_form",
     "declared_parameters",
     "export_answers",
+    "fee_statement",
     "published_version",
     "summarize",
     "visible_answers",
@@ -136,6 +139,7 @@ def calculate_fee(
     parameters: dict[str, Any] | None,
     on_date: datetime.date | None = None,
     language: str = "de",
+    examples: bool = True,
 ) -> FeeResult | None:
     """The fee for these answers: FeeResult(amount, lines=[(label, Decimal)]).
 
@@ -143,11 +147,41 @@ def calculate_fee(
     undeclared keys are ignored, missing ones take the definition's default. Returns
     None when the form has no fee rules or a needed value is unknown; a free
     service returns FeeResult(Decimal("0.00"), []). `on_date` fixes "today" (age).
+    With `examples=False` (what citizens see and what a submission records) the
+    example default of a `local` parameter is not used: unset there means unknown.
     """
     return calculate(
         compiled_form(version=version),
         answers,
         parameters,
+        on_date=on_date,
+        language=language,
+        examples=examples,
+    )
+
+
+def fee_statement(
+    *,
+    version: FormVersion,
+    configured: dict[str, Any] | None,
+    municipality: str,
+    answers: dict[str, Any] | None = None,
+    on_date: datetime.date | None = None,
+    language: str = "de",
+) -> FeeStatement:
+    """The fee wording for the service page and the check page (one source for both).
+
+    `configured` are only the municipality's own values (fee_parameters);
+    `municipality` its display name. Kind, period and payment in the language;
+    rates split into the municipality's own, fixed by law, and examples (never
+    presented as the municipality's). With `answers`, `calculation` is the fee
+    from real values only (None when an amount is not configured).
+    """
+    return statement(
+        compiled_form(version=version),
+        configured,
+        municipality=municipality,
+        answers=answers,
         on_date=on_date,
         language=language,
     )
