@@ -34,6 +34,7 @@ from forms_catalog.selectors import export_answers, summarize
 
 from .links import status_link_url, status_page_url
 from .models import Submission
+from .office_contact import office_contact_lines
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,7 @@ def render_receipt(*, submission: Submission) -> bytes:
     language = submission.language if submission.language in {"de", "en"} else "de"
     with translation.override(language):
         context = _context(submission, language=language)
+        context["office_lines"] = office_contact_lines(office=submission.office)
         context["status_url"] = status_page_url()
         context["status_link"] = status_link_url(
             reference=submission.reference, access_secret_hash=submission.access_secret_hash
