@@ -37,6 +37,13 @@ postcode_validator = RegexValidator(
 
 
 class OfficeContactForm(forms.ModelForm):
+    website = forms.URLField(
+        label=OfficeContact._meta.get_field("website").verbose_name,
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+    )
+
     class Meta:
         model = OfficeContact
         fields = CONTACT_FIELDS
