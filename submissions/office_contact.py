@@ -22,13 +22,13 @@ def office_contact_lines(*, office: Office | None) -> list[str]:
     if place:
         lines.append(place)
     if office.phone:
-        lines.append(f"{gettext('Telefon')}: {office.phone}")
+        lines.append(gettext("Telefon: %(value)s") % {"value": office.phone})
     if office.email:
-        lines.append(f"{gettext('E-Mail')}: {office.email}")
+        lines.append(gettext("E-Mail: %(value)s") % {"value": office.email})
     if office.website:
-        lines.append(f"{gettext('Web')}: {office.website}")
+        lines.append(gettext("Web: %(value)s") % {"value": office.website})
     hours = [line.strip() for line in office.opening_hours.splitlines() if line.strip()]
     if hours:
-        lines.append(f"{gettext('Öffnungszeiten')}:")
+        lines.append(gettext("Öffnungszeiten:"))
         lines.extend(hours)
     return lines
