@@ -3,6 +3,7 @@ the responsible office (address, phone, e-mail, web, opening hours), in their la
 
 from __future__ import annotations
 
+import copy
 import io
 
 import pypdf
@@ -15,6 +16,7 @@ from submissions.pipeline import (
     pipeline_resolve_office,
 )
 from submissions.services import submission_submit
+from tests.factories import FormVersionFactory
 from tests.submissions.conftest import make_answers, make_draft
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +98,30 @@ def test_office_without_contact_data_gives_just_its_name(office_setup, smtp_serv
     body = smtp_server.text_of(smtp_server.messages[0]).replace("\r\n", "\n")
     assert "Zuständige Behörde:\nVG Teststadt\n\n" in body
     assert "Telefon" not in body and "Öffnungszeiten" not in body
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("de", "Steuer 120,00 € (jährlich). Sie erhalten einen schriftlichen Bescheid"),
+        ("en", "Tax 120.00 € (every year). You receive a written notice"),
+    ],
+)
+def test_receipt_names_a_tax_a_tax_with_its_period(office_setup, language, expected):
+    """Regression: the receipt called the yearly dog tax a one-off "Gebühr"."""
+    definition = copy.deepcopy(office_setup["version"].definition)
+    definition["fees"] = {
+        "kind": "steuer",
+        "period": "jaehrlich",
+        "payment": "bescheid",
+        "lines": [{"id": "dog", "label": {"de": "Hund", "en": "Dog"}, "amount": 120}],
+    }
+    setup = {
+        **office_setup,
+        "version": FormVersionFactory(service=office_setup["service"], definition=definition),
+    }
+    submission = filed(setup, language=language)
+    assert submission.fee_amount == 120
+    text = " ".join(receipt_text(submission).split())
+    assert expected in text, text
+    assert "Gebühr" not in text
