@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from municipalities.models import Office
+
 
 class StaffMembership(models.Model):
     """Binds a staff account to an office in a role. A clerk may serve several offices.
@@ -203,3 +205,17 @@ class StatusNotification(models.Model):
 
     def __str__(self) -> str:
         return f"notification for event {self.event_id}"
+
+
+class OfficeContact(Office):
+    """An office seen only through its public contact data, which its leads keep current.
+
+    A proxy of `municipalities.Office`: its own admin page and permissions let an
+    office lead edit street, phone, e-mail, web and opening hours of their own
+    office without any right on routing or delivery settings (`admin.offices`).
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Kontaktdaten der Behörde")
+        verbose_name_plural = _("Kontaktdaten der Behörden")

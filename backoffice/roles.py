@@ -63,6 +63,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "municipalities.change_localfeeparameter",
         "municipalities.delete_localfeeparameter",
         *_ALIAS_PERMISSIONS,
+        # The public contact data of their own offices (scoped in admin.offices).
+        "backoffice.view_officecontact",
+        "backoffice.change_officecontact",
     ],
     KOMPETENZZENTRUM_GROUP: _KOMPETENZZENTRUM_PERMISSIONS,
     # Platform administrators are superusers (set by create_staff_user); the
@@ -90,6 +93,14 @@ _DECLARED_ELSEWHERE = {
         f"municipalities.{action}_gemeindealias": (
             "gemeindealias",
             f"Can {action} Ortsteil oder früherer Name",
+        )
+        for action in ("view", "add", "change", "delete")
+    },
+    # A proxy model: an older migration state (backoffice 0002) does not know it yet.
+    **{
+        f"backoffice.{action}_officecontact": (
+            "officecontact",
+            f"Can {action} Kontaktdaten der Behörde",
         )
         for action in ("view", "add", "change", "delete")
     },

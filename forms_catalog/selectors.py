@@ -29,7 +29,7 @@ from typing import Any
 
 from .compiler import CompiledForm
 from .diff import DefinitionDiff, definition_diff
-from .fees import FeeResult, calculate
+from .fees import FeeResult, FeeStatement, Rate, calculate, statement
 from .fields import field_type
 from .models import FormVersion, FormVersionEvent, Service
 from .services import definition_checksum
@@ -40,6 +40,8 @@ __all__ = [
     "CompiledForm",
     "DefinitionDiff",
     "FeeResult",
+    "FeeStatement",
+    "Rate",
     "SummaryRow",
     "SummarySection",
     "applicant_contact",
@@ -50,6 +52,7 @@ __all__ = [
     "form_version_base",
     "form_version_diff",
     "form_version_history",
+    "fee_statement",
     "published_version",
     "summarize",
     "visible_answers",
@@ -171,6 +174,7 @@ def calculate_fee(
     parameters: dict[str, Any] | None,
     on_date: datetime.date | None = None,
     language: str = "de",
+    examples: bool = True,
 ) -> FeeResult | None:
     """The fee for these answers: FeeResult(amount, lines=[(label, Decimal)]).
 
@@ -178,11 +182,41 @@ def calculate_fee(
     undeclared keys are ignored, missing ones take the definition's default. Returns
     None when the form has no fee rules or a needed value is unknown; a free
     service returns FeeResult(Decimal("0.00"), []). `on_date` fixes "today" (age).
+    With `examples=False` (what citizens see and what a submission records) the
+    example default of a `local` parameter is not used: unset there means unknown.
     """
     return calculate(
         compiled_form(version=version),
         answers,
         parameters,
+        on_date=on_date,
+        language=language,
+        examples=examples,
+    )
+
+
+def fee_statement(
+    *,
+    version: FormVersion,
+    configured: dict[str, Any] | None,
+    municipality: str,
+    answers: dict[str, Any] | None = None,
+    on_date: datetime.date | None = None,
+    language: str = "de",
+) -> FeeStatement:
+    """The fee wording for the service page and the check page (one source for both).
+
+    `configured` are only the municipality's own values (fee_parameters);
+    `municipality` its display name. Kind, period and payment in the language;
+    rates split into the municipality's own, fixed by law, and examples (never
+    presented as the municipality's). With `answers`, `calculation` is the fee
+    from real values only (None when an amount is not configured).
+    """
+    return statement(
+        compiled_form(version=version),
+        configured,
+        municipality=municipality,
+        answers=answers,
         on_date=on_date,
         language=language,
     )

@@ -30,10 +30,11 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from forms_catalog.selectors import export_answers, summarize
+from forms_catalog.selectors import export_answers, fee_statement, summarize
 
 from .links import status_link_url, status_page_url
 from .models import Submission
+from .office_contact import office_contact_lines
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,14 @@ def render_receipt(*, submission: Submission) -> bytes:
     language = submission.language if submission.language in {"de", "en"} else "de"
     with translation.override(language):
         context = _context(submission, language=language)
+        context["office_lines"] = office_contact_lines(office=submission.office)
+        # "Steuer, jährlich" for the dog tax: the same words as the service page.
+        context["fee"] = fee_statement(
+            version=submission.form_version,
+            configured={},
+            municipality=submission.gemeinde.display_name,
+            language=language,
+        )
         context["status_url"] = status_page_url()
         context["status_link"] = status_link_url(
             reference=submission.reference, access_secret_hash=submission.access_secret_hash

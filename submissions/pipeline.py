@@ -42,6 +42,7 @@ from .enqueue import task_enqueue_on_commit, task_named
 from .links import status_link_url, status_page_url
 from .mail import alert_admins, mail_connection, mail_message_id, mail_send
 from .models import Delivery, Submission, SubmissionEvent
+from .office_contact import office_contact_lines
 from .pdf import render_office_copy, render_receipt
 from .steps import Step, locked_step
 
@@ -550,6 +551,7 @@ def pipeline_notify_citizen(*, submission_id: int) -> Step:
                         access_secret_hash=submission.access_secret_hash,
                     ),
                     "service_name": submission.service.name(submission.language),
+                    "office_lines": office_contact_lines(office=submission.office),
                 }
                 subject = render_to_string("submissions/email/receipt_subject.txt", context).strip()
                 body = render_to_string("submissions/email/receipt_body.txt", context)

@@ -110,7 +110,8 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
         attachments = _referenced_attachments(draft=locked, answers=answers)
         name, email = applicant_contact(version=version, answers=answers)
         parameters = fee_parameters(service=locked.service, gemeinde=locked.gemeinde)
-        fee = calculate_fee(version=version, answers=answers, parameters=parameters)
+        # Only real amounts are recorded: an example rate is not this municipality's.
+        fee = calculate_fee(version=version, answers=answers, parameters=parameters, examples=False)
         secret = access_secret_generate()
         submission = _create_with_unique_reference(
             access_secret_hash=access_secret_hash(secret),

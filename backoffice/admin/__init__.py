@@ -3,10 +3,10 @@
 cases: the clerks' case list and case page (and their filters, downloads);
 audit: the audit trail; staff: office memberships; pipeline: deliveries and
 "retry"; fees: office leads' own fee parameters; ortsteile: their Gemeinden's
-Ortsteile and former names; services: the catalogue's
+Ortsteile and former names; offices: their own offices' contact data; services: the catalogue's
 service admin with the retention period guarded. Importing them registers them.
 """
 
-from . import audit, cases, fees, ortsteile, pipeline, services, staff
+from . import audit, cases, fees, offices, ortsteile, pipeline, services, staff
 
-__all__ = ["audit", "cases", "fees", "ortsteile", "pipeline", "services", "staff"]
+__all__ = ["audit", "cases", "fees", "offices", "ortsteile", "pipeline", "services", "staff"]

@@ -15,6 +15,13 @@ def language() -> str:
     return (get_language() or settings.LANGUAGE_CODE)[:2]
 
 
+def localized(obj: object, name: str, lang: str) -> str:
+    """The `<name>_en` text in English when there is one, else `<name>_de`."""
+    return getattr(obj, f"{name}_en" if lang == "en" else f"{name}_de", "") or getattr(
+        obj, f"{name}_de", ""
+    )
+
+
 def too_many_requests(request: HttpRequest) -> HttpResponse:
     response = render(request, "submissions/429.html", status=429)
     response["Retry-After"] = "600"

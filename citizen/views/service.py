@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from forms_catalog.definition import tr
 from forms_catalog.models import Service
-from forms_catalog.selectors import published_version
+from forms_catalog.selectors import fee_statement, published_version
 from municipalities.models import Gemeinde
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
 from submissions.ratelimit import rate_limit_hit
 
 from ..drafts import draft_create, draft_grant_session
-from .common import allow_methods, language, too_many_requests
+from .common import allow_methods, language, localized, too_many_requests
 
 
 def current_gemeinde(ags: str) -> Gemeinde:
@@ -25,12 +22,6 @@ def current_gemeinde(ags: str) -> Gemeinde:
     if gemeinde is None:
         raise Http404
     return gemeinde
-
-
-def localized(obj: object, name: str, lang: str) -> str:
-    return getattr(obj, f"{name}_en" if lang == "en" else f"{name}_de", "") or getattr(
-        obj, f"{name}_de", ""
-    )
 
 
 @allow_methods("GET", "HEAD", "POST")
@@ -68,19 +59,13 @@ def service_page(request: HttpRequest, ags: str, slug: str) -> HttpResponse:
             "processing_time": localized(service, "processing_time", lang),
             "version": version,
             "office": office,
-            "local_rates": local_rates(service=service, gemeinde=gemeinde, version=version),
+            "fees": fee_statement(
+                version=version,
+                configured=fee_parameters(service=service, gemeinde=gemeinde),
+                municipality=gemeinde.display_name,
+                language=lang,
+            )
+            if version is not None
+            else None,
         },
     )
-
-
-def local_rates(*, service: Service, gemeinde: Gemeinde, version) -> list[tuple[str, Decimal]]:
-    """The municipality's own fee values the form's fee rules use (e.g. dog tax rates)."""
-    if version is None:
-        return []
-    values = fee_parameters(service=service, gemeinde=gemeinde)
-    rates = []
-    for parameter in version.definition.get("parameters", []):
-        value = values.get(parameter["id"], parameter.get("default"))
-        if value is not None:
-            rates.append((tr(parameter["label"], language()), Decimal(str(value))))
-    return rates

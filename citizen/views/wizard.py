@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import View
 
-from forms_catalog.selectors import calculate_fee, summarize
+from forms_catalog.selectors import fee_statement, summarize
 from forms_catalog.validators import without_nul
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
 from submissions.models import Draft
@@ -66,6 +66,7 @@ from .common import (
     allow_methods,
     error_page,
     language,
+    localized,
     method_not_allowed,
     session_warning_seconds,
     too_many_requests,
@@ -416,11 +417,13 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
         office = responsible_office(service=draft.service, gemeinde=draft.gemeinde)
     except NoResponsibleOffice:
         office = None
-    fee = calculate_fee(
+    # The same wording as the service page, plus the calculation from real
+    # values only; fee lines are the definition's texts in the citizen's language.
+    fees = fee_statement(
         version=draft.form_version,
+        configured=fee_parameters(service=draft.service, gemeinde=draft.gemeinde),
+        municipality=draft.gemeinde.display_name,
         answers=answers,
-        parameters=fee_parameters(service=draft.service, gemeinde=draft.gemeinde),
-        # The fee lines are the definition's per-language texts: show the citizen's language.
         language=lang,
     )
     return render(
@@ -431,7 +434,8 @@ def check_answers(request: HttpRequest, draft_id) -> HttpResponse:
             "gemeinde": draft.gemeinde,
             "service_name": draft.service.name(lang),
             "sections": summarize(version=draft.form_version, answers=answers, language=lang),
-            "fee": fee,
+            "fees": fees,
+            "fee_note": localized(draft.service, "fee_note", lang),
             "office": office,
             "form": declaration,
             "forms_with_errors": [declaration] if declaration.errors else [],
