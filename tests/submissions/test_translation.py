@@ -55,7 +55,8 @@ def test_every_translatable_string_has_an_english_translation():
 # Strings that are the same in English.
 IDENTICAL = {"Thüringen-Portal", "Version", "Status", "Name", "Website", "Webhook", "Cookies",
              "(optional)", "Definition", "Definition (JSON)", "Webhook-URL", "English", "AGS",
-             "Details", "Median", "Start", "FIT-Connect"}  # fmt: skip
+             "Details", "Median", "Start", "FIT-Connect",
+             "Web", "Web: %(value)s"}  # fmt: skip
 
 
 @pytest.mark.parametrize("folder", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
