@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import View
 
+from forms_catalog.fields.file import file_limits
 from forms_catalog.selectors import calculate_fee, summarize
 from forms_catalog.validators import without_nul
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
@@ -150,12 +151,13 @@ class DraftProgress:
         return self.visible[index] if index >= 0 else None
 
 
-def upload_store(draft: Draft, request: HttpRequest, releasing: Iterable[str] = ()):
+def upload_store(draft: Draft, request: HttpRequest, form, releasing: Iterable[str] = ()):
     """The `store_upload(field_id, upload, content_type)` callback of the catalogue forms.
 
-    Every stored file counts against the client's `upload` rate limit; the
-    draft's files in `releasing` (about to be replaced) do not count against
-    its byte quota.
+    Each file is stored with the limits of its own field in `form` (the limits
+    the page announced). Every stored file counts against the client's
+    `upload` rate limit; the draft's files in `releasing` (about to be
+    replaced) do not count against its byte quota.
     """
     releasing = frozenset(releasing)
 
@@ -165,10 +167,16 @@ def upload_store(draft: Draft, request: HttpRequest, releasing: Iterable[str] = 
                 _(
                     "Sie haben in kurzer Zeit sehr viele Dateien hochgeladen. Bitte warten Sie "
                     "einige Minuten und laden Sie die Datei dann erneut hoch."
-                )
+                ),
+                field_id,
             )
+        spec = getattr(form.fields.get(field_id), "spec", None)
         attachment = attachment_create(
-            draft=draft, field_path=field_id, upload=upload, releasing=releasing
+            draft=draft,
+            field_path=field_id,
+            upload=upload,
+            limits=file_limits(spec) if spec is not None else None,
+            releasing=releasing,
         )
         return attachment_answer(attachment)
 
@@ -258,26 +266,15 @@ class DraftWizard(View):
             self._keep_unfinished(step, form)
             return redirect("citizen:save", draft_id=self.draft.id)
         if not valid:
-            if self._keep_unfinished(step, form):
-                # Files that passed their checks are kept: validate again against them,
-                # so the page lists them and asks only for what is still wrong.
-                refused = list(form.non_field_errors())
-                self.progress = DraftProgress(self.draft, self.flow)
-                form = self.get_form(step=step, data=request.POST)
-                form.is_valid()
-                for message in refused:
-                    if message not in form.non_field_errors():
-                        form.add_error(None, message)
-            return self.render(form, step)
+            return self._show_again(step, form)
         try:
             releasing = self.flow.released_attachment_ids(form)
             answers = self.flow.merged_answers(
-                form, upload_store(self.draft, self.request, releasing)
+                form, upload_store(self.draft, self.request, form, releasing)
             )
         except AttachmentRejected as exc:
-            form.add_error(None, exc.message)
-            self._keep_unfinished(step, form)
-            return self.render(form, step)
+            form.upload_refused(exc.field_path or None, exc.message)
+            return self._show_again(step, form)
         draft_step_accept(draft=self.draft, step=step, answers=answers)
         attachment_prune(draft=self.draft, answers=answers)
         progress = DraftProgress(self.draft, self.flow)
@@ -287,6 +284,23 @@ class DraftWizard(View):
             target = progress.next_after(step) or progress.first_incomplete()
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=target or "")
         return redirect(self.get_step_url(target) if target else self._check_url())
+
+    def _show_again(self, step: str, form) -> HttpResponse:
+        """The page once more, with what was typed, the files that passed, and every
+        refusal at its own field (a refused file never vanishes without a word)."""
+        if self._keep_unfinished(step, form):
+            # Files that passed their checks are kept: validate again against them,
+            # so the page lists them and asks only for what is still wrong.
+            general = list(form.non_field_errors())
+            refused = {name: list(messages) for name, messages in form.upload_errors.items()}
+            self.progress = DraftProgress(self.draft, self.flow)
+            form = self.get_form(step=step, data=self.request.POST)
+            form.is_valid()
+            for message in general:
+                if message not in form.non_field_errors():
+                    form.add_error(None, message)
+            form.show_refused_uploads(refused)
+        return self.render(form, step)
 
     def _keep_unfinished(self, step: str, form) -> bool:
         """Store what was typed, and files that passed their checks, though the step is not done.
@@ -304,12 +318,11 @@ class DraftWizard(View):
                 # A single-file field keeps only the newest file: store no other, and do
                 # not count the file it replaces against the quota.
                 replaced = [] if multiple else referenced_attachment_ids(existing)
-                store = upload_store(self.draft, self.request, replaced)
+                store = upload_store(self.draft, self.request, form, replaced)
                 try:
                     stored = [store(field_id, f, "") for f in (files if multiple else files[-1:])]
                 except AttachmentRejected as exc:
-                    if exc.message not in form.non_field_errors():
-                        form.add_error(None, exc.message)
+                    form.upload_refused(field_id, exc.message)
                     continue
                 answers[field_id] = [*(existing or []), *stored] if multiple else stored
                 kept_files = True
