@@ -23,6 +23,7 @@ from . import expressions, validators
 from .definition import FieldSpec, GroupSpec, StepSpec, tr
 from .expressions import Scope, evaluate
 from .fields import CleanContext, field_type
+from .fields.file import file_limits, page_upload_note
 from .render import FieldNode, GroupNode, NodeBuilder, ui_texts
 from .visibility import StepVisitor, walk_step
 
@@ -436,6 +437,18 @@ class StepForm(forms.Form):
             if error not in grouped:
                 summary.append((f"{self.auto_id_for('__all__')}", error))
         return summary
+
+    @property
+    def upload_note(self) -> str:
+        """What the page says about all its files together, if they may exceed one request."""
+        with self._in_language():
+            return page_upload_note(
+                [
+                    file_limits(spec)
+                    for spec in self.step.top_fields()
+                    if field_type(spec.type).receives_files
+                ]
+            )
 
     @property
     def ui(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
+from django.core.checks import Error, register as register_check
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
@@ -96,6 +97,38 @@ def limits_text(limits: FileLimits) -> str:
             "Bis zu %(count)s Datei.", "Bis zu %(count)s Dateien.", limits.max_files
         ) % {"count": limits.max_files}
     return text
+
+
+def page_upload_note(limits: list[FileLimits]) -> str:
+    """A note for a page whose files together may exceed what one request may carry
+    (PORTAL_MAX_REQUEST_BYTES, refused with a 413 page); "" when they cannot."""
+    request_limit = settings.PORTAL_MAX_REQUEST_BYTES
+    if sum(item.max_bytes * item.max_files for item in limits) <= request_limit:
+        return ""
+    return gettext(
+        "Alle Dateien, die Sie auf einmal senden, dürfen zusammen höchstens %(limit)s groß "
+        "sein. Dateien, die angenommen wurden, bleiben gespeichert: Sie können große Dateien "
+        "also nacheinander hochladen."
+    ) % {"limit": format_size(request_limit)}
+
+
+@register_check()
+def check_upload_limits(app_configs=None, **kwargs) -> list[Error]:
+    """One allowed file must fit into one request, or its own limit would be a lie."""
+    upload, request = settings.PORTAL_MAX_UPLOAD_BYTES, settings.PORTAL_MAX_REQUEST_BYTES
+    # A multipart body carries the file plus the page's other fields and boundaries.
+    if upload + 1024 * 1024 > request:
+        return [
+            Error(
+                f"PORTAL_MAX_UPLOAD_BYTES ({upload}) does not fit into PORTAL_MAX_REQUEST_BYTES "
+                f"({request}) with 1 MB to spare for the page's other fields: a file the "
+                "portal announces as allowed would be refused as too large a request.",
+                hint="Raise PORTAL_MAX_REQUEST_BYTES (and the proxy's client_max_body_size) "
+                "or lower PORTAL_MAX_UPLOAD_BYTES.",
+                id="portal.E020",
+            )
+        ]
+    return []
 
 
 def safe_filename(name: str) -> str:
