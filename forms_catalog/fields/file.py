@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
-from django.core.checks import Error, register as register_check
+from django.core.checks import Error
+from django.core.checks import register as register_check
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
