@@ -68,7 +68,9 @@ def format_size(size: int) -> str:
     if size >= MEGABYTE:
         megabytes = (Decimal(size) / MEGABYTE).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         places = 0 if megabytes == megabytes.to_integral_value() else 1
-        return f"{number_format(megabytes, decimal_pos=places, use_l10n=True)} MB"
+        return (
+            f"{number_format(megabytes, decimal_pos=places, use_l10n=True, force_grouping=True)} MB"
+        )
     return f"{max(1, size // 1024)} KB"
 
 
