@@ -342,3 +342,22 @@ def test_journey_without_javascript_with_a_condition_and_uploads(portal, browser
         "security_concept",
         "site_plan",
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("de", "Es gibt ein Problem"), ("en", "There is a problem")]
+)
+def test_search_page_errors_use_the_one_error_summary(portal, page, language, heading):  # noqa: F811
+    page.goto(portal["url"] + "/")
+    if language == "en":
+        page.get_by_role("button", name="English").click()
+    page.goto(portal["url"] + "/gemeinden/?q=" + "x" * 500)
+    summary = page.locator("#error-summary.portal-error-summary")
+    assert summary.is_visible()
+    assert heading in summary.inner_text()
+    assert page.title().startswith("Fehler:" if language == "de" else "Error:")
+    # Focused like on every other page, and its link reaches the search field.
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    summary.locator("a").first.click()
+    assert page.evaluate("document.activeElement.id") == "id_q"
+    assert_accessible(page, f"search page with an error ({language})")
