@@ -274,6 +274,9 @@ class DraftWizard(View):
             )
         except AttachmentRejected as exc:
             form.upload_refused(exc.field_path or None, exc.message)
+            # Files of this post stored before the refusal are in no answer yet: remove
+            # them, so keeping the page's accepted files does not count them twice.
+            attachment_prune(draft=self.draft, answers=self.draft.data.get("answers", {}))
             return self._show_again(step, form)
         draft_step_accept(draft=self.draft, step=step, answers=answers)
         attachment_prune(draft=self.draft, answers=answers)
