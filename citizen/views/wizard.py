@@ -263,7 +263,12 @@ class DraftWizard(View):
         form = self.get_form(step=step, data=request.POST, files=request.FILES)
         valid = form.is_valid()
         if "wizard_save" in request.POST:
+            if form.upload_errors:
+                # Say why a chosen file was not kept before the citizen leaves the page.
+                return self._show_again(step, form)
             self._keep_unfinished(step, form)
+            if form.upload_errors:  # refused by storage (quota, rate limit)
+                return self.render(form, step)
             return redirect("citizen:save", draft_id=self.draft.id)
         if not valid:
             return self._show_again(step, form)

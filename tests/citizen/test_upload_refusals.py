@@ -127,3 +127,22 @@ def test_a_file_refused_by_the_draft_quota_is_reported_at_its_field(client, draf
     refused = [f for f in ("lageplan", "versicherung") if "passt nicht mehr" in error_at(body, f)]
     assert len(refused) == 1
     assert Attachment.objects.count() == 1
+
+
+def test_save_for_later_with_a_refused_file_says_so_before_leaving(client, draft):
+    disguised = SimpleUploadedFile("lageplan.pdf", EXE, content_type="application/pdf")
+    data = {
+        "nachweise-lageplan": disguised,
+        "nachweise-versicherung": pdf_upload("police.pdf"),
+        "nachweise-rueckfragen": "erika@example.de",
+        "wizard_save": "1",
+    }
+    response = post_documents(client, draft, data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "passt nicht zur Dateiendung" in error_at(body, "lageplan")
+    assert 'value="erika@example.de"' in body
+    assert list(Attachment.objects.values_list("field_path", flat=True)) == ["versicherung"]
+    # Saving again without the refused file goes on to the save page.
+    response = post_documents(client, draft, {"wizard_save": "1"})
+    assert response.status_code == 302 and response["Location"].endswith("/speichern/")
