@@ -57,6 +57,7 @@ class FieldNode(_DescribedNode):
     accept: str = ""
     limits: str = ""  # a file field's formats and size, announced before upload
     max_bytes: int = 0
+    size_message: str = ""  # the size refusal with {name}/{size} for static/portal/upload-limits.js
     multiple: bool = False
     conditional: bool = False
     condition: str = ""  # JSON for static/portal/conditions.js (client_conditions.py)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import View
 
-from forms_catalog.fields.file import file_limits
+from forms_catalog.fields.file import file_limits, format_size
 from forms_catalog.selectors import calculate_fee, summarize
 from forms_catalog.validators import without_nul
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
@@ -369,6 +369,13 @@ class DraftWizard(View):
             "return_param": RETURN_TO_CHECK,
             "page_has_errors": errors,
             "session_warning_seconds": session_warning_seconds(),
+            "max_request_bytes": settings.PORTAL_MAX_REQUEST_BYTES,
+            "request_size_message": _(
+                "Die gewählten Dateien sind zusammen %(size)s groß; auf einmal können höchstens "
+                "%(limit)s gesendet werden. Bitte laden Sie sie nacheinander hoch: Angenommene "
+                "Dateien bleiben gespeichert."
+            )
+            % {"size": "{size}", "limit": format_size(settings.PORTAL_MAX_REQUEST_BYTES)},
         }
 
 

@@ -139,6 +139,13 @@ def safe_filename(name: str) -> str:
     return validators.filename_clean(name)
 
 
+def size_message(*, name: str, size: str, limit: int) -> str:
+    """The message for a file over its field's limit (the browser fills in {name}, {size})."""
+    return gettext(
+        "Die Datei „%(name)s“ ist zu groß (%(size)s). Erlaubt sind höchstens %(limit)s pro Datei."
+    ) % {"name": name, "size": size, "limit": format_size(limit)}
+
+
 def upload_check(*, upload: Any, limits: FileLimits) -> str:
     """Check one uploaded file by name, size and first bytes; returns its content type.
 
@@ -165,12 +172,7 @@ def upload_check(*, upload: Any, limits: FileLimits) -> str:
         )
     if size > max_bytes:
         raise ValidationError(
-            gettext(
-                "Die Datei „%(name)s“ ist zu groß (%(size)s). Erlaubt sind höchstens %(limit)s "
-                "pro Datei."
-            )
-            % {"name": name, "size": format_size(size), "limit": format_size(max_bytes)},
-            code="file_size",
+            size_message(name=name, size=format_size(size), limit=max_bytes), code="file_size"
         )
     upload.seek(0)
     head = upload.read(16)
@@ -314,6 +316,7 @@ class FileType(FieldType):
         node.accept = limits.accept
         node.limits = limits_text(limits)
         node.max_bytes = limits.max_bytes
+        node.size_message = size_message(name="{name}", size="{size}", limit=limits.max_bytes)
         node.existing_files = [
             {**item, "delete_id": f"{node.id}-delete-{i}"}
             for i, item in enumerate(self.existing(spec, node.saved))

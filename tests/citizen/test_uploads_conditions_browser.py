@@ -361,3 +361,39 @@ def test_search_page_errors_use_the_one_error_summary(portal, page, language, he
     summary.locator("a").first.click()
     assert page.evaluate("document.activeElement.id") == "id_q"
     assert_accessible(page, f"search page with an error ({language})")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("de", "ist zu groß (31 MB)"), ("en", "is too large (31 MB)")]
+)
+def test_a_file_larger_than_a_request_is_stopped_at_its_field_before_anything_is_lost(
+    portal,  # noqa: F811
+    page,
+    tmp_path,
+    language,
+    words,
+):
+    """Without this the server refuses the request unread (413) and the page is gone."""
+    huge = tmp_path / "konzept.pdf"
+    with huge.open("wb") as out:
+        out.write(PDF)
+        out.truncate(31 * 1024 * 1024)
+    to_documents_step(page, portal, language)
+    page.set_input_files("[name='unterlagen-site_plan']", str(portal["pdf"]))
+    page.set_input_files("[name='unterlagen-security_concept']", str(huge))
+    url = page.url
+    next_button(page).click()
+    message = page.locator("#id_unterlagen-security_concept-size-error")
+    assert message.is_visible()
+    assert words in message.inner_text() and "10 MB" in message.inner_text()
+    assert page.url == url
+    assert page.evaluate("document.activeElement.id") == "id_unterlagen-security_concept"
+    field = page.locator("#id_unterlagen-security_concept")
+    assert "id_unterlagen-security_concept-size-error" in field.get_attribute("aria-describedby")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert_accessible(page, f"upload step with a file over the request limit ({language})")
+    # Choosing a fitting file sends the page; the server keeps both.
+    page.set_input_files("[name='unterlagen-security_concept']", str(portal["pdf"]))
+    next_button(page).click()
+    assert "/pruefen/" in page.url, page.locator("main").inner_text()
+    assert Attachment.objects.count() == 2
