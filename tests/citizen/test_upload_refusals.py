@@ -100,7 +100,7 @@ def test_too_big_file_in_a_required_field_says_so_instead_of_please_upload(clien
     body = response.content.decode()
     message = error_at(body, "versicherung")
     assert "ist zu groß" in message and "höchstens 10 MB pro Datei" in message
-    assert "Bitte laden Sie" not in body
+    assert "eine Datei hoch" not in body  # "Bitte laden Sie für „…“ eine Datei hoch."
     assert list(Attachment.objects.values_list("field_path", flat=True)) == ["lageplan"]
 
 
