@@ -17,27 +17,41 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from forms_catalog.fields.file import upload_check
-from forms_catalog.validators import FILE_KINDS, filename_clean
+from forms_catalog.fields.file import FileLimits, format_size, upload_check
+from forms_catalog.validators import filename_clean
 from submissions.models import Attachment, Draft
 
 # Office documents are not accepted: PDF and images are what the offices'
 # systems can show to a clerk safely.
 DEFAULT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
-# Files per field and per draft, so a draft cannot fill the storage.
-MAX_FILES_PER_FIELD = 20
+# Files per field and per draft, so a draft cannot fill the storage. Per field,
+# the definition's `max_files` applies; 30 is the most the definition schema allows.
+MAX_FILES_PER_FIELD = 30
 MAX_FILES_PER_DRAFT = 60
 
 
 class AttachmentRejected(Exception):
-    """The upload was refused; `message` is shown to the citizen in their language."""
+    """The upload was refused; `message` is shown to the citizen in their language.
 
-    def __init__(self, message: str):
+    `field_path` names the file field the file was meant for, so the message is
+    shown at that field.
+    """
+
+    def __init__(self, message: str, field_path: str = ""):
         super().__init__(message)
         self.message = message
+        self.field_path = field_path
+
+
+def default_limits() -> FileLimits:
+    """The limits of a file stored without a field definition (the platform's own)."""
+    return FileLimits(
+        extensions=DEFAULT_EXTENSIONS,
+        max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES,
+        max_files=MAX_FILES_PER_FIELD,
+    )
 
 
 def attachment_create(
@@ -45,29 +59,25 @@ def attachment_create(
     draft: Draft,
     field_path: str,
     upload: UploadedFile,
-    allowed_extensions: Iterable[str] | None = None,
-    max_bytes: int | None = None,
+    limits: FileLimits | None = None,
     releasing: Iterable[str] = (),
 ) -> Attachment:
     """Check and store one uploaded file for a draft field.
 
-    Raises AttachmentRejected with a message for the citizen when the file is
-    too big, empty, of a type not allowed, its content does not match its
-    extension, or the draft has no room left for it (file count, or
-    PORTAL_MAX_DRAFT_BYTES for all its files; files in `releasing`, which the
-    caller is about to delete, are not counted).
+    `limits` are the field's (`forms_catalog.fields.file.file_limits`), so the
+    stored file obeys exactly what the field announced; without them the
+    platform's defaults apply. Raises AttachmentRejected with a message for the
+    citizen when the file is too big, empty, of a type not allowed, its content
+    does not match its extension, or the draft has no room left for it (file
+    count, or PORTAL_MAX_DRAFT_BYTES for all its files; files in `releasing`,
+    which the caller is about to delete, are not counted).
     """
-    allowed = [e.lower().lstrip(".") for e in (allowed_extensions or DEFAULT_EXTENSIONS)]
-    allowed = [e for e in allowed if e in FILE_KINDS] or list(DEFAULT_EXTENSIONS)
+    limits = limits or default_limits()
     name = filename_clean(upload.name or "")
     try:
-        content_type = upload_check(
-            upload=upload,
-            extensions=allowed,
-            max_size=max_bytes or settings.PORTAL_MAX_UPLOAD_BYTES,
-        )
+        content_type = upload_check(upload=upload, limits=limits)
     except ValidationError as error:
-        raise AttachmentRejected(" ".join(error.messages)) from None
+        raise AttachmentRejected(" ".join(error.messages), field_path) from None
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -78,7 +88,12 @@ def attachment_create(
         # so parallel requests cannot each pass the quota.
         Draft.objects.select_for_update().filter(id=draft.id).first()
         _check_draft_room(
-            draft=draft, field_path=field_path, name=name, size=upload.size, releasing=releasing
+            draft=draft,
+            field_path=field_path,
+            name=name,
+            size=upload.size,
+            releasing=releasing,
+            max_files=min(limits.max_files, MAX_FILES_PER_FIELD),
         )
         attachment = Attachment(
             draft=draft,
@@ -100,7 +115,13 @@ def attachment_create(
 
 
 def _check_draft_room(
-    *, draft: Draft, field_path: str, name: str, size: int, releasing: Iterable[str]
+    *,
+    draft: Draft,
+    field_path: str,
+    name: str,
+    size: int,
+    releasing: Iterable[str],
+    max_files: int,
 ) -> None:
     """Refuse a file that would exceed the draft's file count or byte quota."""
     existing = Attachment.objects.filter(draft=draft, submission__isnull=True)
@@ -113,10 +134,24 @@ def _check_draft_room(
             except ValueError:
                 continue
         existing = existing.exclude(id__in=valid)
-    if existing.count() >= MAX_FILES_PER_DRAFT or (
-        existing.filter(field_path=field_path).count() >= MAX_FILES_PER_FIELD
-    ):
-        raise AttachmentRejected(_("Sie haben die höchste Anzahl an Dateien erreicht."))
+    if existing.count() >= MAX_FILES_PER_DRAFT:
+        raise AttachmentRejected(
+            _(
+                "Die Datei „%(name)s“ wurde nicht angenommen: Ein Antrag kann höchstens "
+                "%(count)s Dateien enthalten."
+            )
+            % {"name": name, "count": MAX_FILES_PER_DRAFT},
+            field_path,
+        )
+    if existing.filter(field_path=field_path).count() >= max_files:
+        raise AttachmentRejected(
+            _(
+                "Die Datei „%(name)s“ wurde nicht angenommen: Hier können höchstens "
+                "%(count)s Dateien hochgeladen werden."
+            )
+            % {"name": name, "count": max_files},
+            field_path,
+        )
     used = existing.aggregate(total=Sum("size"))["total"] or 0
     quota = settings.PORTAL_MAX_DRAFT_BYTES
     if used + size > quota:
@@ -126,7 +161,8 @@ def _check_draft_room(
                 "dürfen höchstens %(quota)s groß sein, hochgeladen sind schon %(used)s. Bitte "
                 "entfernen Sie nicht benötigte Dateien oder laden Sie eine kleinere Datei hoch."
             )
-            % {"name": name, "quota": filesizeformat(quota), "used": filesizeformat(used)}
+            % {"name": name, "quota": format_size(quota), "used": format_size(used)},
+            field_path,
         )
 
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext
 
+from .client_conditions import client_condition
 from .definition import FieldSpec, GroupSpec, tr
-from .expressions import Scope
+from .expressions import Scope, references
 from .fields import field_type
 from .visibility import StepVisitor, is_visible
 
@@ -54,8 +55,13 @@ class FieldNode(_DescribedNode):
     maxlength: int | None = None
     existing_files: list[dict[str, Any]] = field(default_factory=list)
     accept: str = ""
+    limits: str = ""  # a file field's formats and size, announced before upload
+    max_bytes: int = 0
+    size_message: str = ""  # the size refusal with {name}/{size} for static/portal/upload-limits.js
     multiple: bool = False
     conditional: bool = False
+    condition: str = ""  # JSON for static/portal/conditions.js (client_conditions.py)
+    conditional_hint: str = ""
     unit: str = ""
     kind: str = "field"
     saved: Any = None  # the stored answer (file fields list the files kept so far)
@@ -65,9 +71,15 @@ class FieldNode(_DescribedNode):
         ids = []
         if self.hint:
             ids.append(self.hint_id)
+        if self.limits:
+            ids.append(self.limits_id)
         if self.errors:
             ids.append(self.error_id)
         return " ".join(ids)
+
+    @property
+    def limits_id(self) -> str:
+        return f"{self.id}-limits"
 
     @property
     def anchor(self) -> str:
@@ -105,6 +117,8 @@ class GroupNode(_DescribedNode):
     can_add: bool = False
     add_label: str = ""
     conditional: bool = False
+    condition: str = ""
+    conditional_hint: str = ""
     kind: str = "group"
 
     @property
@@ -126,9 +140,21 @@ def ui_texts() -> dict[str, str]:
         "choose": gettext("Bitte auswählen"),
         "uploaded": gettext("Bereits hochgeladen"),
         "delete_file": gettext("Datei entfernen"),
-        "conditional": gettext(
-            "Nur ausfüllen, wenn es nach Ihren Angaben auf dieser Seite zutrifft."
-        ),
+    }
+
+
+def conditional_hint(form: StepForm, expr: Any) -> str:
+    """The "only fill in if …" hint of a same-page conditional field or group; it names
+    the question on this page it depends on when there is exactly one."""
+    own = {f.id: f for f in form.step.top_fields()}
+    for item in form.step.items:
+        if isinstance(item, GroupSpec) and item.repeatable:
+            own.update((f.id, f) for f in item.fields)
+    refs = [ref for ref in own if ref in references(expr)]
+    if len(refs) != 1:
+        return gettext("Nur ausfüllen, wenn es nach Ihren Angaben auf dieser Seite zutrifft.")
+    return gettext("Nur ausfüllen, wenn es nach Ihrer Antwort bei „%(label)s“ zutrifft.") % {
+        "label": tr(own[refs[0]].label, form.language)
     }
 
 
@@ -164,6 +190,9 @@ class NodeBuilder(StepVisitor):
             errors=form.group_errors.get(group.id, []),
             conditional=form.depends_on_step(group.visible_if),
         )
+        if node.conditional:
+            node.condition = client_condition(form=form, expr=group.visible_if, spec=group)
+            node.conditional_hint = conditional_hint(form, group.visible_if)
         if group.repeatable:
             count = form.item_counts.get(group.id, 0)
             node.count_name = form.add_prefix(f"{group.id}-count")
@@ -224,5 +253,8 @@ class NodeBuilder(StepVisitor):
         else:
             saved = form.saved_value(name, spec)
             raw = None if saved is None else kind.raw_from_json(spec, saved)
+        if node.conditional:
+            node.condition = client_condition(form=form, expr=spec.visible_if, spec=spec)
+            node.conditional_hint = conditional_hint(form, spec.visible_if)
         kind.decorate(node, spec, raw, language)
         return node

@@ -23,6 +23,7 @@ from . import expressions, validators
 from .definition import FieldSpec, GroupSpec, StepSpec, tr
 from .expressions import Scope, evaluate
 from .fields import CleanContext, field_type
+from .fields.file import file_limits, page_upload_note
 from .render import FieldNode, GroupNode, NodeBuilder, ui_texts
 from .visibility import StepVisitor, walk_step
 
@@ -78,7 +79,8 @@ class StepForm(forms.Form):
     kwargs: `answers` (dict, all answers saved so far, used for visibility and
     as initial values), `language` ("de"/"en"), `today` (date, for tests).
     Attributes after validation: `answers` (JSON answers of this step, only
-    visible fields), `uploads` (field id -> new uploaded files),
+    visible fields), `uploads` (field id -> new uploaded files that passed
+    their checks), `upload_errors` (field name -> why its new files were refused),
     `pending_action` (set when an add/remove button was pressed: the form is
     then not valid, shows no errors, and must simply be rendered again).
     """
@@ -106,6 +108,7 @@ class StepForm(forms.Form):
         self.group_errors: dict[str, list[str]] = {}
         self._step_answers: dict[str, Any] = {}
         self.uploads: dict[str, list[Any]] = {}
+        self.upload_errors: dict[str, list[str]] = {}
         if self.is_bound:
             self.data = self._copy_data(self.data)
         self._init_counts()
@@ -267,6 +270,8 @@ class StepForm(forms.Form):
             value = kind.clean(spec, self._raw(name), self._context(spec))
         except ValidationError as error:
             self.add_error(name, error)
+            if kind.receives_files:
+                self.upload_errors.setdefault(name, []).extend(error.messages)
             return None
         if kind.is_unanswered(value):
             if spec.required:
@@ -327,6 +332,33 @@ class StepForm(forms.Form):
                 self.add_error(f"{prefix}{fid}", text)
                 return
         self.add_error(None, text)
+
+    def upload_refused(self, name: str | None, message: str) -> None:
+        """A file of field `name` was refused after cleaning (e.g. by storage): show it there."""
+        if name not in self.fields:
+            if message not in self.non_field_errors():
+                self.add_error(None, message)
+            return
+        known = self.upload_errors.setdefault(name, [])
+        if message not in known:
+            known.append(message)
+            self.add_error(name, message)
+
+    def show_refused_uploads(self, refused: dict[str, list[str]]) -> None:
+        """Show why files were refused at their own fields, in place of what a later
+        validation against the stored files says there.
+
+        The wizard validates a page again once the files that passed are stored;
+        the refused files are then simply absent, and a required field would
+        wrongly ask for a file instead of saying why the chosen one was refused.
+        """
+        self.errors  # noqa: B018 - validation first, so its errors are replaced, not added to
+        for name, messages in refused.items():
+            if name not in self.fields or not messages:
+                continue
+            self._errors[name] = self.error_class(list(messages), renderer=self.renderer)
+            self.cleaned_data.pop(name, None)
+            self.upload_errors[name] = list(messages)
 
     # -- results ----------------------------------------------------------
     @property
@@ -405,6 +437,18 @@ class StepForm(forms.Form):
             if error not in grouped:
                 summary.append((f"{self.auto_id_for('__all__')}", error))
         return summary
+
+    @property
+    def upload_note(self) -> str:
+        """What the page says about all its files together, if they may exceed one request."""
+        with self._in_language():
+            return page_upload_note(
+                [
+                    file_limits(spec)
+                    for spec in self.step.top_fields()
+                    if field_type(spec.type).receives_files
+                ]
+            )
 
     @property
     def ui(self) -> dict[str, str]:

@@ -37,6 +37,7 @@ def gemeinde_search(request: HttpRequest) -> HttpResponse:
         "municipalities/search.html",
         {
             "form": form,
+            "error_forms": [form] if form.errors else [],
             "query": query,
             "results": results,
             "searched": bool(query),

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import View
 
+from forms_catalog.fields.file import file_limits, format_size
 from forms_catalog.selectors import fee_statement, summarize
 from forms_catalog.validators import without_nul
 from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
@@ -154,12 +155,13 @@ class DraftProgress:
         return self.visible[index] if index >= 0 else None
 
 
-def upload_store(draft: Draft, request: HttpRequest, releasing: Iterable[str] = ()):
+def upload_store(draft: Draft, request: HttpRequest, form, releasing: Iterable[str] = ()):
     """The `store_upload(field_id, upload, content_type)` callback of the catalogue forms.
 
-    Every stored file counts against the client's `upload` rate limit; the
-    draft's files in `releasing` (about to be replaced) do not count against
-    its byte quota.
+    Each file is stored with the limits of its own field in `form` (the limits
+    the page announced). Every stored file counts against the client's
+    `upload` rate limit; the draft's files in `releasing` (about to be
+    replaced) do not count against its byte quota.
     """
     releasing = frozenset(releasing)
 
@@ -169,10 +171,16 @@ def upload_store(draft: Draft, request: HttpRequest, releasing: Iterable[str] = 
                 _(
                     "Sie haben in kurzer Zeit sehr viele Dateien hochgeladen. Bitte warten Sie "
                     "einige Minuten und laden Sie die Datei dann erneut hoch."
-                )
+                ),
+                field_id,
             )
+        spec = getattr(form.fields.get(field_id), "spec", None)
         attachment = attachment_create(
-            draft=draft, field_path=field_id, upload=upload, releasing=releasing
+            draft=draft,
+            field_path=field_id,
+            upload=upload,
+            limits=file_limits(spec) if spec is not None else None,
+            releasing=releasing,
         )
         return attachment_answer(attachment)
 
@@ -259,29 +267,26 @@ class DraftWizard(View):
         form = self.get_form(step=step, data=request.POST, files=request.FILES)
         valid = form.is_valid()
         if "wizard_save" in request.POST:
+            if form.upload_errors:
+                # Say why a chosen file was not kept before the citizen leaves the page.
+                return self._show_again(step, form, count=False)
             self._keep_unfinished(step, form)
+            if form.upload_errors:  # refused by storage (quota, rate limit)
+                return self.render(form, step)
             return redirect("citizen:save", draft_id=self.draft.id)
         if not valid:
-            if self._keep_unfinished(step, form):
-                # Files that passed their checks are kept: validate again against them,
-                # so the page lists them and asks only for what is still wrong.
-                refused = list(form.non_field_errors())
-                self.progress = DraftProgress(self.draft, self.flow)
-                form = self.get_form(step=step, data=request.POST)
-                form.is_valid()
-                for message in refused:
-                    if message not in form.non_field_errors():
-                        form.add_error(None, message)
-            return self._refused(form, step)
+            return self._show_again(step, form)
         try:
             releasing = self.flow.released_attachment_ids(form)
             answers = self.flow.merged_answers(
-                form, upload_store(self.draft, self.request, releasing)
+                form, upload_store(self.draft, self.request, form, releasing)
             )
         except AttachmentRejected as exc:
-            form.add_error(None, exc.message)
-            self._keep_unfinished(step, form)
-            return self._refused(form, step)
+            form.upload_refused(exc.field_path or None, exc.message)
+            # Files of this post stored before the refusal are in no answer yet: remove
+            # them, so keeping the page's accepted files does not count them twice.
+            attachment_prune(draft=self.draft, answers=self.draft.data.get("answers", {}))
+            return self._show_again(step, form)
         draft_step_accept(draft=self.draft, step=step, answers=answers)
         attachment_prune(draft=self.draft, answers=answers)
         progress = DraftProgress(self.draft, self.flow)
@@ -296,11 +301,28 @@ class DraftWizard(View):
         draft_save_data(draft=self.draft, data=self.draft.data, current_step=target or "")
         return redirect(self.get_step_url(target) if target else self._check_url())
 
-    def _refused(self, form, step: str) -> HttpResponse:
-        """Show the step with its errors, counting each refused field for the funnel statistics."""
-        draft_field_errors_record(
-            draft=self.draft, field_keys=self.flow.failed_field_keys(form, step)
-        )
+    def _show_again(self, step: str, form, *, count: bool = True) -> HttpResponse:
+        """The page once more, with what was typed, the files that passed, and every
+        refusal at its own field (a refused file never vanishes without a word).
+
+        Each refused field is counted for the funnel statistics, unless `count` is off
+        (a "save and continue later" press is no attempt to finish the page)."""
+        if self._keep_unfinished(step, form):
+            # Files that passed their checks are kept: validate again against them,
+            # so the page lists them and asks only for what is still wrong.
+            general = list(form.non_field_errors())
+            refused = {name: list(messages) for name, messages in form.upload_errors.items()}
+            self.progress = DraftProgress(self.draft, self.flow)
+            form = self.get_form(step=step, data=self.request.POST)
+            form.is_valid()
+            for message in general:
+                if message not in form.non_field_errors():
+                    form.add_error(None, message)
+            form.show_refused_uploads(refused)
+        if count:
+            draft_field_errors_record(
+                draft=self.draft, field_keys=self.flow.failed_field_keys(form, step)
+            )
         return self.render(form, step)
 
     def _keep_unfinished(self, step: str, form) -> bool:
@@ -319,12 +341,11 @@ class DraftWizard(View):
                 # A single-file field keeps only the newest file: store no other, and do
                 # not count the file it replaces against the quota.
                 replaced = [] if multiple else referenced_attachment_ids(existing)
-                store = upload_store(self.draft, self.request, replaced)
+                store = upload_store(self.draft, self.request, form, replaced)
                 try:
                     stored = [store(field_id, f, "") for f in (files if multiple else files[-1:])]
                 except AttachmentRejected as exc:
-                    if exc.message not in form.non_field_errors():
-                        form.add_error(None, exc.message)
+                    form.upload_refused(field_id, exc.message)
                     continue
                 answers[field_id] = [*(existing or []), *stored] if multiple else stored
                 kept_files = True
@@ -363,6 +384,13 @@ class DraftWizard(View):
             "return_param": RETURN_TO_CHECK,
             "page_has_errors": errors,
             "session_warning_seconds": session_warning_seconds(),
+            "max_request_bytes": settings.PORTAL_MAX_REQUEST_BYTES,
+            "request_size_message": _(
+                "Die gewählten Dateien sind zusammen %(size)s groß; auf einmal können höchstens "
+                "%(limit)s gesendet werden. Bitte laden Sie sie nacheinander hoch: Angenommene "
+                "Dateien bleiben gespeichert."
+            )
+            % {"size": "{size}", "limit": format_size(settings.PORTAL_MAX_REQUEST_BYTES)},
         }
 
 

@@ -90,6 +90,10 @@ class FieldType:
     receives_files: ClassVar[bool] = False
     # Whether the answer is an e-mail address (a form without roles writes to the first).
     is_email_address: ClassVar[bool] = False
+    # How the browser reads the typed answer from the inputs for same-page conditions
+    # ("text", "yesno", "list", "number", "money"; see static/portal/conditions.js);
+    # None: a condition on this field is not evaluated in the browser.
+    client_kind: ClassVar[str | None] = None
 
     # -- definition -------------------------------------------------------------
     def definition_problems(

@@ -48,6 +48,8 @@ def option_nodes(node, options: list[dict[str, Any]], chosen: set[str], language
 class SingleChoice(FieldType):
     """Base of the types answered by picking one option."""
 
+    client_kind = "text"
+
     def required_message(self, label):
         return gettext("Bitte wählen Sie bei „%(label)s“ eine Antwort aus.") % {"label": label}
 

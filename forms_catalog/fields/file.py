@@ -1,48 +1,137 @@
 """Uploaded files (PDF, PNG, JPEG), checked by name, size and first bytes.
 
 The stored answer is a list of attachment references; new uploads are kept
-on the form (`CleanContext.uploads`) until the caller stores them. The size
-limit of a field is its `max_size`, never more than the portal's
-`PORTAL_MAX_UPLOAD_BYTES`.
+on the form (`CleanContext.uploads`) until the caller stores them.
+
+`file_limits` is the one source of a file field's limits: its `max_size`
+(bytes) or else the platform default `PORTAL_MAX_UPLOAD_BYTES`, never more
+than that. The hint shown before an upload, the `accept` attribute, the
+server's check, its messages and the storage of the file all read it, so they
+cannot contradict each other.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
+from django.core.checks import Error
+from django.core.checks import register as register_check
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from .. import validators
 from ..definition import FieldSpec
 from .base import CleanContext, DefinitionProblem, FieldType, getlist, register
 from .text import label_of
 
-DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_FILES = 10
+MEGABYTE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What one file field accepts: the single source of every hint, check and message."""
+
+    extensions: tuple[str, ...]
+    max_bytes: int
+    max_files: int
+
+    @property
+    def formats(self) -> str:
+        """The allowed formats for people ("PDF, JPG, PNG"; JPEG and JPG are one format)."""
+        names: list[str] = []
+        for extension in self.extensions:
+            name = "JPG" if extension in {"jpg", "jpeg"} else extension.upper()
+            if name not in names:
+                names.append(name)
+        return ", ".join(names)
+
+    @property
+    def accept(self) -> str:
+        """The `accept` attribute of the file input: extensions and their media types."""
+        items: list[str] = []
+        for extension in self.extensions:
+            for item in (f".{extension}", validators.FILE_KINDS[extension][0]):
+                if item not in items:
+                    items.append(item)
+        return ",".join(items)
 
 
 def format_size(size: int) -> str:
-    """A file size for people, in the active language's number notation."""
-    if size >= 1024 * 1024:
-        megabytes = Decimal(size) / (1024 * 1024)
-        return f"{number_format(megabytes, decimal_pos=1, use_l10n=True)} MB"
+    """A file size for people in the active language's notation: "10 MB", "2,5 MB", "500 KB"."""
+    if size >= MEGABYTE:
+        megabytes = (Decimal(size) / MEGABYTE).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        places = 0 if megabytes == megabytes.to_integral_value() else 1
+        return (
+            f"{number_format(megabytes, decimal_pos=places, use_l10n=True, force_grouping=True)} MB"
+        )
     return f"{max(1, size // 1024)} KB"
 
 
-def file_limits(spec: FieldSpec) -> tuple[list[str], int, int]:
-    """(allowed extensions, max bytes per file, max files) of a file field."""
-    extensions = [e.lower().lstrip(".") for e in spec.raw.get("extensions", ["pdf"])]
-    max_size = min(
-        int(spec.raw.get("max_size", DEFAULT_MAX_FILE_SIZE)), settings.PORTAL_MAX_UPLOAD_BYTES
-    )
+def file_limits(spec: FieldSpec) -> FileLimits:
+    """The limits of a file field from its definition, within the platform's upload limit."""
+    extensions = tuple(
+        dict.fromkeys(
+            e.lower().lstrip(".")
+            for e in spec.raw.get("extensions", ["pdf"])
+            if e.lower().lstrip(".") in validators.FILE_KINDS
+        )
+    ) or ("pdf",)
+    platform = settings.PORTAL_MAX_UPLOAD_BYTES
+    max_bytes = min(int(spec.raw.get("max_size", platform)), platform)
     max_files = int(spec.raw.get("max_files", DEFAULT_MAX_FILES)) if spec.raw.get("multiple") else 1
-    return extensions, max_size, max_files
+    return FileLimits(extensions=extensions, max_bytes=max_bytes, max_files=max_files)
+
+
+def limits_text(limits: FileLimits) -> str:
+    """The limits as announced at the field before anything is uploaded."""
+    text = gettext("Erlaubte Formate: %(formats)s. Höchstens %(size)s pro Datei.") % {
+        "formats": limits.formats,
+        "size": format_size(limits.max_bytes),
+    }
+    if limits.max_files > 1:
+        text += " " + ngettext(
+            "Bis zu %(count)s Datei.", "Bis zu %(count)s Dateien.", limits.max_files
+        ) % {"count": limits.max_files}
+    return text
+
+
+def page_upload_note(limits: list[FileLimits]) -> str:
+    """A note for a page whose files together may exceed what one request may carry
+    (PORTAL_MAX_REQUEST_BYTES, refused with a 413 page); "" when they cannot."""
+    request_limit = settings.PORTAL_MAX_REQUEST_BYTES
+    if sum(item.max_bytes * item.max_files for item in limits) <= request_limit:
+        return ""
+    return gettext(
+        "Alle Dateien, die Sie auf einmal senden, dürfen zusammen höchstens %(limit)s groß "
+        "sein. Dateien, die angenommen wurden, bleiben gespeichert: Sie können große Dateien "
+        "also nacheinander hochladen."
+    ) % {"limit": format_size(request_limit)}
+
+
+@register_check()
+def check_upload_limits(app_configs=None, **kwargs) -> list[Error]:
+    """One allowed file must fit into one request, or its own limit would be a lie."""
+    upload, request = settings.PORTAL_MAX_UPLOAD_BYTES, settings.PORTAL_MAX_REQUEST_BYTES
+    # A multipart body carries the file plus the page's other fields and boundaries.
+    if upload + 1024 * 1024 > request:
+        return [
+            Error(
+                f"PORTAL_MAX_UPLOAD_BYTES ({upload}) does not fit into PORTAL_MAX_REQUEST_BYTES "
+                f"({request}) with 1 MB to spare for the page's other fields: a file the "
+                "portal announces as allowed would be refused as too large a request.",
+                hint="Raise PORTAL_MAX_REQUEST_BYTES (and the proxy's client_max_body_size) "
+                "or lower PORTAL_MAX_UPLOAD_BYTES.",
+                id="portal.E020",
+            )
+        ]
+    return []
 
 
 def safe_filename(name: str) -> str:
@@ -50,61 +139,74 @@ def safe_filename(name: str) -> str:
     return validators.filename_clean(name)
 
 
-def upload_check(*, upload: Any, extensions: list[str], max_size: int) -> str:
+def size_message(*, name: str, size: str, limit: int) -> str:
+    """The message for a file over its field's limit (the browser fills in {name}, {size})."""
+    return gettext(
+        "Die Datei „%(name)s“ ist zu groß (%(size)s). Erlaubt sind höchstens %(limit)s pro Datei."
+    ) % {"name": name, "size": size, "limit": format_size(limit)}
+
+
+def upload_check(*, upload: Any, limits: FileLimits) -> str:
     """Check one uploaded file by name, size and first bytes; returns its content type.
 
     The one check of an uploaded file: the form of a file field runs it, and
     storing a file for a draft runs it again, so nothing unchecked is stored.
-    Raises ValidationError with a message for the citizen in the active language.
+    The size is checked before any byte is read. Raises ValidationError with a
+    message for the citizen in the active language that names the file and
+    the limit it broke (type, empty, size, content).
     """
-    max_size = min(max_size, settings.PORTAL_MAX_UPLOAD_BYTES)
+    max_bytes = min(limits.max_bytes, settings.PORTAL_MAX_UPLOAD_BYTES)
     name = safe_filename(getattr(upload, "name", "") or "")
-    allowed = ", ".join(e.upper() for e in extensions)
-    if validators.file_extension(name) not in extensions:
+    extension = validators.file_extension(name)
+    if extension not in limits.extensions:
         raise ValidationError(
             gettext("Die Datei „%(name)s“ hat einen nicht erlaubten Typ. Erlaubt: %(allowed)s.")
-            % {"name": name, "allowed": allowed}
+            % {"name": name, "allowed": limits.formats},
+            code="file_type",
         )
-    size = int(getattr(upload, "size", 0) or 0)
+    size = getattr(upload, "size", 0)
+    size = size if isinstance(size, int) else 0
     if size <= 0:
-        raise ValidationError(gettext("Die Datei „%(name)s“ ist leer.") % {"name": name})
-    if size > max_size:
         raise ValidationError(
-            gettext("Die Datei „%(name)s“ ist zu groß (höchstens %(limit)s).")
-            % {"name": name, "limit": format_size(max_size)}
+            gettext("Die Datei „%(name)s“ ist leer.") % {"name": name}, code="file_empty"
+        )
+    if size > max_bytes:
+        raise ValidationError(
+            size_message(name=name, size=format_size(size), limit=max_bytes), code="file_size"
         )
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
     if not validators.content_matches_extension(name, head):
+        # A program renamed to ".pdf" ends here: refused as unsafe, whatever its name says.
         raise ValidationError(
             gettext(
-                "Der Inhalt der Datei „%(name)s“ passt nicht zur Dateiendung. "
-                "Bitte laden Sie eine echte %(allowed)s-Datei hoch."
+                "Der Inhalt der Datei „%(name)s“ passt nicht zur Dateiendung „.%(extension)s“; "
+                "aus Sicherheitsgründen wird sie nicht angenommen. Erlaubt: %(allowed)s."
             )
-            % {"name": name, "allowed": allowed}
+            % {"name": name, "extension": extension, "allowed": limits.formats},
+            code="file_content",
         )
     return validators.sniff_content_type(head) or "application/octet-stream"
 
 
 def check_upload(spec: FieldSpec, upload: Any) -> str:
     """`upload_check` with the limits of this file field."""
-    extensions, max_size, _ = file_limits(spec)
-    return upload_check(upload=upload, extensions=extensions, max_size=max_size)
+    return upload_check(upload=upload, limits=file_limits(spec))
 
 
 def valid_attachment_ref(spec: FieldSpec, item: Any) -> bool:
     """Structure check for a stored file answer (never trusts request data)."""
     if not isinstance(item, dict):
         return False
-    extensions, max_size, _ = file_limits(spec)
-    allowed_types = {validators.FILE_KINDS[e][0] for e in extensions if e in validators.FILE_KINDS}
+    limits = file_limits(spec)
+    allowed_types = {validators.FILE_KINDS[e][0] for e in limits.extensions}
     return (
         isinstance(item.get("attachment_id"), str)
         and re.fullmatch(r"[0-9a-fA-F-]{32,36}", item["attachment_id"]) is not None
         and isinstance(item.get("name"), str)
         and isinstance(item.get("size"), int)
-        and 0 < item["size"] <= max_size
+        and 0 < item["size"] <= limits.max_bytes
         and item.get("content_type") in allowed_types
     )
 
@@ -163,18 +265,25 @@ class FileType(FieldType):
         )
 
     def clean(self, spec, raw: Any, ctx: CleanContext) -> list[dict[str, Any]]:
-        _, _, max_files = file_limits(spec)
+        max_files = file_limits(spec).max_files
         delete = {str(v) for v in raw.get("delete", [])}
         kept = [i for i in self.existing(spec, ctx.saved) if i["attachment_id"] not in delete]
         uploads = [u for u in raw.get("uploads", []) if getattr(u, "name", "")]
         errors = []
+        accepted = []
         for upload in uploads:
             try:
                 upload.portal_content_type = check_upload(spec, upload)
                 upload.portal_name = safe_filename(upload.name)
             except ValidationError as error:
                 errors.extend(error.messages)
+            else:
+                accepted.append(upload)
         if errors:
+            if accepted and spec.raw.get("multiple"):
+                # The files that passed are kept (the caller may store them), so
+                # one refused file does not cost the citizen the others.
+                ctx.uploads[spec.id] = accepted
             raise ValidationError(errors)
         if uploads and not spec.raw.get("multiple"):
             kept = []  # a single-file field: the new file replaces the old one
@@ -201,10 +310,13 @@ class FileType(FieldType):
         return {}  # files cannot be posted again; the saved answer is read by `clean`
 
     def decorate(self, node, spec, raw, language):
-        extensions, _, max_files = file_limits(spec)
+        limits = file_limits(spec)
         node.widget = "file"
-        node.multiple = max_files > 1
-        node.accept = ",".join(f".{e}" for e in extensions)
+        node.multiple = limits.max_files > 1
+        node.accept = limits.accept
+        node.limits = limits_text(limits)
+        node.max_bytes = limits.max_bytes
+        node.size_message = size_message(name="{name}", size="{size}", limit=limits.max_bytes)
         node.existing_files = [
             {**item, "delete_id": f"{node.id}-delete-{i}"}
             for i, item in enumerate(self.existing(spec, node.saved))

@@ -19,6 +19,7 @@ def format_money(amount: Decimal) -> str:
 @register
 class MoneyType(NumberLike):
     name = "money"
+    client_kind = "money"
     money = True
     inputmode = "decimal"
 

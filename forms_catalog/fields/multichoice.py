@@ -24,6 +24,7 @@ class MultiValueWidget(forms.Widget):
 @register
 class MultichoiceType(FieldType):
     name = "multichoice"
+    client_kind = "list"
     widget_class = MultiValueWidget
     schema_required = ("options",)
     schema_properties: ClassVar[dict[str, Any]] = {

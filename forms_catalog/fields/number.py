@@ -83,6 +83,7 @@ def localized_number(number: Decimal, places: int | None = None) -> str:
 
 class NumberLike(FieldType):
     money: ClassVar[bool] = False
+    client_kind = "number"
     inputmode: ClassVar[str] = "numeric"
     schema_properties: ClassVar[dict[str, Any]] = {
         "min": {"type": "number"},

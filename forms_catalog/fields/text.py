@@ -21,6 +21,7 @@ def label_of(spec: FieldSpec, ctx: CleanContext) -> str:
 
 
 class TextLike(FieldType):
+    client_kind = "text"
     """Text input: normalised, free of control characters, bounded, optionally patterned."""
 
     multiline: ClassVar[bool] = False

@@ -14,6 +14,7 @@ from .text import label_of
 @register
 class YesNoType(SingleChoice):
     name = "yesno"
+    client_kind = "yesno"
 
     def options(self, spec):
         return [{"value": "yes", "label": gettext("Ja")}, {"value": "no", "label": gettext("Nein")}]

@@ -123,7 +123,8 @@ HALTER = {
 
 def gewerbe_steps(pdf: Path) -> list[tuple[str, dict]]:
     return [
-        ("betrieb", {"legal_form": "einzel", "company_name": "Muster IT"}),
+        # A sole trader has no registered company name: that question does not apply.
+        ("betrieb", {"legal_form": "einzel"}),
         ("person", {
             "surname": "Muster", "given_names": "Max", "sex": "maennlich",
             "birth_date": ("3", "4", "1985"), "birth_place": "Jena", "birth_country": "Deutschland",

@@ -14,6 +14,7 @@ from citizen.uploads import (
     attachment_for_draft,
     attachment_prune,
 )
+from forms_catalog.fields.file import FileLimits
 from forms_catalog.validators import filename_clean
 from submissions.models import Attachment
 from tests.factories import FormVersionFactory, GemeindeFactory
@@ -125,3 +126,44 @@ def test_prune_removes_files_no_answer_refers_to(draft):
     assert Attachment.objects.filter(id=kept.id).exists()
     assert not Attachment.objects.filter(id=replaced.id).exists()
     assert not default_storage.exists(replaced.file.name)
+
+
+def test_storing_obeys_the_fields_own_limits_not_only_the_platforms(draft, settings):
+    """The file stored for a draft is checked by the limits its field announced."""
+    settings.PORTAL_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    limits = FileLimits(extensions=("pdf",), max_bytes=1024 * 1024, max_files=1)
+    big = SimpleUploadedFile("plan.pdf", PDF + b"0" * (1024 * 1024))
+    with pytest.raises(AttachmentRejected) as caught:
+        attachment_create(draft=draft, field_path="plan", upload=big, limits=limits)
+    assert caught.value.field_path == "plan"
+    assert "höchstens 1 MB pro Datei" in caught.value.message
+    with pytest.raises(AttachmentRejected) as caught:
+        attachment_create(
+            draft=draft, field_path="plan", upload=SimpleUploadedFile("a.png", PNG), limits=limits
+        )
+    assert "Erlaubt: PDF." in caught.value.message
+    assert not Attachment.objects.exists()
+
+
+def test_the_fields_file_count_is_the_one_it_announced(draft):
+    limits = FileLimits(extensions=("pdf",), max_bytes=1024 * 1024, max_files=2)
+    for name in ("a.pdf", "b.pdf"):
+        attachment_create(
+            draft=draft, field_path="x", upload=SimpleUploadedFile(name, PDF), limits=limits
+        )
+    with pytest.raises(AttachmentRejected) as caught:
+        attachment_create(
+            draft=draft, field_path="x", upload=SimpleUploadedFile("c.pdf", PDF), limits=limits
+        )
+    assert "höchstens 2 Dateien" in caught.value.message and "c.pdf" in caught.value.message
+    assert caught.value.field_path == "x"
+
+
+def test_draft_quota_message_uses_german_sizes(draft, settings):
+    settings.PORTAL_MAX_DRAFT_BYTES = 100 * 1024 * 1024
+    attachment_create(draft=draft, field_path="x", upload=SimpleUploadedFile("a.pdf", PDF))
+    settings.PORTAL_MAX_DRAFT_BYTES = len(PDF) + 10
+    with pytest.raises(AttachmentRejected) as caught:
+        attachment_create(draft=draft, field_path="y", upload=SimpleUploadedFile("b.pdf", PDF))
+    assert caught.value.field_path == "y"
+    assert "1 KB" in caught.value.message and "bytes" not in caught.value.message

@@ -62,11 +62,15 @@ def test_hostile_queries_get_a_page_not_a_500(thueringen, client, query):
     assert "Traceback" not in body
 
 
-def test_overlong_query_shows_an_error_summary(thueringen, client):
+def test_overlong_query_shows_the_one_error_summary(thueringen, client):
+    """The search page uses the portal's one error summary component (issue 13)."""
     body = client.get("/gemeinden/", {"q": "x" * 500}).content.decode()
-    assert "Bitte korrigieren Sie Ihre Eingabe" in body
+    assert 'id="error-summary"' in body and "portal-error-summary" in body
+    assert "Es gibt ein Problem" in body
+    assert "Bitte korrigieren Sie Ihre Eingabe" not in body
     assert 'aria-invalid="true"' in body
     assert 'href="#id_q"' in body
+    assert body.startswith("<!DOCTYPE html>") and "<title>Fehler:" in body
 
 
 def test_repeated_query_parameter_uses_one_value(thueringen, client):
