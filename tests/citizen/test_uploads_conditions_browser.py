@@ -15,6 +15,7 @@ import re
 
 import pytest
 from django.template import engines
+from django.templatetags.static import static
 from django.test import RequestFactory
 from django.utils import translation
 
@@ -313,7 +314,8 @@ def test_same_page_condition_is_shown_with_a_hint_without_javascript(
             lambda route: route.fulfill(
                 status=200,
                 content_type="text/html",
-                body=html.replace("conditions.js", "conditions-off.js"),
+                # Under its own (maybe hashed) name, as the page links it.
+                body=html.replace(static("portal/conditions.js"), "/conditions-off.js"),
             ),
         )
         view.goto(portal["url"] + "/__nojs__")
