@@ -16,10 +16,15 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+from tests.municipalities.conftest import GV100AD, ORTSTEILE, POSTCODES
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE = Axe()
@@ -30,6 +35,29 @@ SEARCH_BUTTON = re.compile("Gemeinde suchen|Find")
 START = re.compile("Antrag starten|Start application")
 SUBMIT = re.compile("Antrag verbindlich absenden|Submit")
 DECLARATION = re.compile("Ich versichere, dass meine Angaben|I confirm that")
+
+
+@pytest.fixture
+def live_portal(transactional_db, live_server) -> str:
+    """The official municipalities with their Ortsteile, the routing and the catalogue."""
+    call_command("import_gv100ad", str(GV100AD), stdout=StringIO(), stderr=StringIO())
+    call_command("import_postcodes", str(POSTCODES), stdout=StringIO())
+    call_command("import_ortsteile", str(ORTSTEILE), stdout=StringIO())
+    call_command("seed_responsibility", verbosity=0)
+    call_command("load_catalogue", verbosity=0)
+    return live_server.url
+
+
+@pytest.fixture
+def pipeline_worker(start_worker, _private_media, smtp_server):
+    """A real worker on every queue, reading the files this test's web process stored."""
+    return start_worker(
+        env={
+            "PORTAL_MEDIA_ROOT": str(_private_media),
+            "EMAIL_HOST": smtp_server.host,
+            "EMAIL_PORT": str(smtp_server.port),
+        }
+    )
 
 
 def assert_accessible(page, what: str) -> None:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from submissions.models import Submission
 from tests.citizen.journey_driver import (
@@ -29,7 +27,6 @@ from tests.citizen.journey_driver import (
     submit_from_check_page,
     walk,
 )
-from tests.municipalities.conftest import GV100AD, ORTSTEILE, POSTCODES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,17 +57,6 @@ def event_steps(tmp_path) -> list[tuple[str, dict]]:
     ]  # fmt: skip
 
 
-@pytest.fixture
-def portal(transactional_db, live_server):
-    quiet = {"stdout": StringIO(), "stderr": StringIO()}
-    call_command("import_gv100ad", str(GV100AD), **quiet)
-    call_command("import_postcodes", str(POSTCODES), stdout=StringIO())
-    call_command("import_ortsteile", str(ORTSTEILE), stdout=StringIO())
-    call_command("seed_responsibility", verbosity=0)
-    call_command("load_catalogue", verbosity=0)
-    return live_server.url
-
-
 class Sweep:
     """Runs axe on each page visited and keeps every finding, so one run reports all."""
 
@@ -94,9 +80,11 @@ class Sweep:
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
-def test_every_citizen_page_type_passes_axe_with_its_error_states(portal, page, tmp_path, language):
+def test_every_citizen_page_type_passes_axe_with_its_error_states(
+    live_portal, page, tmp_path, language
+):
     sweep = Sweep(page, language)
-    page.goto(portal + "/")
+    page.goto(live_portal + "/")
     if language == "en":
         page.get_by_role("button", name="English").click()
     sweep.check("start page")
@@ -104,7 +92,7 @@ def test_every_citizen_page_type_passes_axe_with_its_error_states(portal, page, 
     search.fill("Atlantis")
     page.get_by_role("button", name=re.compile("Gemeinde suchen|Find")).click()
     sweep.check("search without a hit")
-    open_service_from_start(page, portal, "Rhönblick", re.compile("Rhönblick"), SERVICE)
+    open_service_from_start(page, live_portal, "Rhönblick", re.compile("Rhönblick"), SERVICE)
     page.go_back()
     sweep.check("service page")
     page.go_back()
@@ -129,7 +117,7 @@ def test_every_citizen_page_type_passes_axe_with_its_error_states(portal, page, 
     reference, secret = submit_from_check_page(page)
     sweep.check("confirmation")
 
-    page.goto(portal + "/status/")
+    page.goto(live_portal + "/status/")
     sweep.check("status access form")
     page.locator("#id_reference").fill(reference)
     page.locator("#id_secret").fill("falsch-falsch")
@@ -143,7 +131,7 @@ def test_every_citizen_page_type_passes_axe_with_its_error_states(portal, page, 
     page.wait_for_url(re.compile("/zurueckziehen/$"))
     sweep.check("withdrawal confirmation")
 
-    page.goto(portal + "/status/zugangscode/")
+    page.goto(live_portal + "/status/zugangscode/")
     sweep.check("lost code page")
     page.locator("main button.kern-btn--primary").click()
     sweep.check_errors("lost code page with errors")
@@ -154,7 +142,7 @@ def test_every_citizen_page_type_passes_axe_with_its_error_states(portal, page, 
         ("/leichte-sprache/", "Leichte Sprache"),
         ("/gibt-es-nicht/", "404"),
     ]:
-        response = page.goto(portal + path)
+        response = page.goto(live_portal + path)
         assert response.status == (404 if what == "404" else 200), path
         sweep.check(what)
 
@@ -174,9 +162,9 @@ def focus_is_visible(page) -> bool:
     )
 
 
-def test_keyboard_only_journey_with_a_condition_and_uploads(portal, page, tmp_path):
+def test_keyboard_only_journey_with_a_condition_and_uploads(live_portal, page, tmp_path):
     """Tab, type, Space, Enter (and the arrow keys inside a radio group) only: no clicks."""
-    page.goto(portal + "/gemeinden/16066093/leistungen/veranstaltungsanmeldung/")
+    page.goto(live_portal + "/gemeinden/16066093/leistungen/veranstaltungsanmeldung/")
     keyboard = page.keyboard
 
     def tab_to(selector: str, limit: int = 120) -> None:
@@ -260,11 +248,13 @@ def test_keyboard_only_journey_with_a_condition_and_uploads(portal, page, tmp_pa
     ]
 
 
-def test_javascript_off_journey_with_a_condition_and_uploads(portal, browser, tmp_path):
+def test_javascript_off_journey_with_a_condition_and_uploads(live_portal, browser, tmp_path):
     context = browser.new_context(java_script_enabled=False, locale="de-DE")
     try:
         page = context.new_page()
-        open_service_from_start(page, portal, "Wölfershausen", re.compile("Rhönblick"), SERVICE)
+        open_service_from_start(
+            page, live_portal, "Wölfershausen", re.compile("Rhönblick"), SERVICE
+        )
         steps = event_steps(tmp_path)
         # Without script the same-page follow-up question is always shown (with its note).
         # Answered although "public space" is "no", it does not apply: neither shown on

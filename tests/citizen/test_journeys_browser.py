@@ -16,12 +16,10 @@ import datetime
 import json
 import re
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from forms_catalog.selectors import summarize, visible_answers
 from submissions.models import Delivery, Submission
@@ -36,7 +34,6 @@ from tests.citizen.journey_driver import (
     submit_from_check_page,
     walk,
 )
-from tests.municipalities.conftest import GV100AD, ORTSTEILE, POSTCODES
 from tests.support.worker import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -294,38 +291,18 @@ def answer_keys(value: Any) -> set[str]:
     return set()
 
 
-@pytest.fixture
-def portal(transactional_db, live_server):
-    """The official municipalities with their Ortsteile, the routing and the catalogue."""
-    quiet = {"stdout": StringIO(), "stderr": StringIO()}
-    call_command("import_gv100ad", str(GV100AD), **quiet)
-    call_command("import_postcodes", str(POSTCODES), stdout=StringIO())
-    call_command("import_ortsteile", str(ORTSTEILE), stdout=StringIO())
-    call_command("seed_responsibility", verbosity=0)
-    call_command("load_catalogue", verbosity=0)
-    return live_server.url
-
-
-@pytest.fixture
-def pipeline_worker(start_worker, _private_media, smtp_server):
-    """A real worker on every queue, reading the files this test's web process stored."""
-    return start_worker(
-        env={
-            "PORTAL_MEDIA_ROOT": str(_private_media),
-            "EMAIL_HOST": smtp_server.host,
-            "EMAIL_PORT": str(smtp_server.port),
-        }
-    )
-
-
 @pytest.mark.parametrize("journey", JOURNEYS, ids=[j.service for j in JOURNEYS])
 def test_journey_from_start_page_to_delivery_stores_what_the_check_page_showed(
-    journey, portal, pipeline_worker, page, tmp_path
+    journey, live_portal, pipeline_worker, page, tmp_path
 ):
     labels, children = catalogue_labels(journey.service)
     steps = [(step, with_files(values, tmp_path)) for step, values in journey.steps]
     open_service_from_start(
-        page, portal, journey.query, journey.gemeinde, re.compile(labels_service(journey.service))
+        page,
+        live_portal,
+        journey.query,
+        journey.gemeinde,
+        re.compile(labels_service(journey.service)),
     )
     typed = Typed()
     walk(page, steps, typed)
