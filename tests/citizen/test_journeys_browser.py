@@ -58,6 +58,7 @@ class Journey:
     gemeinde_name: str  # Gemeinde.name of the stored submission
     steps: list[tuple[str, dict[str, Any]]]  # in order; Path values are file names to make
     hidden: list[str]  # field ids the chosen answers hide: absent on the check page and stored
+    language: str = "de"
 
 
 # One table: each service's realistic data. Path("x.pdf") stands for a real file made in the test.
@@ -248,10 +249,46 @@ JOURNEYS = [
         ],
         hidden=["road_closure", "security_concept"],
     ),
+    # The same trade notification in English, in a small member of a Verwaltungsgemeinschaft.
+    Journey(
+        service="gewerbe-anmeldung", query="Tonndorf", gemeinde=re.compile("Tonndorf"),
+        gemeinde_name="Tonndorf", language="en",
+        steps=[
+            ("betrieb", {"legal_form": "gbr", "managing_partners": "2"}),
+            ("person", {
+                "surname": "Novak", "given_names": "Petra", "sex": "weiblich",
+                "birth_date": years_ago(29, 1, 30), "birth_place": "Brno",
+                "birth_country": "Tschechien", "nationality": "eu",
+                "nationality_other": "tschechisch", "home_street": "Dorfstraße 3",
+                "home_postcode": "99438", "home_city": "Tonndorf",
+                "email": "petra.novak@example.org",
+            }),
+            ("betriebsstaette", {
+                "site_street": "Dorfstraße 3", "site_postcode": "99438", "site_city": "Tonndorf",
+                "site_website": "https://keramik-tonndorf.example", "establishment": "zweigstelle",
+                "head_street": "Marktplatz 1", "head_postcode": "99423", "head_city": "Weimar",
+                "manager_name": "Petra Novak",
+            }),
+            ("taetigkeit", {
+                "activity": "Keramikwerkstatt: Herstellung und Verkauf von Gebrauchskeramik",
+                "side_business": "yes", "start_date": days(14),
+                "business_kind": ["handwerk", "handel"], "staff_fulltime": "0",
+                "staff_parttime": "1",
+            }),
+            ("anlass", {"reason": "uebernahme", "takeover_kind": "pacht",
+                        "former_operator": "Töpferei Schulze"}),
+            ("erlaubnisse", {
+                "has_permit": "no", "has_craft_card": "yes", "craft_card_date": years_ago(1, 5, 2),
+                "craft_chamber": "Handwerkskammer Erfurt",
+                "craft_card_file": Path("Handwerkskarte.png"),
+            }),
+        ],
+        hidden=["company_name", "register", "legal_representatives", "permit", "residence"],
+    ),
 ]  # fmt: skip
 
 
-def catalogue_labels(slug: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+def catalogue_labels(slug: str, language: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Field id -> German label and id -> the ids it is stored under, from the catalogue file."""
     definition = json.loads((CATALOGUE / f"{slug}.json").read_text(encoding="utf-8"))["definition"]
     labels: dict[str, str] = {}
@@ -259,14 +296,14 @@ def catalogue_labels(slug: str) -> tuple[dict[str, str], dict[str, list[str]]]:
 
     def walk_fields(fields: list[dict]) -> None:
         for spec in fields:
-            labels[spec["id"]] = spec["label"]["de"]
+            labels[spec["id"]] = spec["label"][language]
             # A repeatable group is stored under its own id, a plain group's fields flat.
             flat = "max" not in spec
             children[spec["id"]] = [c["id"] for c in spec.get("fields", [])] if flat else []
             walk_fields(spec.get("fields", []))
 
     for step in definition["steps"]:
-        labels[step["id"]] = step["title"]["de"]
+        labels[step["id"]] = step["title"][language]
         walk_fields(step["fields"])
     return labels, children
 
@@ -291,18 +328,21 @@ def answer_keys(value: Any) -> set[str]:
     return set()
 
 
-@pytest.mark.parametrize("journey", JOURNEYS, ids=[j.service for j in JOURNEYS])
+@pytest.mark.parametrize("journey", JOURNEYS, ids=[f"{j.service}-{j.language}" for j in JOURNEYS])
 def test_journey_from_start_page_to_delivery_stores_what_the_check_page_showed(
     journey, live_portal, pipeline_worker, page, tmp_path
 ):
-    labels, children = catalogue_labels(journey.service)
+    labels, children = catalogue_labels(journey.service, journey.language)
     steps = [(step, with_files(values, tmp_path)) for step, values in journey.steps]
+    if journey.language == "en":
+        page.goto(live_portal + "/")
+        page.get_by_role("button", name="English").click()
     open_service_from_start(
         page,
         live_portal,
         journey.query,
         journey.gemeinde,
-        re.compile(labels_service(journey.service)),
+        re.compile(labels_service(journey.service, journey.language)),
     )
     typed = Typed()
     walk(page, steps, typed)
@@ -341,7 +381,7 @@ def test_journey_from_start_page_to_delivery_stores_what_the_check_page_showed(
     stored = [
         (normalise(section.title), normalise(row.label), normalise(row.value))
         for section in summarize(
-            version=submission.form_version, answers=submission.answers, language="de"
+            version=submission.form_version, answers=submission.answers, language=journey.language
         )
         for row in section.rows
     ]
@@ -368,7 +408,7 @@ def with_files(values: dict[str, Any], folder: Path) -> dict[str, Any]:
     return {k: make_file(folder, v.name) if isinstance(v, Path) else v for k, v in values.items()}
 
 
-def labels_service(slug: str) -> str:
-    """The service's German name as the municipality page links it."""
+def labels_service(slug: str, language: str) -> str:
+    """The service's name as the municipality page links it."""
     service = json.loads((CATALOGUE / f"{slug}.json").read_text(encoding="utf-8"))["service"]
-    return re.escape(service["name_de"])
+    return re.escape(service[f"name_{language}"])
