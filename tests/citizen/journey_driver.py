@@ -7,6 +7,8 @@ the page showed for it, so a test can compare typed → checked → stored.
 
 Real small files are generated here (a valid one-page PDF, a valid PNG): the
 portal checks uploads by their first bytes, so a file must be what it claims.
+Also here: the `live_portal` and `pipeline_worker` fixtures (registered in the
+citizen conftest) and `Sweep`, which runs axe on each page and reports all at once.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from tests.municipalities.conftest import GV100AD, ORTSTEILE, POSTCODES
 
@@ -39,7 +44,12 @@ DECLARATION = re.compile("Ich versichere, dass meine Angaben|I confirm that")
 
 @pytest.fixture
 def live_portal(transactional_db, live_server) -> str:
-    """The official municipalities with their Ortsteile, the routing and the catalogue."""
+    """The official municipalities with their Ortsteile, the routing and the catalogue,
+    and no rate-limit counts of earlier tests (these journeys submit and look up a lot)."""
+    # Not FLUSHDB: a running worker's queue bindings may live in the same Redis database.
+    client = redis.Redis.from_url(settings.CACHES["default"].get("LOCATION") or settings.REDIS_URL)
+    for key in client.scan_iter(match="*ratelimit:*"):
+        client.delete(key)
     call_command("import_gv100ad", str(GV100AD), stdout=StringIO(), stderr=StringIO())
     call_command("import_postcodes", str(POSTCODES), stdout=StringIO())
     call_command("import_ortsteile", str(ORTSTEILE), stdout=StringIO())
@@ -64,6 +74,29 @@ def assert_accessible(page, what: str) -> None:
     """axe-core on the page as it is now: no WCAG 2.1 A/AA violation."""
     results = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     assert results.violations_count == 0, f"{what} ({page.url}):\n{results.generate_report()}"
+
+
+class Sweep:
+    """Runs axe on each page visited and keeps every finding, so one run reports all."""
+
+    def __init__(self, page, language: str):
+        self.page = page
+        self.language = language
+        self.visited: list[str] = []
+        self.findings: list[str] = []
+
+    def check(self, what: str) -> None:
+        assert self.page.locator("html").get_attribute("lang") == self.language, what
+        results = AXE.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+        self.visited.append(what)
+        if results.violations_count:
+            self.findings.append(f"{what} ({self.page.url}):\n{results.generate_report()}")
+
+    def check_errors(self, what: str) -> None:
+        # Waits for the page after the submit (the summary is on the new page).
+        expect(self.page.locator("#error-summary")).to_be_visible()
+        assert self.page.title().startswith(("Fehler:", "Error:")), what
+        self.check(what)
 
 
 # --- Real small files ------------------------------------------------------------------
@@ -204,20 +237,27 @@ def next_button(page):
     return page.get_by_role("button", name=NEXT)
 
 
+def submit_step(page) -> None:
+    """Press "Weiter" and wait for the answer: the next step, or this one with its errors."""
+    with page.expect_navigation():
+        next_button(page).click()
+
+
 def walk(page, steps: list[tuple[str, dict[str, Any]]], typed: Typed) -> None:
     """Fill each step in order and go on; fail with the page's error summary if one stays."""
     for step, values in steps:
         assert f"/schritt/{step}/" in page.url, f"expected step {step}, at {page.url}"
         fill_step(page, step, values, typed)
-        next_button(page).click()
-        page.wait_for_load_state()
+        submit_step(page)
         if f"/schritt/{step}/" in page.url:
             summary = page.locator("#error-summary")
             problem = summary.inner_text() if summary.count() else page.locator("main").inner_text()
             raise AssertionError(f"step {step} was not accepted:\n{problem}")
 
 
-def open_service_from_start(page, base_url: str, query: str, gemeinde: str, service) -> None:
+def open_service_from_start(
+    page, base_url: str, query: str, gemeinde: str | re.Pattern, service: str | re.Pattern
+) -> None:
     """From "/" by the search form to the municipality's service, then start the form."""
     page.goto(base_url + "/")
     page.get_by_label(SEARCH_LABEL).fill(query)

@@ -16,15 +16,14 @@ import pytest
 
 from submissions.models import Submission
 from tests.citizen.journey_driver import (
-    AXE,
     SUBMIT,
-    WCAG_TAGS,
+    Sweep,
     Typed,
     fill_step,
     make_file,
-    next_button,
     open_service_from_start,
     submit_from_check_page,
+    submit_step,
     walk,
 )
 
@@ -57,28 +56,6 @@ def event_steps(tmp_path) -> list[tuple[str, dict]]:
     ]  # fmt: skip
 
 
-class Sweep:
-    """Runs axe on each page visited and keeps every finding, so one run reports all."""
-
-    def __init__(self, page, language: str):
-        self.page = page
-        self.language = language
-        self.visited: list[str] = []
-        self.findings: list[str] = []
-
-    def check(self, what: str) -> None:
-        assert self.page.locator("html").get_attribute("lang") == self.language, what
-        results = AXE.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-        self.visited.append(what)
-        if results.violations_count:
-            self.findings.append(f"{what} ({self.page.url}):\n{results.generate_report()}")
-
-    def check_errors(self, what: str) -> None:
-        assert self.page.locator("#error-summary").is_visible(), f"{what}: no error summary"
-        assert self.page.title().startswith(("Fehler:", "Error:")), what
-        self.check(what)
-
-
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_every_citizen_page_type_passes_axe_with_its_error_states(
     live_portal, page, tmp_path, language
@@ -106,10 +83,10 @@ def test_every_citizen_page_type_passes_axe_with_its_error_states(
     for step, values in event_steps(tmp_path):
         assert f"/schritt/{step}/" in page.url, page.locator("main").inner_text()
         sweep.check(f"step {step}")
-        next_button(page).click()
+        submit_step(page)
         sweep.check_errors(f"step {step} with errors")
         fill_step(page, step, values)
-        next_button(page).click()
+        submit_step(page)
     assert "/pruefen/" in page.url
     sweep.check("check page")
     page.get_by_role("button", name=SUBMIT).click()

@@ -28,9 +28,9 @@ from tests.citizen.journey_driver import (
     check_page_pairs,
     fill_step,
     make_file,
-    next_button,
     open_service_from_start,
     submit_from_check_page,
+    submit_step,
     walk,
 )
 from tests.support.worker import wait_until
@@ -115,7 +115,7 @@ def test_problem_9_a_draft_resumed_in_another_browser_comes_back_in_english(
     page.get_by_role("button", name="English").click()
     open_service_from_start(page, live_portal, "Rhönblick", re.compile("Rhönblick"), EVENT)
     fill_step(page, "veranstalter", ORGANISER)
-    next_button(page).click()
+    submit_step(page)
     page.get_by_role("button", name="Save and continue later").click()
     page.get_by_role("button", name=re.compile("link", re.IGNORECASE)).click()
     link = page.get_by_test_id("resume-link").inner_text()
@@ -152,14 +152,14 @@ def test_problem_11_declaration_once_with_privacy_link_and_one_error_summary(liv
     open_service_from_start(page, live_portal, "Rhönblick", re.compile("Rhönblick"), EVENT)
     declaration = re.compile("Ich versichere|Erklärung")
     shapes = {}
-    next_button(page).click()
+    submit_step(page)
     shapes["step"] = error_summary_shape(page)
     for step, values in [("veranstalter", ORGANISER), ("veranstaltung", event("120"))]:
         assert not declaration.search(page.locator("main").inner_text()), step
         fill_step(page, step, values)
-        next_button(page).click()
+        submit_step(page)
     assert not declaration.search(page.locator("main").inner_text())
-    next_button(page).click()  # the documents step (nothing required) to the check page
+    submit_step(page)  # the documents step (nothing required) to the check page
     page.wait_for_url(re.compile("/pruefen/"))
     assert page.get_by_label(re.compile("Ich versichere")).count() == 1
     privacy = page.locator("#declaration-privacy a")
@@ -232,18 +232,18 @@ def test_problem_6_german_numbers_are_understood_and_only_real_ambiguity_is_refu
     open_service_from_start(page, live_portal, "Rhönblick", re.compile("Rhönblick"), EVENT)
     walk(page, [("veranstalter", ORGANISER)], Typed())
     fill_step(page, "veranstaltung", event("1,5"))
-    next_button(page).click()
+    submit_step(page)
     summary = page.locator("#error-summary").inner_text()
     assert "Erwartete Besucherzahl" in summary, summary
     assert page.input_value("[name='veranstaltung-location']") == "Sportplatz Roßdorf"
     assert page.input_value("[name='veranstaltung-expected_visitors']") == "1,5"
     fill_step(page, "veranstaltung", {"expected_visitors": "1.500"})
-    next_button(page).click()
+    submit_step(page)
     page.wait_for_url(re.compile("/schritt/unterlagen/"))
-    next_button(page).click()  # the security concept is now required
+    submit_step(page)  # the security concept is now required
     assert "Sicherheitskonzept" in page.locator("#error-summary").inner_text()
     fill_step(page, "unterlagen", {"security_concept": make_file(tmp_path, "Konzept.pdf")})
-    next_button(page).click()
+    submit_step(page)
     page.wait_for_url(re.compile("/pruefen/"))
     shown = check_page_pairs(page)
     assert ("Veranstaltung", "Erwartete Besucherzahl (gleichzeitig)", "1.500") in shown, shown
