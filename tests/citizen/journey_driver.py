@@ -17,6 +17,7 @@ import datetime
 import re
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -42,20 +43,28 @@ SUBMIT = re.compile("Antrag verbindlich absenden|Submit")
 DECLARATION = re.compile("Ich versichere, dass meine Angaben|I confirm that")
 
 
-@pytest.fixture
-def live_portal(transactional_db, live_server) -> str:
-    """The official municipalities with their Ortsteile, the routing and the catalogue,
-    and no rate-limit counts of earlier tests (these journeys submit and look up a lot)."""
-    # Not FLUSHDB: a running worker's queue bindings may live in the same Redis database.
+def rate_limits_reset() -> None:
+    """Remove every rate-limit count (not FLUSHDB: a running worker's queue bindings may
+    live in the same Redis database)."""
     client = redis.Redis.from_url(settings.CACHES["default"].get("LOCATION") or settings.REDIS_URL)
     for key in client.scan_iter(match="*ratelimit:*"):
         client.delete(key)
+
+
+@pytest.fixture
+def live_portal(transactional_db, live_server) -> Iterator[str]:
+    """The official municipalities with their Ortsteile, the routing and the catalogue.
+
+    These journeys submit and look up a lot from one address: they start without the
+    rate-limit counts of earlier tests and leave none to later ones."""
+    rate_limits_reset()
     call_command("import_gv100ad", str(GV100AD), stdout=StringIO(), stderr=StringIO())
     call_command("import_postcodes", str(POSTCODES), stdout=StringIO())
     call_command("import_ortsteile", str(ORTSTEILE), stdout=StringIO())
     call_command("seed_responsibility", verbosity=0)
     call_command("load_catalogue", verbosity=0)
-    return live_server.url
+    yield live_server.url
+    rate_limits_reset()
 
 
 @pytest.fixture
