@@ -25,7 +25,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -44,26 +44,37 @@ from .mail import alert_admins, mail_connection, mail_message_id, mail_send
 from .models import Delivery, Submission, SubmissionEvent
 from .office_contact import office_contact_lines
 from .pdf import render_office_copy, render_receipt
-from .steps import Step, locked_step
+from .recovery import (
+    TASK_DELIVER_DELIVERY,
+    TASK_DELIVER_SUBMISSION,
+    TASK_NOTIFY_CITIZEN,
+    TASK_RENDER_PDFS,
+    TASK_RESOLVE_OFFICE,
+    deliveries_lost_q,
+    deliveries_stuck,
+    queue_waiting,
+    submissions_lost_queryset,
+    submissions_stuck,
+    unclaimed_before,
+)
+from .steps import CLAIM_CLEARED, Claim, Step, locked_step
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Step", "status_page_url"]  # re-exported: callers import them from here
-
-# The tasks of the steps (defined in ``tasks``, which calls this module).
-TASK_RESOLVE_OFFICE = "submissions.tasks.resolve_office"
-TASK_RENDER_PDFS = "submissions.tasks.render_pdfs"
-TASK_DELIVER_SUBMISSION = "submissions.tasks.deliver_submission"
-TASK_DELIVER_DELIVERY = "submissions.tasks.deliver_delivery"
-TASK_NOTIFY_CITIZEN = "submissions.tasks.notify_citizen"
+# Re-exported: callers import them from here.
+__all__ = [
+    "TASK_DELIVER_DELIVERY",
+    "TASK_DELIVER_SUBMISSION",
+    "TASK_NOTIFY_CITIZEN",
+    "TASK_RENDER_PDFS",
+    "TASK_RESOLVE_OFFICE",
+    "Step",
+    "status_page_url",
+]
 
 
 def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
-
-
-def stuck_after() -> datetime.timedelta:
-    return datetime.timedelta(seconds=_setting("PORTAL_PIPELINE_STUCK_SECONDS", 600))
 
 
 # --- Orchestration -----------------------------------------------------------
@@ -97,14 +108,24 @@ def pipeline_next_task(submission: Submission) -> str | None:
 
 
 def pipeline_advance(*, submission_id: int) -> None:
-    """Enqueue the next step of the pipeline (after commit if inside a transaction)."""
+    """Enqueue the next step of the pipeline (after commit if inside a transaction).
+
+    Records when it was enqueued (and that no task has claimed it yet), which
+    is what the sweeper goes by. A step claimed and within its limit is left
+    to the task that claimed it: that task advances when it is done.
+    """
     submission = Submission.objects.filter(pk=submission_id).first()
     if submission is None:
         return
     task = pipeline_next_task(submission)
     if task is None:
         return
-    Submission.objects.filter(pk=submission_id).update(pipeline_progress_at=timezone.now())
+    now = timezone.now()
+    if submission.claim_expires_at is not None and submission.claim_expires_at > now:
+        return
+    Submission.objects.filter(pk=submission_id).update(
+        pipeline_progress_at=now, enqueued_at=now, **CLAIM_CLEARED
+    )
     # The step is recorded as due; if the broker is down the sweeper enqueues it later.
     task_enqueue_on_commit(
         task=task_named(task), args=(submission_id,), about=f"submission {submission.reference}"
@@ -162,10 +183,13 @@ def pipeline_fail(*, submission_id: int, reason: str) -> None:
 # --- Step 1: responsible office ----------------------------------------------
 
 
-def pipeline_resolve_office(*, submission_id: int) -> Step:
+def pipeline_resolve_office(*, submission_id: int, claim: Claim | None = None) -> Step:
     """Find and record the responsible office. Idempotent."""
     with locked_step(
-        Submission.objects, pk=submission_id, skip=_unless_failed("office_resolved_at")
+        Submission.objects,
+        pk=submission_id,
+        skip=_unless_failed("office_resolved_at"),
+        claim=claim,
     ) as step:
         if step.skip:
             return step.outcome
@@ -203,10 +227,10 @@ def _store(name: str, content: bytes) -> str:
     return default_storage.save(name, ContentFile(content))
 
 
-def pipeline_render_pdfs(*, submission_id: int) -> Step:
+def pipeline_render_pdfs(*, submission_id: int, claim: Claim | None = None) -> Step:
     """Render the office copy and the citizen's receipt and store both privately. Idempotent."""
     with locked_step(
-        Submission.objects, pk=submission_id, skip=_unless_failed("pdfs_rendered_at")
+        Submission.objects, pk=submission_id, skip=_unless_failed("pdfs_rendered_at"), claim=claim
     ) as step:
         if step.skip:
             return step.outcome
@@ -238,13 +262,15 @@ def _cannot_deliver(submission: Submission) -> Step | None:
     return None
 
 
-def pipeline_prepare_deliveries(*, submission_id: int) -> Step:
+def pipeline_prepare_deliveries(*, submission_id: int, claim: Claim | None = None) -> Step:
     """Create one Delivery per channel (once: unique per channel) and enqueue the pending ones.
 
     The channels are those registered in ``submissions.delivery`` that serve
     the office (the back-office inbox always, e-mail and webhook if set up).
     """
-    with locked_step(Submission.objects, pk=submission_id, skip=_cannot_deliver) as step:
+    with locked_step(
+        Submission.objects, pk=submission_id, skip=_cannot_deliver, claim=claim
+    ) as step:
         if step.skip:
             return step.outcome
         submission = step.row
@@ -267,22 +293,21 @@ def pipeline_prepare_deliveries(*, submission_id: int) -> Step:
     return Step.DONE
 
 
-def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
+def delivery_enqueue(*, delivery_id: int, force: bool = False, waiting: bool = True) -> bool:
     """Put a due delivery attempt on the queue unless a task for it is already waiting.
 
-    The conditional UPDATE is the claim: of two callers (task, sweeper, admin)
-    only one enqueues. ``force`` enqueues a due attempt regardless ("retry now").
+    The locked, conditional UPDATE is the claim: of two callers (task,
+    sweeper, admin) only one enqueues. ``waiting=False`` (the sweeper, when
+    the queues are empty) also re-enqueues an attempt whose task was never
+    claimed in time. ``force`` enqueues a due attempt regardless ("retry now").
     """
     now = timezone.now()
-    due = Q(status=Delivery.Status.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    if not force:
-        due &= (
-            Q(enqueued_at__isnull=True)
-            | Q(enqueued_at__lt=F("next_attempt_at"))
-            | Q(enqueued_at__lt=now - stuck_after())
+    if force:
+        due = Q(status=Delivery.Status.PENDING) & (
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
         )
+    else:
+        due = deliveries_lost_q(now=now, waiting=waiting)
     with transaction.atomic():
         # A row locked by a running attempt is skipped, not waited for: the
         # sweeper must not stall behind a slow webhook.
@@ -292,7 +317,7 @@ def delivery_enqueue(*, delivery_id: int, force: bool = False) -> bool:
         claimed = claimable.select_related("submission").first()
         if claimed is None:
             return False
-        Delivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
+        Delivery.objects.filter(pk=delivery_id).update(enqueued_at=now, **CLAIM_CLEARED)
         task_enqueue_on_commit(
             task=task_named(TASK_DELIVER_DELIVERY),
             args=(delivery_id,),
@@ -357,8 +382,9 @@ def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
     now = timezone.now()
     submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
     _event(submission, f"delivered_{delivery.channel}")
-    fields = ["pipeline_progress_at"]
+    fields = ["pipeline_progress_at", "enqueued_at"]
     submission.pipeline_progress_at = now
+    submission.enqueued_at = now  # the citizen's e-mail, enqueued below
     if submission.status == Submission.Status.RECEIVED:
         # The office can now see the case: for the citizen it is forwarded.
         submission.status = Submission.Status.FORWARDED
@@ -422,7 +448,7 @@ def _not_due(delivery: Delivery) -> Step | None:
     return None
 
 
-def pipeline_deliver(*, delivery_id: int) -> Step:
+def pipeline_deliver(*, delivery_id: int, claim: Claim | None = None) -> Step:
     """Make one attempt to deliver over one channel, then record success, a retry, or failure.
 
     The row stays locked during the attempt, so a duplicate task skips it;
@@ -439,6 +465,7 @@ def pipeline_deliver(*, delivery_id: int) -> Step:
             Delivery.objects.select_related("submission", "submission__office"),
             pk=delivery_id,
             skip=_not_due,
+            claim=claim,
         ) as step,
     ):
         if step.skip:
@@ -526,7 +553,7 @@ def _not_ready_to_notify(submission: Submission) -> Step | None:
     return None
 
 
-def pipeline_notify_citizen(*, submission_id: int) -> Step:
+def pipeline_notify_citizen(*, submission_id: int, claim: Claim | None = None) -> Step:
     """E-mail the citizen the receipt (once). Raises on SMTP errors, so the task retries.
 
     The send is recorded in the transaction that holds the row, committed
@@ -536,7 +563,9 @@ def pipeline_notify_citizen(*, submission_id: int) -> Step:
     """
     with (
         mail_connection() as connection,
-        locked_step(Submission.objects, pk=submission_id, skip=_not_ready_to_notify) as step,
+        locked_step(
+            Submission.objects, pk=submission_id, skip=_not_ready_to_notify, claim=claim
+        ) as step,
     ):
         if step.skip:
             return step.outcome
@@ -601,69 +630,46 @@ def broker_backlog() -> int | None:
 
 
 def pipeline_sweep(*, limit: int = 1000) -> dict[str, int]:
-    """Re-enqueue what is stuck: quiet pipelines and due delivery attempts. Idempotent.
+    """Redo the steps whose task is lost, as recorded on the rows. Idempotent.
 
-    Run by beat every minute. Stuck = an unfinished pipeline that made no
-    progress for PORTAL_PIPELINE_STUCK_SECONDS (e.g. its task was lost when a
-    worker was killed or Redis lost data).
+    Run by beat every PORTAL_SWEEP_INTERVAL_SECONDS. Lost (``recovery``): a
+    claim past its task's time limit plus margin (the worker died), or, while
+    no tasks wait in the queues, a task enqueued and never claimed within
+    PORTAL_STEP_UNCLAIMED_SECONDS (Redis lost it). A long backlog with recent
+    claims is therefore never re-enqueued. Each re-enqueue locks the row
+    (skipping one a running step holds) and checks the recorded state again,
+    so two sweepers, or a sweeper and a slow step, never both go on.
     """
     now = timezone.now()
-    threshold = now - stuck_after()
     backlog = broker_backlog()
-    busy = backlog is not None and backlog > _setting("PORTAL_SWEEP_MAX_BACKLOG", 1000)
-    if busy:
-        # A long queue means "busy", not "stuck": re-enqueueing every quiet
-        # submission would only add duplicates for the workers to skip.
-        logger.info("sweeper: %s tasks queued, submissions are not re-enqueued now", backlog)
-    unfinished = (
-        Q(office_resolved_at__isnull=True)
-        | Q(pdfs_rendered_at__isnull=True)
-        | Q(citizen_notified_at__isnull=True)
-    )
-    stuck_ids = (
-        []
-        if busy
-        else list(
-            Submission.objects.filter(
-                unfinished,
-                pipeline_failed_at__isnull=True,
-                purged_at__isnull=True,
-                pipeline_progress_at__lt=threshold,
-            )
-            .order_by("pipeline_progress_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-    )
+    waiting = queue_waiting(backlog=backlog)
+    if waiting:
+        # Tasks waiting in a queue may be the ones these rows wait for.
+        logger.info("sweeper: %s tasks queued, only expired claims are redone", backlog)
     resumed = 0
-    for submission_id in stuck_ids:
-        # Conditional claim, so two sweepers do not both re-enqueue.
-        claimed = Submission.objects.filter(
-            pk=submission_id, pipeline_progress_at__lt=threshold
-        ).update(pipeline_progress_at=now)
-        if claimed:
+    for submission_id in submissions_stuck(now=now, waiting=waiting, limit=limit):
+        with transaction.atomic():
+            lost = (
+                submissions_lost_queryset(now=now, waiting=waiting)
+                .select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=submission_id)
+            )
+            if lost.values_list("pk", flat=True).first() is None:
+                continue  # claimed or advanced meanwhile, or a step holds it now
+            Submission.objects.filter(pk=submission_id).update(**CLAIM_CLEARED)
             pipeline_advance(submission_id=submission_id)
-            resumed += 1
-    due_ids = list(
-        Delivery.objects.filter(
-            status=Delivery.Status.PENDING,
-            next_attempt_at__lte=now,
-        )
-        .filter(
-            Q(enqueued_at__isnull=True)
-            | Q(enqueued_at__lt=F("next_attempt_at"))
-            | Q(enqueued_at__lt=threshold)
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        resumed += 1
+    enqueued = sum(
+        delivery_enqueue(delivery_id=pk, waiting=waiting)
+        for pk in deliveries_stuck(now=now, waiting=waiting, limit=limit)
     )
-    enqueued = sum(delivery_enqueue(delivery_id=pk) for pk in due_ids)
     # Every channel delivered, but the worker died before recording it on the
     # submission (the delivery is committed first, see pipeline_deliver).
     unrecorded = list(
         Submission.objects.filter(
             delivered_at__isnull=True,
             purged_at__isnull=True,
-            pipeline_progress_at__lt=threshold,
+            pipeline_progress_at__lt=unclaimed_before(now=now),
         )
         .annotate(
             channels=Count("deliveries"),

@@ -6,6 +6,11 @@ busy row is skipped instead of waited for, (2) asks the state recorded on the
 row whether it has anything to do, and (3) records its completion in the same
 transaction as its effect. ``locked_step`` does (1) and (2) and offers (3)
 as ``LockedStep.complete``; the step's body only does its own work.
+
+A step run by a task first records its ``Claim`` on the row in a short
+transaction of its own (so the sweeper can see it while the step runs), and
+clears it when the step ends normally; a claim left behind past its expiry
+is how a lost task shows (``recovery``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,34 @@ class Step(Enum):
     DONE = "done"  # the step ran now or had run before: go on
     BUSY = "busy"  # another worker holds the row: it will go on
     STOPPED = "stopped"  # failed visibly, or nothing to do
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A task attempt working on a step: who, since when, and until when at the latest."""
+
+    by: str
+    at: datetime.datetime
+    expires_at: datetime.datetime
+
+
+CLAIM_CLEARED = {"claimed_at": None, "claimed_by": "", "claim_expires_at": None}
+
+
+def claim_record(*, model: type[models.Model], pk: int, claim: Claim) -> bool:
+    """Record ``claim`` on row ``pk`` unless another transaction holds the row. Commits at once.
+
+    A row held by a running step is left alone: that step's claim stays the
+    one that counts, and the caller will find the row busy anyway.
+    """
+    with transaction.atomic():
+        free = model.objects.select_for_update(skip_locked=True).filter(pk=pk)
+        if free.values_list("pk", flat=True).first() is None:
+            return False
+        model.objects.filter(pk=pk).update(
+            claimed_at=claim.at, claimed_by=claim.by, claim_expires_at=claim.expires_at
+        )
+    return True
 
 
 @dataclass
@@ -58,7 +91,11 @@ class LockedStep:
 
 @contextmanager
 def locked_step(
-    queryset: models.QuerySet | models.Manager, *, pk: int, skip: Callable[[Any], Step | None]
+    queryset: models.QuerySet | models.Manager,
+    *,
+    pk: int,
+    skip: Callable[[Any], Step | None],
+    claim: Claim | None = None,
 ) -> Iterator[LockedStep]:
     """Open a transaction, lock row ``pk`` of ``queryset`` and decide whether the step runs.
 
@@ -68,7 +105,19 @@ def locked_step(
     ``Step.BUSY`` at once (``SKIP LOCKED``): its holder goes on. The body runs
     inside the transaction, so what it records commits together with the lock's
     release, and an exception rolls all of it back.
+
+    With a ``claim`` (a task's), the claim is committed on the row first and
+    cleared when the body ends without an exception, in its transaction. An
+    exception leaves the claim to expire: a task that retries claims again,
+    otherwise the sweeper redoes the step once the claim has expired.
     """
+    model = queryset.model
+    if claim is not None:
+        claim_record(model=model, pk=pk, claim=claim)
     with transaction.atomic():
         row = queryset.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
         yield LockedStep(row=row, outcome=Step.BUSY if row is None else skip(row))
+        if row is not None and claim is not None:
+            # Any claim on the row ends with this step: it held the row, so no
+            # other step of the row was running meanwhile.
+            model.objects.filter(pk=pk).update(**CLAIM_CLEARED)

@@ -3,7 +3,9 @@
 Each task takes an id, calls one idempotent step, and hands over to the next
 step through `pipeline_advance`. Settings make them at-least-once (late ack,
 reject on worker loss, prefetch 1); routing by name puts render_* on the pdf
-queue, deliver_* on delivery and notify_* on email.
+queue, deliver_* on delivery and notify_* on email. The pipeline's tasks take
+their time limits from ``recovery`` and claim their step with them, so a lost
+task shows as a claim past its limit.
 """
 
 from __future__ import annotations
@@ -13,9 +15,17 @@ import random
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 
 from . import access, fitconnect_status, pipeline, withdrawal
+from .recovery import (
+    TASK_DELIVER_DELIVERY,
+    TASK_DELIVER_SUBMISSION,
+    TASK_NOTIFY_CITIZEN,
+    TASK_RENDER_PDFS,
+    TASK_RESOLVE_OFFICE,
+    step_claim,
+    step_time_limits,
+)
 from .steps import Step
 
 logger = logging.getLogger(__name__)
@@ -36,9 +46,16 @@ def _again_if_busy(task, step: Step) -> None:
         raise task.retry(countdown=random.uniform(0.5, 2.0))  # noqa: S311 - spreading only
 
 
-@shared_task(name="submissions.tasks.resolve_office", bind=True, **COMMON)
+@shared_task(
+    name=TASK_RESOLVE_OFFICE,
+    bind=True,
+    **step_time_limits(task_name=TASK_RESOLVE_OFFICE),
+    **COMMON,
+)
 def resolve_office(self, submission_id: int) -> str:
-    step = pipeline.pipeline_resolve_office(submission_id=submission_id)
+    step = pipeline.pipeline_resolve_office(
+        submission_id=submission_id, claim=step_claim(task=self)
+    )
     _again_if_busy(self, step)
     if step is Step.DONE:
         pipeline.pipeline_advance(submission_id=submission_id)
@@ -46,15 +63,16 @@ def resolve_office(self, submission_id: int) -> str:
 
 
 @shared_task(
-    name="submissions.tasks.render_pdfs",
+    name=TASK_RENDER_PDFS,
     bind=True,
-    soft_time_limit=getattr(settings, "PORTAL_PDF_SOFT_TIME_LIMIT", 100),
-    time_limit=getattr(settings, "PORTAL_PDF_TIME_LIMIT", 120),
+    **step_time_limits(task_name=TASK_RENDER_PDFS),
     **COMMON,
 )
 def render_pdfs(self, submission_id: int) -> str:
     try:
-        step = pipeline.pipeline_render_pdfs(submission_id=submission_id)
+        step = pipeline.pipeline_render_pdfs(
+            submission_id=submission_id, claim=step_claim(task=self)
+        )
     except SoftTimeLimitExceeded:
         # A render that runs away would do so again on every retry: stop visibly.
         pipeline.pipeline_fail(
@@ -75,22 +93,41 @@ def render_pdfs(self, submission_id: int) -> str:
     return step.value
 
 
-@shared_task(name="submissions.tasks.deliver_submission", bind=True, **COMMON)
+@shared_task(
+    name=TASK_DELIVER_SUBMISSION,
+    bind=True,
+    **step_time_limits(task_name=TASK_DELIVER_SUBMISSION),
+    **COMMON,
+)
 def deliver_submission(self, submission_id: int) -> str:
-    step = pipeline.pipeline_prepare_deliveries(submission_id=submission_id)
+    step = pipeline.pipeline_prepare_deliveries(
+        submission_id=submission_id, claim=step_claim(task=self)
+    )
     _again_if_busy(self, step)
     return step.value
 
 
-@shared_task(name="submissions.tasks.deliver_delivery", **COMMON)
-def deliver_delivery(delivery_id: int) -> str:
-    return pipeline.pipeline_deliver(delivery_id=delivery_id).value
+@shared_task(
+    name=TASK_DELIVER_DELIVERY,
+    bind=True,
+    **step_time_limits(task_name=TASK_DELIVER_DELIVERY),
+    **COMMON,
+)
+def deliver_delivery(self, delivery_id: int) -> str:
+    return pipeline.pipeline_deliver(delivery_id=delivery_id, claim=step_claim(task=self)).value
 
 
-@shared_task(name="submissions.tasks.notify_citizen", bind=True, **COMMON)
+@shared_task(
+    name=TASK_NOTIFY_CITIZEN,
+    bind=True,
+    **step_time_limits(task_name=TASK_NOTIFY_CITIZEN),
+    **COMMON,
+)
 def notify_citizen(self, submission_id: int) -> str:
     try:
-        step = pipeline.pipeline_notify_citizen(submission_id=submission_id)
+        step = pipeline.pipeline_notify_citizen(
+            submission_id=submission_id, claim=step_claim(task=self)
+        )
     except OSError as exc:  # SMTP errors are OSErrors too
         if self.request.retries < 10:
             countdown = min(300, 10 * 2**self.request.retries)

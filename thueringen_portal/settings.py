@@ -406,8 +406,15 @@ CELERY_BEAT_SCHEDULE["forms-catalog-publish-due"] = {
 }
 
 # --- Submission pipeline -----------------------------------------------------
-# A pipeline that made no progress for this long is re-enqueued by the sweeper.
-PORTAL_PIPELINE_STUCK_SECONDS = env_int("PORTAL_PIPELINE_STUCK_SECONDS", 600)
+# Recovery (submissions/recovery.py): every pipeline step records which task
+# attempt claimed it; a claim holds for its task's hard time limit plus this
+# margin, after which the sweeper redoes the step. A step whose task was put on
+# the queue but not claimed within PORTAL_STEP_UNCLAIMED_SECONDS is
+# re-enqueued too, unless tasks are still waiting in the queues.
+PORTAL_STEP_TIME_LIMIT = env_int("PORTAL_STEP_TIME_LIMIT", 60)
+PORTAL_STEP_SOFT_TIME_LIMIT = env_int("PORTAL_STEP_SOFT_TIME_LIMIT", 50)
+PORTAL_STEP_CLAIM_MARGIN_SECONDS = env_int("PORTAL_STEP_CLAIM_MARGIN_SECONDS", 10)
+PORTAL_STEP_UNCLAIMED_SECONDS = env_int("PORTAL_STEP_UNCLAIMED_SECONDS", 60)
 # Delivery retries: exponential backoff with jitter, capped, for at least this window.
 PORTAL_DELIVERY_BACKOFF_BASE_SECONDS = env_int("PORTAL_DELIVERY_BACKOFF_BASE_SECONDS", 30)
 PORTAL_DELIVERY_BACKOFF_MAX_SECONDS = env_int("PORTAL_DELIVERY_BACKOFF_MAX_SECONDS", 3600)
@@ -428,10 +435,11 @@ PORTAL_PDF_TIME_LIMIT = env_int("PORTAL_PDF_TIME_LIMIT", 120)
 PORTAL_PDF_SOFT_TIME_LIMIT = env_int("PORTAL_PDF_SOFT_TIME_LIMIT", 100)
 CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"] = {
     "task": "submissions.tasks.sweep_stuck_submissions",
-    "schedule": env_int("PORTAL_SWEEP_INTERVAL_SECONDS", 60),
+    "schedule": env_int("PORTAL_SWEEP_INTERVAL_SECONDS", 30),
 }
-# Above this many queued tasks the sweeper treats quiet submissions as waiting, not stuck.
-PORTAL_SWEEP_MAX_BACKLOG = env_int("PORTAL_SWEEP_MAX_BACKLOG", 1000)
+# Above this many queued tasks the sweeper treats steps that were enqueued but
+# never claimed as waiting in the queue, not lost (expired claims are redone regardless).
+PORTAL_SWEEP_MAX_BACKLOG = env_int("PORTAL_SWEEP_MAX_BACKLOG", 0)
 
 # --- Broker outages (pipeline resilience) -------------------------------------
 # A worker rides out a Redis restart: it reconnects for as long as it takes

@@ -142,6 +142,14 @@ class Submission(models.Model):
     # Last time a pipeline step made progress or was (re-)enqueued: the sweeper
     # re-enqueues submissions whose pipeline has been quiet for too long.
     pipeline_progress_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Recovery is driven by these (submissions/recovery.py): when the task of
+    # the next step was put on the queue, and which task attempt claimed the
+    # step until when (its time limit plus a margin). A claim past its expiry,
+    # or a task never claimed, means the task was lost.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=255, blank=True, default="")
+    claim_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Set when the pipeline stopped on an error that needs a person (see pipeline_error);
     # the sweeper leaves such submissions alone until someone retries them.
     pipeline_failed_at = models.DateTimeField(null=True, blank=True)
@@ -242,6 +250,11 @@ class Delivery(models.Model):
     # When a task for the next attempt was last put on the queue; the sweeper
     # only re-enqueues a due attempt whose task has gone missing.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The task attempt running the current attempt and until when its claim
+    # holds (its time limit plus a margin): see submissions/recovery.py.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=255, blank=True, default="")
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
     # Start of the retry window (creation, or the last "retry now").
     window_started_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
