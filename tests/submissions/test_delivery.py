@@ -256,7 +256,7 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped(settings):
 def test_sweeper_skips_a_delivery_in_flight_instead_of_waiting_for_it(
     office_setup, webhook_receiver, settings, clean_broker
 ):
-    settings.PORTAL_PIPELINE_STUCK_SECONDS = 0
+    settings.PORTAL_STEP_UNCLAIMED_SECONDS = 0
     delivery = delivery_for(
         office_setup, "webhook", webhook_url=webhook_receiver.url, webhook_secret=SECRET
     )

@@ -24,7 +24,7 @@ from submissions.references import status_link_token
 from tests.backoffice.backoffice_support import make_staff
 from tests.factories import GemeindeFactory, OfficeFactory
 from tests.forms_catalog.helpers import PDF_BYTES, pdf
-from tests.support.worker import wait_until
+from tests.support.worker import FAST_RECOVERY_ENV, wait_until
 from thueringen_portal.celery import app as celery_app
 
 pytestmark = [pytest.mark.worker]
@@ -289,9 +289,10 @@ def test_rejected_submission_shows_the_reason_to_staff(
 def test_worker_killed_between_create_and_submit_resumes_the_same_submission(
     connected_office, fitconnect, smtp_server, worker_env, start_worker, settings
 ):
-    settings.PORTAL_PIPELINE_STUCK_SECONDS = 2
+    settings.PORTAL_STEP_UNCLAIMED_SECONDS = 2
     fitconnect.hold_upload = threading.Event()
-    first = start_worker(env=worker_env)
+    # The killed worker's claim on the delivery expires after its short limits.
+    first = start_worker(env={**worker_env, **FAST_RECOVERY_ENV})
     submission = file_gewerbe_anmeldung(connected_office)
     assert fitconnect.held.wait(90), first.log()
     wait_until(lambda: fitconnect_delivery(submission).remote_id, timeout=10)

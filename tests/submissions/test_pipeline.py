@@ -31,10 +31,10 @@ def queued_tasks(redis_client, queue: str) -> list[str]:
     return [json.loads(raw)["headers"]["task"] for raw in redis_client.lrange(queue, 0, -1)]
 
 
-def test_sweeper_runs_every_minute_from_beat():
+def test_sweeper_runs_every_half_minute_from_beat():
     entry = django_settings.CELERY_BEAT_SCHEDULE["submissions-sweep-stuck"]
     assert entry["task"] == "submissions.tasks.sweep_stuck_submissions"
-    assert entry["schedule"] == 60
+    assert entry["schedule"] == 30
 
 
 def test_tasks_are_routed_to_their_queues_and_acknowledged_late():
@@ -117,7 +117,7 @@ def test_no_responsible_office_fails_visibly_alerts_admins_and_can_be_retried(
 
 @pytest.mark.django_db(transaction=True)
 def test_sweeper_reenqueues_only_what_is_stuck(office_setup, settings, clean_broker):
-    settings.PORTAL_PIPELINE_STUCK_SECONDS = 600
+    settings.PORTAL_STEP_UNCLAIMED_SECONDS = 600
     old = timezone.now() - datetime.timedelta(minutes=11)
     stuck = SubmissionFactory(form_version=office_setup["version"], pipeline_progress_at=old)
     fresh = SubmissionFactory(

@@ -28,7 +28,7 @@ from submissions.pipeline import pipeline_sweep
 from submissions.services import submission_submit
 from tests.submissions.conftest import make_answers, make_draft
 from tests.support.redis_server import ThrowawayRedis
-from tests.support.worker import wait_until
+from tests.support.worker import FAST_RECOVERY_ENV, wait_until
 from thueringen_portal.celery import app as celery_app
 
 SECRET = "webhook-secret-of-the-office"
@@ -61,9 +61,11 @@ def pipeline_env(_private_media, smtp_server) -> dict[str, str]:
 
 
 @pytest.fixture
-def fast_sweeper(settings):
-    # The sweeper runs in this process (beat's job); a pipeline quiet for 2 s counts as stuck.
-    settings.PORTAL_PIPELINE_STUCK_SECONDS = 2
+def fast_sweeper(settings, pipeline_env):
+    # The sweeper runs in this process (beat's job): a task not claimed within 2 s
+    # counts as lost, and the workers' claims expire after short time limits.
+    settings.PORTAL_STEP_UNCLAIMED_SECONDS = 2
+    pipeline_env.update(FAST_RECOVERY_ENV)
 
 
 def submit(office_setup, count: int = 1) -> list[Submission]:

@@ -27,6 +27,16 @@ from django.db import connections
 from thueringen_portal.celery import app as celery_app
 
 ALL_QUEUES = "default,pdf,delivery,email"
+# Worker settings for fault tests that wait for a killed worker's claims to
+# expire: short time limits (still above PORTAL_WEBHOOK_TIMEOUT_SECONDS of
+# those tests) and a one-second margin.
+FAST_RECOVERY_ENV = {
+    "PORTAL_STEP_TIME_LIMIT": "40",
+    "PORTAL_STEP_SOFT_TIME_LIMIT": "35",
+    "PORTAL_PDF_TIME_LIMIT": "40",
+    "PORTAL_PDF_SOFT_TIME_LIMIT": "35",
+    "PORTAL_STEP_CLAIM_MARGIN_SECONDS": "1",
+}
 ROOT = Path(__file__).resolve().parents[2]
 
 
