@@ -288,8 +288,10 @@ def pipeline_prepare_deliveries(*, submission_id: int, claim: Claim | None = Non
         )
         submission.pipeline_progress_at = now
         submission.save(update_fields=["pipeline_progress_at"])
-    for delivery_id in pending:
-        delivery_enqueue(delivery_id=delivery_id)
+        # In the same transaction as the rows: the sweeper never sees a new
+        # delivery before it is recorded as enqueued (it would enqueue it too).
+        for delivery_id in pending:
+            delivery_enqueue(delivery_id=delivery_id)
     return Step.DONE
 
 

@@ -8,6 +8,7 @@ and deduplicates by the Idempotency-Key header the way a receiver should.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,8 @@ class WebhookReceiver:
     hold_timeout: float = 60
     held: threading.Event = field(default_factory=threading.Event)
     processed_keys: list[str] = field(default_factory=list)
+    # Seconds every request takes before it is answered (a slow office server).
+    delay: float = 0
 
     def start(self) -> WebhookReceiver:
         receiver = self
@@ -41,6 +44,8 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = ReceivedRequest(self.path, dict(self.headers), self.rfile.read(length))
                 receiver.requests.append(request)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 if receiver.hold is not None:
                     receiver.held.set()
                     receiver.hold.wait(receiver.hold_timeout)
