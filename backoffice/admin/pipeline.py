@@ -59,6 +59,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         "last_status_code",
         "next_attempt_at",
         "enqueued_at",
+        # The running attempt's claim (docs/pipeline.md, "Recovery").
+        "claimed_at",
+        "claimed_by",
+        "claim_expires_at",
         "window_started_at",
         "delivered_at",
         "failed_at",
