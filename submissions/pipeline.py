@@ -286,8 +286,10 @@ def pipeline_prepare_deliveries(*, submission_id: int, claim: Claim | None = Non
                 "pk", flat=True
             )
         )
+        # The submission's next progress is its deliveries' (claimed on their rows).
         submission.pipeline_progress_at = now
-        submission.save(update_fields=["pipeline_progress_at"])
+        submission.enqueued_at = now
+        submission.save(update_fields=["pipeline_progress_at", "enqueued_at"])
         # In the same transaction as the rows: the sweeper never sees a new
         # delivery before it is recorded as enqueued (it would enqueue it too).
         for delivery_id in pending:
