@@ -50,7 +50,7 @@ from ..models import AuditEntry
 from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
 from .exports import case_statistics_csv_response, cases_csv_response
 from .files import private_file_response
-from .filters import AgeFilter, AssignedFilter, GemeindeFilter
+from .filters import AgeFilter, AssignedFilter, GemeindeFilter, OfficeFilter, PeriodFilter
 
 # The pipeline's action on cases (its Delivery admin is registered in `pipeline`).
 from .pipeline import retry_pipeline
@@ -121,7 +121,15 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "office_display",
     )
     list_display_links = ("reference",)
-    list_filter = ("status", "service", GemeindeFilter, AssignedFilter, AgeFilter)
+    list_filter = (
+        "status",
+        "service",
+        GemeindeFilter,
+        AssignedFilter,
+        AgeFilter,
+        OfficeFilter,
+        PeriodFilter,
+    )
     search_fields = ("reference", "applicant_name")
     search_help_text = _(
         "Aktenzeichen (Anfang genügt, z. B. TH-2026-7K) oder Name der antragstellenden Person"
