@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import (
@@ -37,7 +38,7 @@ from submissions.client_address import client_address_resolve
 from submissions.models import Submission
 
 from .. import case_selectors
-from ..audit import audit_record
+from ..audit import audit_record, audit_refusal_record, audit_search_record
 from ..casework import (
     ALLOWED_TRANSITIONS,
     COMMENT_REQUIRED,
@@ -220,8 +221,29 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             raise Http404 from None
         case = self.get_queryset(request).filter(pk=pk).first()
         if case is None:
+            self._record_refusals(request, ids={pk})
             raise Http404
         return case
+
+    def _record_refusals(self, request: HttpRequest, *, ids: set[int]) -> None:
+        """Audit every case among `ids` that exists but lies outside the user's offices.
+
+        The 404 the caller then gives is the same as for a missing case.
+        """
+        ids = {pk for pk in ids if 0 < pk < 2**63}  # no case has any other id
+        # Bounded: a forged form with thousands of ids must not write thousands of rows.
+        for foreign in (
+            Submission.objects.filter(pk__in=ids)
+            .exclude(pk__in=self.get_queryset(request).filter(pk__in=ids).values("pk"))
+            .only("id", "reference", "office_id")
+            .order_by("pk")[:20]
+        ):
+            audit_refusal_record(
+                actor=request.user,
+                submission=foreign,
+                what=f"{request.method} {request.path}",
+                ip_address=client_address_resolve(request=request),
+            )
 
     # --- views
     def changelist_view(self, request, extra_context=None):
@@ -232,16 +254,30 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
             if not all(value.isdigit() for value in selected):
                 raise Http404
+            if any(len(value) > 18 for value in selected):
+                raise Http404  # beyond bigint: no case has such an id
             ids = {int(value) for value in selected}
             if ids and self.get_queryset(request).filter(pk__in=ids).count() != len(ids):
+                self._record_refusals(request, ids=ids)
                 raise Http404
         else:
+            # The search term goes into its own entry (hashed unless an Aktenzeichen),
+            # never in clear into the list's entry.
+            query = request.GET.copy()
+            term = search_term_clean(query.pop(SEARCH_VAR, [""])[-1])
             audit_record(
                 actor=request.user,
                 action=AuditEntry.Action.VIEW_LIST,
                 ip_address=client_address_resolve(request=request),
-                detail=request.GET.urlencode()[:500],
+                detail=query.urlencode()[:500],
             )
+            if term:
+                audit_search_record(
+                    actor=request.user,
+                    term=term,
+                    where="Antragsliste",
+                    ip_address=client_address_resolve(request=request),
+                )
         return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
