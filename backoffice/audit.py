@@ -22,11 +22,6 @@ from .texts import text_clean
 # What may be kept in clear: an Aktenzeichen or its beginning ("TH-2026-7K").
 REFERENCE_TERM = re.compile(r"TH-[A-Z0-9-]{0,17}")
 SEARCH_HMAC_SALT = "backoffice.audit.search"
-LOGIN_ACTIONS = (
-    AuditEntry.Action.LOGIN,
-    AuditEntry.Action.LOGIN_FAILED,
-    AuditEntry.Action.LOGOUT,
-)
 
 
 def audit_record(

@@ -1,9 +1,10 @@
 """The audit trail in the admin: read-only for everyone, leads see their offices' entries.
 
-A lead sees the entries of their offices' cases and pages, and the logins,
-logouts and failed logins of their offices' staff. Filters by action, user,
-office and period; every filter works inside that scope, so a forged office
-or user id shows nothing beyond it.
+A lead sees the entries of their offices' cases (including other offices'
+staff refused access to them), and the entries of their offices' staff that
+belong to no office: lists, searches, exports, logins, logouts, failed logins.
+Filters by action, user, office and period; every filter works inside that
+scope, so a forged office or user id shows nothing beyond it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.models import Office
 
 from .. import case_selectors
-from ..audit import LOGIN_ACTIONS
 from ..models import AuditEntry, StaffMembership
 from .common import CappedCountPaginator, ReadOnlyMixin, ScopedObjectMixin, search_term_clean
 
@@ -138,8 +138,7 @@ class AuditEntryAdmin(ReadOnlyMixin, ScopedObjectMixin, admin.ModelAdmin):
             return queryset
         members = StaffMembership.objects.filter(office_id__in=offices).values("user_id")
         return queryset.filter(
-            Q(office_id__in=offices)
-            | Q(office__isnull=True, action__in=LOGIN_ACTIONS, actor_id__in=members)
+            Q(office_id__in=offices) | Q(office__isnull=True, actor_id__in=members)
         )
 
     def get_search_results(self, request, queryset, search_term):
