@@ -115,6 +115,24 @@ def assignable_staff(*, submission: Submission) -> QuerySet:
     )
 
 
+def bulk_assignable_staff(*, user: User, office_ids: set[int]) -> QuerySet:
+    """Whom `user` may offer in a bulk assignment of cases of `office_ids`: the active clerks
+    and leads of those offices among the ones `user` leads (all of them for platform admins).
+    Each single assignment is checked again by case_assign."""
+    if not is_platform_admin(user=user):
+        office_ids = office_ids & office_ids_for_user(user=user, roles=(StaffMembership.Role.LEAD,))
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            staff_memberships__office_id__in=office_ids,
+            staff_memberships__role__in=OFFICE_ROLES,
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 # --- Overview figures (aggregates only, never personal data) ----------------
 
 AGE_BUCKETS: list[tuple] = [

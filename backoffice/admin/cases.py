@@ -45,9 +45,10 @@ from ..casework import (
     CaseWorkError,
     case_add_note,
     case_assign,
+    case_bulk_assign,
     case_transition,
 )
-from ..models import AuditEntry
+from ..models import AuditEntry, StaffMembership
 from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
 from .exports import case_statistics_csv_response, cases_csv_response
 from .files import private_file_response
@@ -142,7 +143,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_select_related = ("service", "gemeinde", "assigned_to", "office")
-    actions = ["take_cases", "export_csv", "export_statistics_csv"]
+    actions = ["take_cases", "assign_selected", "export_csv", "export_statistics_csv"]
 
     # --- permissions: cases are worked through services, never edited as a form
     def has_module_permission(self, request):
@@ -154,6 +155,17 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def has_export_permission(self, request):
         return case_selectors.is_platform_admin(user=request.user) or request.user.has_perm(
             "backoffice.export_cases"
+        )
+
+    def has_assign_permission(self, request):
+        # Leads (and platform administrators); the staff offered are scoped per office.
+        return case_selectors.is_platform_admin(user=request.user) or (
+            request.user.has_perm("backoffice.assign_cases")
+            and bool(
+                case_selectors.office_ids_for_user(
+                    user=request.user, roles=(StaffMembership.Role.LEAD,)
+                )
+            )
         )
 
     def has_work_permission(self, request):
@@ -545,6 +557,46 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 messages.error(request, f"{case.reference}: {exc}")
         if taken:
             messages.success(request, _("%(n)d Anträge übernommen.") % {"n": taken})
+
+    @admin.action(
+        description=_("Ausgewählte Anträge zuweisen …"),
+        permissions=["assign"],
+    )
+    def assign_selected(self, request, queryset):
+        """A confirmation page to pick the person; its form comes back here with "assignee"."""
+        cases = list(queryset.order_by("submitted_at", "id")[: self.list_max_show_all])
+        offices = {case.office_id for case in cases}
+        staff = case_selectors.bulk_assignable_staff(user=request.user, office_ids=offices)
+        raw = request.POST.get("assignee")
+        if raw is not None:
+            if raw == "none":
+                assignee = None
+            elif raw.isdigit() and len(raw) <= 18 and staff.filter(pk=int(raw)).exists():
+                assignee = staff.get(pk=int(raw))
+            else:
+                # A forged or outdated choice: nothing is assigned.
+                messages.error(request, _("Bitte wählen Sie eine Person aus der Liste."))
+                return None
+            result = case_bulk_assign(
+                submissions=cases,
+                assignee=assignee,
+                actor=request.user,
+                ip_address=client_address_resolve(request=request),
+            )
+            if result.assigned:
+                messages.success(request, _("%(n)d Anträge zugewiesen.") % {"n": result.assigned})
+            for reference, reason in result.refused:
+                messages.error(request, f"{reference}: {reason}")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Anträge zuweisen"),
+            "cases": cases,
+            "staff": [(user.pk, user.get_full_name() or user.username) for user in staff],
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/portal/bulk_assign.html", context)
 
     @admin.action(
         description=_("Ausgewählte Anträge als CSV exportieren (ohne personenbezogene Daten)"),
