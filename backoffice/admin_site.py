@@ -28,6 +28,7 @@ from submissions.client_address import client_address_resolve
 
 from . import case_selectors
 from .audit import audit_record
+from .disclosure import SMALL_COUNT, total_display
 from .funnel import funnel_statistics_view
 from .models import AuditEntry
 from .staff import (
@@ -254,6 +255,10 @@ class PortalAdminSite(OTPAdminSite):
             "title": _("Übersicht der Behörde"),
             "overview": overview,
             "age_labels": [label for label, _s, _e in case_selectors.AGE_BUCKETS],
+            "changelist_url": reverse(f"{self.name}:submissions_submission_changelist"),
+            "open_statuses": ",".join(case_selectors.OPEN_STATUSES),
+            "final_statuses": ",".join(case_selectors.FINAL_STATUSES),
+            "small_count": SMALL_COUNT,
         }
         return TemplateResponse(request, "admin/portal/office_overview.html", context)
 
@@ -284,25 +289,23 @@ class PortalAdminSite(OTPAdminSite):
             ip_address=client_address_resolve(request=request),
             detail="statewide statistics",
         )
-        table = [
-            (
-                month,
-                [
-                    statistics.per_service_month.get((month, name), 0)
-                    for name in statistics.services
-                ],
-                sum(
-                    count
-                    for (row_month, _name), count in statistics.per_service_month.items()
-                    if row_month == month
-                ),
-            )
-            for month in statistics.months
-        ]
+        table = []
+        for month in statistics.months:
+            counts = [
+                statistics.per_service_month.get((month, name), 0) for name in statistics.services
+            ]
+            # Over all services of the month, also those no longer listed.
+            cells = [
+                count
+                for (row_month, _name), count in statistics.per_service_month.items()
+                if row_month == month
+            ]
+            table.append((month, counts, total_display(cells=cells)))
         context = {
             **self.each_context(request),
             "title": _("Landesweite Statistik"),
             "statistics": statistics,
             "service_month_table": table,
+            "small_count": SMALL_COUNT,
         }
         return TemplateResponse(request, "admin/portal/statewide_statistics.html", context)

@@ -115,6 +115,24 @@ def assignable_staff(*, submission: Submission) -> QuerySet:
     )
 
 
+def bulk_assignable_staff(*, user: User, office_ids: set[int]) -> QuerySet:
+    """Whom `user` may offer in a bulk assignment of cases of `office_ids`: the active clerks
+    and leads of those offices among the ones `user` leads (all of them for platform admins).
+    Each single assignment is checked again by case_assign."""
+    if not is_platform_admin(user=user):
+        office_ids = office_ids & office_ids_for_user(user=user, roles=(StaffMembership.Role.LEAD,))
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            staff_memberships__office_id__in=office_ids,
+            staff_memberships__role__in=OFFICE_ROLES,
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 # --- Overview figures (aggregates only, never personal data) ----------------
 
 AGE_BUCKETS: list[tuple] = [
@@ -141,7 +159,17 @@ class OfficeOverview:
     open_total: int
     received_30d: int
     decided_30d: int
-    decided_by_status_30d: list[tuple[str, int]]
+    decided_by_status_30d: list[tuple[str, str, int]]
+    # (user id or None for "nobody", name, open cases): every clerk and lead of the office
+    open_by_assignee: list[tuple[int | None, str, int]]
+
+    @property
+    def open_counts(self) -> list[int]:
+        return [count for _label, count in self.open_by_age]
+
+    @property
+    def decided_counts(self) -> list[int]:
+        return [count for _status, _label, count in self.decided_by_status_30d]
 
 
 def statistics_office_ids(*, user: User) -> set[int] | None:
@@ -180,6 +208,7 @@ def office_overview(
     # One grouped query for all offices.
     rows = {row["office_id"]: row for row in queryset.values("office_id").annotate(**aggregates)}
     names = dict(offices.values_list("id", "name"))
+    workload = _open_by_assignee(queryset=queryset, office_ids=set(names))
     result = []
     for office_id, name in sorted(names.items(), key=lambda item: item[1]):
         figures = rows.get(office_id)
@@ -191,7 +220,7 @@ def office_overview(
             (label, figures[f"open_{i}"]) for i, (label, _s, _e) in enumerate(AGE_BUCKETS)
         ]
         decided = [
-            (str(Submission.Status(status).label), figures[f"decided_{status}"])
+            (str(status), str(Submission.Status(status).label), figures[f"decided_{status}"])
             for status in FINAL_STATUSES
         ]
         result.append(
@@ -201,10 +230,54 @@ def office_overview(
                 open_by_age=open_by_age,
                 open_total=sum(count for _label, count in open_by_age),
                 received_30d=figures["received_30d"],
-                decided_30d=sum(count for _label, count in decided),
+                decided_30d=sum(count for _status, _label, count in decided),
                 decided_by_status_30d=decided,
+                open_by_assignee=workload.get(office_id, [(None, str(_("niemandem")), 0)]),
             )
         )
+    return result
+
+
+def _open_by_assignee(
+    *, queryset: QuerySet[Submission], office_ids: set[int]
+) -> dict[int, list[tuple[int | None, str, int]]]:
+    """Open cases per assignee and office: unassigned first, then every active clerk and
+    lead of the office by name (also those with none). One grouped query plus the staff."""
+    counts: dict[tuple[int, int | None], int] = {
+        (row["office_id"], row["assigned_to_id"]): row["n"]
+        for row in queryset.filter(status__in=OPEN_STATUSES)
+        .values("office_id", "assigned_to_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    staff: dict[int, dict[int, str]] = {office_id: {} for office_id in office_ids}
+    for office_id, user_id, username, first, last in StaffMembership.objects.filter(
+        office_id__in=office_ids, role__in=OFFICE_ROLES, user__is_active=True
+    ).values_list("office_id", "user_id", "user__username", "user__first_name", "user__last_name"):
+        staff[office_id][user_id] = f"{first} {last}".strip() or username
+    # Cases may still be assigned to someone who has left the office.
+    missing = {user_id for (office_id, user_id) in counts if user_id is not None} - {
+        user_id for members in staff.values() for user_id in members
+    }
+    former = {
+        user.pk: user.get_full_name() or user.username
+        for user in get_user_model().objects.filter(pk__in=missing)
+    }
+    result = {}
+    for office_id, members in staff.items():
+        names = dict(members)
+        for key_office, user_id in counts:
+            if key_office == office_id and user_id is not None and user_id not in names:
+                names[user_id] = former.get(user_id, str(user_id))
+        rows = [(None, str(_("niemandem")), counts.get((office_id, None), 0))]
+        rows += sorted(
+            (
+                (user_id, name, counts.get((office_id, user_id), 0))
+                for user_id, name in names.items()
+            ),
+            key=lambda row: row[1].lower(),
+        )
+        result[office_id] = rows
     return result
 
 

@@ -9,6 +9,8 @@ Each writes its audit entry (`audit`); the status e-mail itself is
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -195,6 +197,34 @@ def case_assign(
         )
     submission.refresh_from_db()
     return submission
+
+
+@dataclass(frozen=True)
+class BulkAssignResult:
+    assigned: int
+    # (reference, why not) for every case that was left as it was
+    refused: list[tuple[str, str]]
+
+
+def case_bulk_assign(
+    *, submissions: Iterable[Submission], assignee, actor, ip_address: str | None = None
+) -> BulkAssignResult:
+    """Assign several cases to one person (None: unassign), each through case_assign.
+
+    Each case is checked on its own (its office, the assignee's membership);
+    a refused one is reported and leaves the others unaffected.
+    """
+    assigned = 0
+    refused = []
+    for submission in submissions:
+        try:
+            case_assign(
+                submission=submission, assignee=assignee, actor=actor, ip_address=ip_address
+            )
+            assigned += 1
+        except CaseWorkError as exc:
+            refused.append((submission.reference, str(exc)))
+    return BulkAssignResult(assigned=assigned, refused=refused)
 
 
 def case_add_note(

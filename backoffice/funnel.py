@@ -17,7 +17,8 @@ from submissions.client_address import client_address_resolve
 
 from . import case_selectors
 from .audit import audit_record
-from .funnel_selectors import SMALL_COUNT, FunnelFilter, funnel_versions
+from .disclosure import SMALL_COUNT
+from .funnel_selectors import FunnelFilter, funnel_versions
 from .models import AuditEntry
 
 # The period shown when none is chosen: the last 90 days.

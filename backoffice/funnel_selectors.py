@@ -37,8 +37,6 @@ from municipalities.models import Gemeinde
 from submissions.models import Draft
 
 ABANDONED_AFTER = datetime.timedelta(days=1)
-# Figures below this are shown as "< 5" (and rates over them not at all).
-SMALL_COUNT = 5
 # Bit 63 of the signed bigint is never set (see Draft.steps_reached).
 MAX_POSITION = 62
 # The key of errors that concern a step as a whole, not one field.

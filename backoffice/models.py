@@ -136,6 +136,11 @@ class AuditEntry(models.Model):
         PURGE = "purge", _("personenbezogene Daten gelöscht")
         CHANGE_RETENTION = "change_retention", _("Aufbewahrungsfrist geändert")
         UNLOCK_ACCOUNT = "unlock_account", _("Kontosperre aufgehoben")
+        SEARCH = "search", _("gesucht")
+        REFUSED = "refused", _("Zugriff verweigert (andere Behörde)")
+        LOGIN = "login", _("angemeldet")
+        LOGIN_FAILED = "login_failed", _("Anmeldung fehlgeschlagen")
+        LOGOUT = "logout", _("abgemeldet")
 
     created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import (
@@ -37,20 +38,21 @@ from submissions.client_address import client_address_resolve
 from submissions.models import Submission
 
 from .. import case_selectors
-from ..audit import audit_record
+from ..audit import audit_record, audit_refusal_record, audit_search_record
 from ..casework import (
     ALLOWED_TRANSITIONS,
     COMMENT_REQUIRED,
     CaseWorkError,
     case_add_note,
     case_assign,
+    case_bulk_assign,
     case_transition,
 )
-from ..models import AuditEntry
+from ..models import AuditEntry, StaffMembership
 from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
 from .exports import case_statistics_csv_response, cases_csv_response
 from .files import private_file_response
-from .filters import AgeFilter, AssignedFilter, GemeindeFilter
+from .filters import AgeFilter, AssignedFilter, GemeindeFilter, OfficeFilter, PeriodFilter
 
 # The pipeline's action on cases (its Delivery admin is registered in `pipeline`).
 from .pipeline import retry_pipeline
@@ -121,7 +123,15 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "office_display",
     )
     list_display_links = ("reference",)
-    list_filter = ("status", "service", GemeindeFilter, AssignedFilter, AgeFilter)
+    list_filter = (
+        "status",
+        "service",
+        GemeindeFilter,
+        AssignedFilter,
+        AgeFilter,
+        OfficeFilter,
+        PeriodFilter,
+    )
     search_fields = ("reference", "applicant_name")
     search_help_text = _(
         "Aktenzeichen (Anfang genügt, z. B. TH-2026-7K) oder Name der antragstellenden Person"
@@ -133,7 +143,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_select_related = ("service", "gemeinde", "assigned_to", "office")
-    actions = ["take_cases", "export_csv", "export_statistics_csv"]
+    actions = ["take_cases", "assign_selected", "export_csv", "export_statistics_csv"]
 
     # --- permissions: cases are worked through services, never edited as a form
     def has_module_permission(self, request):
@@ -145,6 +155,17 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def has_export_permission(self, request):
         return case_selectors.is_platform_admin(user=request.user) or request.user.has_perm(
             "backoffice.export_cases"
+        )
+
+    def has_assign_permission(self, request):
+        # Leads (and platform administrators); the staff offered are scoped per office.
+        return case_selectors.is_platform_admin(user=request.user) or (
+            request.user.has_perm("backoffice.assign_cases")
+            and bool(
+                case_selectors.office_ids_for_user(
+                    user=request.user, roles=(StaffMembership.Role.LEAD,)
+                )
+            )
         )
 
     def has_work_permission(self, request):
@@ -212,8 +233,29 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             raise Http404 from None
         case = self.get_queryset(request).filter(pk=pk).first()
         if case is None:
+            self._record_refusals(request, ids={pk})
             raise Http404
         return case
+
+    def _record_refusals(self, request: HttpRequest, *, ids: set[int]) -> None:
+        """Audit every case among `ids` that exists but lies outside the user's offices.
+
+        The 404 the caller then gives is the same as for a missing case.
+        """
+        ids = {pk for pk in ids if 0 < pk < 2**63}  # no case has any other id
+        # Bounded: a forged form with thousands of ids must not write thousands of rows.
+        for foreign in (
+            Submission.objects.filter(pk__in=ids)
+            .exclude(pk__in=self.get_queryset(request).filter(pk__in=ids).values("pk"))
+            .only("id", "reference", "office_id")
+            .order_by("pk")[:20]
+        ):
+            audit_refusal_record(
+                actor=request.user,
+                submission=foreign,
+                what=f"{request.method} {request.path}",
+                ip_address=client_address_resolve(request=request),
+            )
 
     # --- views
     def changelist_view(self, request, extra_context=None):
@@ -224,16 +266,30 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
             if not all(value.isdigit() for value in selected):
                 raise Http404
+            if any(len(value) > 18 for value in selected):
+                raise Http404  # beyond bigint: no case has such an id
             ids = {int(value) for value in selected}
             if ids and self.get_queryset(request).filter(pk__in=ids).count() != len(ids):
+                self._record_refusals(request, ids=ids)
                 raise Http404
         else:
+            # The search term goes into its own entry (hashed unless an Aktenzeichen),
+            # never in clear into the list's entry.
+            query = request.GET.copy()
+            term = search_term_clean(query.pop(SEARCH_VAR, [""])[-1])
             audit_record(
                 actor=request.user,
                 action=AuditEntry.Action.VIEW_LIST,
                 ip_address=client_address_resolve(request=request),
-                detail=request.GET.urlencode()[:500],
+                detail=query.urlencode()[:500],
             )
+            if term:
+                audit_search_record(
+                    actor=request.user,
+                    term=term,
+                    where="Antragsliste",
+                    ip_address=client_address_resolve(request=request),
+                )
         return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -501,6 +557,46 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 messages.error(request, f"{case.reference}: {exc}")
         if taken:
             messages.success(request, _("%(n)d Anträge übernommen.") % {"n": taken})
+
+    @admin.action(
+        description=_("Ausgewählte Anträge zuweisen …"),
+        permissions=["assign"],
+    )
+    def assign_selected(self, request, queryset):
+        """A confirmation page to pick the person; its form comes back here with "assignee"."""
+        cases = list(queryset.order_by("submitted_at", "id")[: self.list_max_show_all])
+        offices = {case.office_id for case in cases}
+        staff = case_selectors.bulk_assignable_staff(user=request.user, office_ids=offices)
+        raw = request.POST.get("assignee")
+        if raw is not None:
+            if raw == "none":
+                assignee = None
+            elif raw.isdigit() and len(raw) <= 18 and staff.filter(pk=int(raw)).exists():
+                assignee = staff.get(pk=int(raw))
+            else:
+                # A forged or outdated choice: nothing is assigned.
+                messages.error(request, _("Bitte wählen Sie eine Person aus der Liste."))
+                return None
+            result = case_bulk_assign(
+                submissions=cases,
+                assignee=assignee,
+                actor=request.user,
+                ip_address=client_address_resolve(request=request),
+            )
+            if result.assigned:
+                messages.success(request, _("%(n)d Anträge zugewiesen.") % {"n": result.assigned})
+            for reference, reason in result.refused:
+                messages.error(request, f"{reference}: {reason}")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Anträge zuweisen"),
+            "cases": cases,
+            "staff": [(user.pk, user.get_full_name() or user.username) for user in staff],
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/portal/bulk_assign.html", context)
 
     @admin.action(
         description=_("Ausgewählte Anträge als CSV exportieren (ohne personenbezogene Daten)"),

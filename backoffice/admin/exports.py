@@ -17,6 +17,7 @@ from django.utils import timezone
 from submissions.models import Submission
 
 from ..case_selectors import CaseStatisticsRow
+from ..disclosure import basis_sufficient, count_export
 
 
 def _csv_cell(value) -> str:
@@ -103,7 +104,10 @@ def cases_csv_response(*, queryset: QuerySet[Submission]) -> StreamingHttpRespon
 
 
 def case_statistics_csv_response(*, rows: list[CaseStatisticsRow]) -> HttpResponse:
-    """Counts and median processing days per service and status as a download."""
+    """Counts and median processing days per service and status as a download.
+
+    Counts from 1 to 4 read "< 5" and their medians stay empty (see disclosure.py).
+    """
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = datetime.date.today().isoformat()
     response["Content-Disposition"] = f'attachment; filename="kennzahlen-{stamp}.csv"'
@@ -118,8 +122,10 @@ def case_statistics_csv_response(*, rows: list[CaseStatisticsRow]) -> HttpRespon
             [
                 _csv_cell(row.service),
                 _csv_cell(status_labels.get(row.status, row.status)),
-                row.count,
-                "" if row.median_days is None else f"{row.median_days:.1f}",
+                count_export(value=row.count),
+                ""
+                if row.median_days is None or not basis_sufficient(count=row.count)
+                else f"{row.median_days:.1f}",
             ]
         )
     return response

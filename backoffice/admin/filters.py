@@ -1,6 +1,9 @@
-"""List filters of the case list: age, Gemeinde, assignee (choices scoped to the user's offices)."""
+"""List filters of the case list: age, Gemeinde, assignee, office, period (choices scoped to the
+user's offices). The office overview's figures link to the list with these filters set."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -8,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from municipalities.models import Gemeinde
+from municipalities.models import Gemeinde, Office
 
 from .. import case_selectors
 
@@ -90,3 +93,49 @@ class AssignedFilter(admin.SimpleListFilter):
         if not value.isdigit():
             return queryset.none()
         return queryset.filter(assigned_to_id=int(value))
+
+
+class OfficeFilter(admin.SimpleListFilter):
+    title = _("Behörde")
+    parameter_name = "behoerde"
+
+    def lookups(self, request, model_admin):
+        offices = Office.objects.all()
+        if not case_selectors.is_platform_admin(user=request.user):
+            offices = offices.filter(id__in=case_selectors.office_ids_for_user(user=request.user))
+        return [(str(pk), name) for pk, name in offices.order_by("name").values_list("id", "name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        # The queryset is already the user's scope: another office's id gives nothing.
+        return queryset.filter(office_id=int(value))
+
+
+# The overview's throughput covers the last 30 days.
+PERIOD_DAYS = 30
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    title = _("Zeitraum")
+    parameter_name = "zeitraum"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("eingang30", _("eingegangen in den letzten 30 Tagen")),
+            ("entschieden30", _("abgeschlossen in den letzten 30 Tagen")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        since = timezone.now() - datetime.timedelta(days=PERIOD_DAYS)
+        if value == "eingang30":
+            return queryset.filter(submitted_at__gte=since)
+        if value == "entschieden30":
+            return queryset.filter(decided_at__gte=since)
+        return queryset.none()

@@ -8,7 +8,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from ..funnel_selectors import SMALL_COUNT
+from ..disclosure import count_display, share_visible
 
 register = template.Library()
 
@@ -16,16 +16,14 @@ register = template.Library()
 @register.filter
 def funnel_count(value: int | None) -> str:
     """A count, or "< 5" for 1 to 4 (too few to show without pointing at someone)."""
-    value = int(value or 0)
-    if 0 < value < SMALL_COUNT:
-        return f"< {SMALL_COUNT}"
-    return number_format(value, force_grouping=True)
+    return count_display(value=value)
 
 
 @register.simple_tag
 def funnel_rate(part: int | None, whole: int | None) -> str:
-    """part/whole in per cent (one decimal), or "–" when whole is below the small-count limit."""
-    if not whole or whole < SMALL_COUNT:
+    """part/whole in per cent (one decimal), or "–" when whole is below the small-count limit
+    or part is a suppressed count."""
+    if not share_visible(part=part, whole=whole):
         return "–"
     return f"{number_format(100 * (part or 0) / whole, decimal_pos=1)} %"
 
@@ -34,7 +32,7 @@ def funnel_rate(part: int | None, whole: int | None) -> str:
 def funnel_bar(part: int | None, whole: int | None) -> str:
     """The CSS class of a bar for part/whole, in steps of 5 % (the page's CSP allows no style
     attribute); "funnel-bar--none" when the share is hidden."""
-    if not whole or whole < SMALL_COUNT:
+    if not share_visible(part=part, whole=whole):
         return "funnel-bar--none"
     share = max(0.0, min(1.0, (part or 0) / whole))
     return f"funnel-bar--{int(share * 20 + 0.5) * 5}"

@@ -56,7 +56,7 @@ def test_office_overview_counts_open_cases_by_age_and_throughput():
     assert overview.open_total == 8
     assert overview.received_30d == 4  # 0, 7, 8 and 30 days old
     assert overview.decided_30d == 1
-    assert dict(overview.decided_by_status_30d)["bewilligt"] == 1
+    assert {label: n for _s, label, n in overview.decided_by_status_30d}["bewilligt"] == 1
 
 
 def test_statewide_statistics_per_service_month_completion_and_median():

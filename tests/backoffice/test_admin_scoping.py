@@ -113,7 +113,9 @@ def test_clerk_gets_404_for_every_url_of_the_other_offices_case(world, me, other
     after = Submission.objects.values().get(pk=foreign_case.pk)
     assert after == before
     assert not CaseNote.objects.filter(submission=foreign_case).exists()
-    assert not AuditEntry.objects.filter(submission=foreign_case, actor=clerk.user).exists()
+    # No entry says the clerk saw or changed it; every attempt is recorded as refused.
+    entries = AuditEntry.objects.filter(submission=foreign_case, actor=clerk.user)
+    assert set(entries.values_list("action", flat=True)) == {"refused"}
 
 
 def test_hostile_ids_are_404(world):
@@ -299,7 +301,7 @@ def test_statistics_export_of_selected_cases_is_aggregate_only(world):
     body = response.content.decode("utf-8-sig")
     lines = body.strip().splitlines()
     assert lines[0].startswith("Leistung;Status;Anzahl")
-    assert lines[1].endswith(";bewilligt;1;")
+    assert lines[1].endswith(";bewilligt;< 5;")  # one case: a small count
     assert case.reference not in body and "Erika" not in body
     assert AuditEntry.objects.filter(action="export", actor=clerk.user).exists()
     # Another office's case cannot be slipped into the selection.

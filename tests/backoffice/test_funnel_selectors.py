@@ -154,8 +154,11 @@ def test_small_counts_are_shown_as_fewer_than_five_and_rates_over_them_hidden():
     assert [funnel_count(n) for n in (1, 4)] == ["< 5", "< 5"]
     assert funnel_count(5) == "5"
     assert funnel_rate(1, 4) == "–" and funnel_bar(1, 4) == "funnel-bar--none"
-    assert funnel_rate(1, 8) in {"12.5 %", "12,5 %"}
-    assert funnel_bar(1, 8) == "funnel-bar--15" and funnel_bar(9, 8) == "funnel-bar--100"
+    # A share of a shown whole would give a suppressed part back (1 of 8 = 12.5 %).
+    assert funnel_rate(1, 8) == "–" and funnel_bar(1, 8) == "funnel-bar--none"
+    assert funnel_rate(0, 8) in {"0.0 %", "0,0 %"}
+    assert funnel_rate(5, 8) in {"62.5 %", "62,5 %"}
+    assert funnel_bar(5, 8) == "funnel-bar--65" and funnel_bar(9, 8) == "funnel-bar--100"
 
 
 def test_purging_expired_drafts_keeps_the_funnel_figures(history):
