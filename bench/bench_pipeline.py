@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark of the submission pipeline (prints figures; never passes or fails on time).
 
-1. PDF render time per page of the office copy, for each of the five catalogue forms.
+1. PDF render time per page of the office copy, for each of the five catalogue forms,
+   and its ratio to a bare WeasyPrint render of the same HTML (wall clock and CPU).
 2. Submit-to-delivered latency (p50/p95) with 2 worker processes.
 3. Drain rate of a backlog of submissions queued while no worker ran (default 10,000;
-   ``--backlog N`` for a smaller run).
+   ``--backlog N`` for a smaller run), the workers' CPU seconds per submission (their
+   own accounting in /proc), the bound that implies (cores ÷ CPU seconds per
+   submission) and the drain rate as a fraction of it.
+
+Prints the load average, since other work on the machine slows every figure.
 
 Runs against a fresh PostgreSQL database created for the run (like the tests),
 a throwaway redis-server on a random port, a local SMTP server and a local
