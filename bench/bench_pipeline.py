@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark of the submission pipeline (prints figures; never passes or fails on time).
 
-1. PDF render time per page of the office copy, for each of the five catalogue forms.
+1. PDF render time per page of the office copy, for each of the five catalogue forms,
+   and its ratio to a bare WeasyPrint render of the same HTML (wall clock and CPU).
 2. Submit-to-delivered latency (p50/p95) with 2 worker processes.
 3. Drain rate of a backlog of submissions queued while no worker ran (default 10,000;
-   ``--backlog N`` for a smaller run).
+   ``--backlog N`` for a smaller run), the workers' CPU seconds per submission (their
+   own accounting in /proc), the bound that implies (cores ÷ CPU seconds per
+   submission) and the drain rate as a fraction of it.
+
+Prints the load average, since other work on the machine slows every figure.
 
 Runs against a fresh PostgreSQL database created for the run (like the tests),
 a throwaway redis-server on a random port, a local SMTP server and a local
@@ -53,6 +58,50 @@ def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes and all their descendants have used.
+
+    Read from the kernel's own accounting (/proc/<pid>/stat): utime and stime of
+    every live process in the trees, plus cutime and cstime (the children a
+    process has already reaped, such as a replaced Celery pool process).
+    """
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        # The command name may contain spaces: the fields start after its ")".
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = fields
+        parents[int(entry.name)] = int(fields[1])
+    tree = set(pids)
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    ticks = 0
+    for pid in tree & stats.keys():
+        # Fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 here.
+        ticks += sum(int(value) for value in stats[pid][11:15])
+    return ticks / CLOCK_TICKS
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def load_note() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def generated_definition(slug: str, fields: int) -> dict:
@@ -204,10 +253,15 @@ def main() -> int:
     workers = []
     smtp = receiver = None
     try:
+        import weasyprint
+        from django.template.loader import render_to_string
+        from django.utils import translation
+
         from forms_catalog.models import FormVersion, Service
         from municipalities.models import ResponsibilityRule
         from submissions.models import Submission
-        from submissions.pdf import render_office_copy
+        from submissions.pdf import STATIC_BASE, render_office_copy, url_fetcher
+        from submissions.pdf import _context as pdf_context
         from submissions.services import submission_submit
         from tests.factories import GemeindeFactory, OfficeFactory, SubmissionFactory
         from tests.submissions.conftest import make_draft
@@ -260,7 +314,15 @@ def main() -> int:
             else "Definitions: generated stand-ins with each form's field count "
             "(the catalogue is not loaded)"
         )
-        print("\n1. PDF render time of the office copy (WeasyPrint, this process)")
+        print(
+            f"{cores()} CPUs; {load_note()} at the start "
+            "(other work on the machine slows every figure)"
+        )
+        print(
+            "\n1. PDF render time of the office copy (WeasyPrint, this process), and a bare "
+            "WeasyPrint render of the same HTML (default options: no PDF/A-3b, no tags, no "
+            "attachment, no shared font configuration)"
+        )
         render_office_copy(
             submission=SubmissionFactory(
                 form_version=versions["hundeanmeldung"], gemeinde=gemeinde, office=office
@@ -273,20 +335,36 @@ def main() -> int:
                 office=office,
                 answers=answers_for(slug),
             )
-            timings, pages = [], 0
+            timings, bare_timings, cpu, bare_cpu = [], [], [], []
+            with translation.override("de"):
+                html = render_to_string(
+                    "submissions/pdf/office_copy.html", pdf_context(submission, language="de")
+                )
             for _ in range(args.render_rounds):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 pdf = render_office_copy(submission=submission)
                 timings.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
+                start, start_cpu = time.perf_counter(), time.process_time()
+                weasyprint.HTML(
+                    string=html, base_url=STATIC_BASE, url_fetcher=url_fetcher()
+                ).write_pdf()
+                bare_timings.append(time.perf_counter() - start)
+                bare_cpu.append(time.process_time() - start_cpu)
             import io
 
             import pypdf
 
             pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
             best = statistics.median(timings)
+            bare = statistics.median(bare_timings)
+            own_cpu, plain_cpu = statistics.median(cpu), statistics.median(bare_cpu)
+            # CPU time as well: on a shared machine it varies less than the wall clock.
             print(
-                f"   {slug:24s} {pages} page(s), {best * 1000:7.1f} ms per document, "
-                f"{best * 1000 / pages:7.1f} ms per page"
+                f"   {slug:24s} {pages} page(s), {best * 1000:6.1f} ms per document "
+                f"({own_cpu * 1000:.0f} ms CPU), {best * 1000 / pages:5.1f} ms per page; "
+                f"bare WeasyPrint {bare * 1000:6.1f} ms ({plain_cpu * 1000:.0f} ms CPU): "
+                f"ratio {best / bare:.2f} × wall clock, {own_cpu / plain_cpu:.2f} × CPU"
             )
         problems = [record.getMessage() for record in pdf_problems.records]
         print(
@@ -367,14 +445,38 @@ def main() -> int:
         print(f"   queued in {time.perf_counter() - start:.1f} s (submit service, this process)")
         start = time.perf_counter()
         start_workers()
+        # From here on the workers' CPU time is the pipeline's work (their start-up,
+        # Django and Celery imports, is behind them once they report ready).
+        ready = time.perf_counter()
+        worker_pids = [worker.pid for worker in workers]
+        cpu_before = process_cpu_seconds(worker_pids)
+        done_before = Submission.objects.filter(
+            pk__in=backlog, delivered_at__isnull=False, citizen_notified_at__isnull=False
+        ).count()
         finished = wait_delivered(backlog, timeout=max(600, args.backlog * 2))
-        elapsed = time.perf_counter() - start
+        cpu_used = process_cpu_seconds(worker_pids) - cpu_before
+        end = time.perf_counter()
+        elapsed = end - start
         done = Submission.objects.filter(pk__in=backlog, delivered_at__isnull=False).count()
         print(
             f"   {done}/{len(backlog)} delivered in {elapsed:.1f} s: "
             f"{done / elapsed:.1f} submissions/s ({done / elapsed * 3600:.0f}/h)"
             + ("" if finished else " (timed out)")
         )
+        measured = done - done_before
+        if measured > 0 and cpu_used > 0:
+            per_submission = cpu_used / measured
+            bound = cores() / per_submission
+            rate = measured / (end - ready)
+            print(
+                f"   worker CPU (their own accounting, /proc): {cpu_used:.1f} s for {measured} "
+                f"submissions = {per_submission:.3f} CPU-s per submission"
+            )
+            print(
+                f"   bound on {cores()} cores: {bound:.1f} submissions/s; drain rate once the "
+                f"workers were ready {rate:.2f}/s = {rate / bound:.2f} of the bound"
+            )
+        print(f"   {load_note()} at the end of the drain")
         print(
             f"   SMTP messages received: {smtp.received}; webhook posts: {len(receiver.requests)}"
         )
