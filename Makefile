@@ -23,6 +23,11 @@ TEST_ENV = \
 	PORTAL_VAR_DIR=$${PORTAL_VAR_DIR:-$(CURDIR)/var/test} \
 	EMAIL_HOST= PORTAL_STORAGE_BACKEND=local
 
+# Test processes (pytest-xdist): most of the suite waits on real workers, browsers
+# and servers rather than computing, so more processes than cores pay off; one
+# file stays in one process (module fixtures such as a collected STATIC_ROOT).
+PYTEST_ARGS ?= -n 3 --dist loadfile
+
 .PHONY: install run test lint format bench clean messages
 
 $(PY_STAMP): requirements.lock

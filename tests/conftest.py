@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.utils import translation
+
+from backoffice.roles import ROLE_GROUPS, ensure_roles
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls from such a thread unless told that this is intended (tests only).
@@ -17,6 +23,28 @@ pytest_plugins = [
     "tests.support.smtp",
     "tests.support.s3",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the portal's default language, whatever ran before it in
+    this process (a request or a test may leave English active in the thread)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _roles_after_flush(request):
+    """Transactional tests end with a flush of every table, which also removes the
+    groups the data migration created (production never flushes). Put them back, so
+    a test's outcome does not depend on which tests ran before it in its process."""
+    names = set(request.fixturenames)
+    if not (request.node.get_closest_marker("django_db") or names & {"db", "transactional_db"}):
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    if Group.objects.filter(name__in=ROLE_GROUPS.values()).count() < len(ROLE_GROUPS):
+        ensure_roles(apps=django_apps)
 
 
 @pytest.fixture(autouse=True)
