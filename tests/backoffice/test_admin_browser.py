@@ -16,7 +16,9 @@ WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
 def _keyboard_login(page, url, staff):
     page.goto(url + "/admin/login/?next=/admin/")
     # The username field has the focus (autofocus); the rest is reached with Tab.
-    assert page.evaluate("document.activeElement.id") == "id_username"
+    # Chromium applies autofocus in a rendering step after "load": wait for it (a
+    # page without autofocus times out here and fails).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_username'")
     page.keyboard.type(staff.user.username)
     page.keyboard.press("Tab")
     page.keyboard.type(staff.password)
