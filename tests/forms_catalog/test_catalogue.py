@@ -18,14 +18,16 @@ from forms_catalog.selectors import (
     summarize,
 )
 from forms_catalog.services import catalogue_load
-from tests.forms_catalog.helpers import TODAY, catalogue_definition, pdf, store_upload
+from tests.forms_catalog.helpers import (
+    GEWERBE_GMBH_PAGES,
+    TODAY,
+    catalogue_definition,
+    d,
+    pdf,
+    store_upload,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def d(iso: str, name: str) -> dict[str, str]:
-    year, month, day = iso.split("-")
-    return {f"{name}_day": day, f"{name}_month": month, f"{name}_year": year}
 
 
 def fill(slug: str, pages: dict[str, dict], files: dict[str, dict] | None = None):
@@ -67,64 +69,7 @@ PERSON = {
 
 
 def test_gewerbe_anmeldung_gmbh_branch_with_permit_and_residence_title():
-    pages = {
-        "betrieb": {
-            "legal_form": "gmbh",
-            "company_name": "Schneider Feinkost GmbH",
-            "register_type": "HRB",
-            "register_court": "Amtsgericht Jena",
-            "register_number": "512345",
-            "legal_representatives": "2",
-        },
-        "person": {
-            "surname": "Schneider",
-            "given_names": "Anna Maria",
-            "sex": "weiblich",
-            **d("1984-05-17", "birth_date"),
-            "birth_place": "Kyjiw",
-            "birth_country": "Ukraine",
-            "nationality": "drittstaat",
-            "nationality_other": "ukrainisch",
-            "home_street": "Anger 12",
-            "home_postcode": "99084",
-            "home_city": "Erfurt",
-            "phone": "0361 5551234",
-            "email": "anna.schneider@example.de",
-        },
-        "betriebsstaette": {
-            "site_street": "Marktstraße 3",
-            "site_postcode": "99423",
-            "site_city": "Weimar",
-            "site_phone": "03643 12345",
-            "establishment": "zweigniederlassung",
-            "head_street": "Anger 12",
-            "head_postcode": "99084",
-            "head_city": "Erfurt",
-            "manager_name": "Schneider, Anna Maria",
-        },
-        "taetigkeit": {
-            "activity": "Einzelhandel mit Feinkost, Wein und Spirituosen",
-            "side_business": "no",
-            **d("2026-12-01", "start_date"),
-            "business_kind": ["handel"],
-            "staff_fulltime": "2",
-            "staff_parttime": "1",
-        },
-        "anlass": {
-            "reason": "uebernahme",
-            "takeover_kind": "pacht",
-            "former_operator": "Weinhandel Müller e. K.",
-        },
-        "erlaubnisse": {
-            "has_permit": "yes",
-            **d("2026-10-01", "permit_date"),
-            "permit_authority": "Stadtverwaltung Weimar",
-            "has_craft_card": "no",
-            **d("2024-03-01", "residence_date"),
-            "residence_authority": "Ausländerbehörde Erfurt",
-            "residence_self_employment": "yes",
-        },
-    }
+    pages = GEWERBE_GMBH_PAGES
     files = {
         "erlaubnisse": {"permit_file": pdf("erlaubnis.pdf"), "residence_file": pdf("titel.pdf")}
     }

@@ -23,7 +23,7 @@ from submissions.pipeline import pipeline_sweep
 from submissions.references import status_link_token
 from tests.backoffice.backoffice_support import make_staff
 from tests.factories import GemeindeFactory, OfficeFactory
-from tests.forms_catalog.helpers import PDF_BYTES, pdf
+from tests.forms_catalog.helpers import GEWERBE_GMBH_PAGES, PDF_BYTES, pdf
 from tests.support.worker import FAST_RECOVERY_ENV, wait_until
 from thueringen_portal.celery import app as celery_app
 
@@ -32,70 +32,8 @@ pytestmark = [pytest.mark.worker]
 SYNC_TASK = "submissions.tasks.sync_fitconnect_status"
 
 
-def d(iso: str, name: str) -> dict[str, str]:
-    year, month, day = iso.split("-")
-    return {f"{name}_day": day, f"{name}_month": month, f"{name}_year": year}
-
-
 # A GmbH's branch with a permit and a residence title: two uploads.
-PAGES = {
-    "betrieb": {
-        "legal_form": "gmbh",
-        "company_name": "Schneider Feinkost GmbH",
-        "register_type": "HRB",
-        "register_court": "Amtsgericht Jena",
-        "register_number": "512345",
-        "legal_representatives": "2",
-    },
-    "person": {
-        "surname": "Schneider",
-        "given_names": "Anna Maria",
-        "sex": "weiblich",
-        **d("1984-05-17", "birth_date"),
-        "birth_place": "Kyjiw",
-        "birth_country": "Ukraine",
-        "nationality": "drittstaat",
-        "nationality_other": "ukrainisch",
-        "home_street": "Anger 12",
-        "home_postcode": "99084",
-        "home_city": "Erfurt",
-        "phone": "0361 5551234",
-        "email": "anna.schneider@example.de",
-    },
-    "betriebsstaette": {
-        "site_street": "Marktstraße 3",
-        "site_postcode": "99423",
-        "site_city": "Weimar",
-        "site_phone": "03643 12345",
-        "establishment": "zweigniederlassung",
-        "head_street": "Anger 12",
-        "head_postcode": "99084",
-        "head_city": "Erfurt",
-        "manager_name": "Schneider, Anna Maria",
-    },
-    "taetigkeit": {
-        "activity": "Einzelhandel mit Feinkost, Wein und Spirituosen",
-        "side_business": "no",
-        **d("2026-12-01", "start_date"),
-        "business_kind": ["handel"],
-        "staff_fulltime": "2",
-        "staff_parttime": "1",
-    },
-    "anlass": {
-        "reason": "uebernahme",
-        "takeover_kind": "pacht",
-        "former_operator": "Weinhandel Müller e. K.",
-    },
-    "erlaubnisse": {
-        "has_permit": "yes",
-        **d("2026-10-01", "permit_date"),
-        "permit_authority": "Stadtverwaltung Weimar",
-        "has_craft_card": "no",
-        **d("2024-03-01", "residence_date"),
-        "residence_authority": "Ausländerbehörde Erfurt",
-        "residence_self_employment": "yes",
-    },
-}
+PAGES = GEWERBE_GMBH_PAGES
 PERMIT = PDF_BYTES.replace(b"%%EOF", b"% Gewerbeerlaubnis\n%%EOF")
 RESIDENCE = PDF_BYTES.replace(b"%%EOF", b"% Aufenthaltstitel\n%%EOF")
 
