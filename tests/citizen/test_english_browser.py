@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.citizen.test_citizen_browser import (  # noqa: F401 - portal is a fixture
     HALTER,
@@ -91,7 +92,8 @@ def test_every_wizard_step_check_and_confirmation_in_english(portal, page):  # n
         next_button(page).click()
     assert_english(page, "check page")
     page.get_by_role("button", name=re.compile("Submit")).click()
-    assert page.title().startswith("Error:")
+    # The click starts a navigation: wait for the new page's title.
+    expect(page).to_have_title(re.compile("^" + re.escape("Error:")))
     assert_english(page, "check page with errors")
     assert_accessible(page, "check page with errors (en)")
     page.get_by_label(re.compile("I confirm")).last.check()

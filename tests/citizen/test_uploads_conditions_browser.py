@@ -18,6 +18,7 @@ from django.template import engines
 from django.templatetags.static import static
 from django.test import RequestFactory
 from django.utils import translation
+from playwright.sync_api import expect
 
 from forms_catalog.compiler import CompiledForm
 from forms_catalog.fields.file import file_limits, limits_text
@@ -193,7 +194,8 @@ def test_too_big_file_gets_its_size_message_at_its_field_not_please_upload(
     page.set_input_files("[name='unterlagen-site_plan']", str(portal["pdf"]))
     page.set_input_files("[name='unterlagen-security_concept']", str(big))
     next_button(page).click()
-    assert page.title().startswith(texts["error_title"])
+    # The click starts a navigation: wait for the new page's title.
+    expect(page).to_have_title(re.compile("^" + re.escape(texts["error_title"])))
     error = field_error(page, "security_concept").inner_text()
     assert texts["too_big"] in error and "sicherheitskonzept.pdf" in error
     assert "10 MB" in error and "10,0" not in error and "10.0" not in error
@@ -278,7 +280,8 @@ def test_same_page_condition_is_hidden_until_its_answer_applies_with_javascript(
     # Shown again after a failed submit (its own answer missing): the error is in sight.
     fill_step(page, "veranstaltung", {**event_details("80"), "public_space": "yes"})
     next_button(page).click()
-    assert page.title().startswith(TEXTS[language]["error_title"])
+    # The click starts a navigation: wait for the new page's title.
+    expect(page).to_have_title(re.compile("^" + re.escape(TEXTS[language]["error_title"])))
     assert question.is_visible()
     assert page.locator("#id_veranstaltung-road_closure-error").is_visible()
     assert_accessible(page, f"step with an error at a conditional question ({language})")
