@@ -14,6 +14,7 @@ import re
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from submissions.models import Submission
 from tests.citizen.journey_driver import (
@@ -103,7 +104,7 @@ def test_every_citizen_page_type_passes_axe_with_its_error_states(
     sweep.check_errors("status access form with errors")
     page.locator("#id_secret").fill(secret)
     page.locator("main button.kern-btn--primary").click()
-    assert page.get_by_test_id("status").is_visible()
+    expect(page.get_by_test_id("status")).to_be_visible()
     sweep.check("status page")
     page.get_by_test_id("withdraw-link").click()
     page.wait_for_url(re.compile("/zurueckziehen/$"))

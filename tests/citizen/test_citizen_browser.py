@@ -98,6 +98,7 @@ def walk(page, steps: list[tuple[str, dict]]) -> None:
         assert f"/schritt/{step}/" in page.url, f"expected step {step}, at {page.url}"
         fill_step(page, step, values)
         next_button(page).click()
+        page.wait_for_load_state()
 
 
 def hund_steps(pdf: Path) -> list[tuple[str, dict]]:
@@ -181,22 +182,22 @@ def test_hundeanmeldung_in_rhoenblick_with_error_upload_change_and_resume(portal
         fill_step(resumed, "ermaessigung", {"reduction": "tierheim"})
         resumed.set_input_files("[name='ermaessigung-reduction_proof']", str(portal["disguised"]))
         next_button(resumed).click()
-        assert resumed.title().startswith("Fehler:")
+        expect(resumed).to_have_title(re.compile("^" + re.escape("Fehler:")))
         assert_accessible(resumed, "upload step with errors")
         walk(resumed, steps[2:])
         # Check page: change the dog's name and come back.
-        assert "Prüfen Sie Ihre Angaben" in resumed.locator("h1").inner_text()
+        expect(resumed.locator("h1")).to_contain_text("Prüfen Sie Ihre Angaben")
         assert_accessible(resumed, "check page")
         resumed.get_by_role("link", name=re.compile(r"Ändern\s*:.*Name des Hundes")).click()
         resumed.fill("[name='hunde-dogs-0-dog_name']", "Rex")
         resumed.get_by_role("button", name="Speichern und zurück zur Übersicht").click()
-        assert "Rex" in resumed.locator("main").inner_text()
+        expect(resumed.locator("main")).to_contain_text("Rex")
         resumed.get_by_role("button", name="Antrag verbindlich absenden").click()
-        assert resumed.title().startswith("Fehler:")
+        expect(resumed).to_have_title(re.compile("^" + re.escape("Fehler:")))
         assert_accessible(resumed, "check page with errors")
         resumed.get_by_label(re.compile("Ich versichere, dass meine Angaben")).last.check()
         resumed.get_by_role("button", name="Antrag verbindlich absenden").click()
-        assert "Ihr Antrag ist eingegangen" in resumed.locator("main").inner_text()
+        expect(resumed.locator("main")).to_contain_text("Ihr Antrag ist eingegangen")
         assert_accessible(resumed, "confirmation page")
         reference = resumed.get_by_test_id("reference").inner_text()
     finally:
@@ -221,7 +222,7 @@ def test_gewerbe_anmeldung_in_jena_in_english(portal, page):
     # "Goods of all kinds" is refused as too general; the rest of the step is kept.
     fill_step(page, "taetigkeit", {**steps[3][1], "activity": "Waren aller Art"})
     next_button(page).click()
-    assert "too general" in page.locator("#error-summary").inner_text()
+    expect(page.locator("#error-summary")).to_contain_text("too general")
     assert page.input_value("[name='taetigkeit-staff_fulltime']") == "0"
     walk(page, steps[3:])
     assert_accessible(page, "English check page")
@@ -244,7 +245,7 @@ def test_gewerbe_anmeldung_in_jena_in_english(portal, page):
     assert_accessible(page, "English status form with errors")
     page.get_by_label("Access code").fill(secret)
     page.get_by_role("button", name=re.compile("Check status")).click()
-    assert "received" in page.get_by_test_id("status").inner_text()
+    expect(page.get_by_test_id("status")).to_contain_text("received")
     assert_accessible(page, "English status result")
 
 
@@ -353,7 +354,7 @@ def test_a_form_can_be_completed_without_javascript(portal, browser):
         walk(page, steps)
         page.get_by_label(re.compile("Ich versichere, dass meine Angaben")).last.check()
         page.get_by_role("button", name="Antrag verbindlich absenden").click()
-        assert "Ihr Antrag ist eingegangen" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("Ihr Antrag ist eingegangen")
     finally:
         context.close()
     submission = Submission.objects.get()
@@ -365,6 +366,8 @@ def test_pages_are_usable_at_320_pixels(portal, browser):
     context = browser.new_context(viewport={"width": 320, "height": 640}, locale="de-DE")
 
     def assert_no_sideways_scrolling(page) -> None:
+        # A click only waits until the next document has started loading; measure it once loaded.
+        page.wait_for_load_state()
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
@@ -379,6 +382,7 @@ def test_pages_are_usable_at_320_pixels(portal, browser):
         assert_no_sideways_scrolling(page)
         page.get_by_role("button", name="Antrag starten").click()
         next_button(page).click()  # the first step with every error shown
+        expect(page.locator("#error-summary")).to_be_visible()
         assert_no_sideways_scrolling(page)
         walk(page, [("halter", HALTER), *hund_steps(portal["pdf"])])
         assert "/pruefen/" in page.url

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.citizen.test_citizen_browser import (
     assert_accessible,
@@ -80,7 +81,7 @@ def test_field_and_cross_field_errors_come_in_one_round(
     )
     next_button(page).click()
     summary = page.locator("#error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert heading in summary.inner_text()
     links = summary.locator("a")
     targets = [links.nth(i).get_attribute("href") for i in range(links.count())]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from forms_catalog.models import Service
 from municipalities.model_fees import LocalFeeParameter
@@ -81,7 +82,7 @@ def test_dog_tax_and_passport_fees_on_the_service_pages(portal, erfurt, page):  
     page.goto(service_url(portal, erfurt, "hundeanmeldung"))
     assert page.get_by_test_id("fee-kind").inner_text() == "Steuer"
     assert page.get_by_test_id("fee-period").inner_text() == "jährlich"
-    assert "Bescheid" in page.get_by_test_id("fee-payment").inner_text()
+    expect(page.get_by_test_id("fee-payment")).to_contain_text("Bescheid")
     own = page.get_by_test_id("fee-own-rates").inner_text()
     assert "Beträge von Stadt Erfurt" in own
     assert "120,00 €" in own and "800,00 €" in own
@@ -125,7 +126,7 @@ def test_gewerbe_check_page_says_what_the_service_page_says(portal, erfurt, page
     assert_accessible(page, "Gewerbe check page")
     page.get_by_label(re.compile("Ich versichere, dass meine Angaben")).last.check()
     page.get_by_role("button", name="Antrag verbindlich absenden").click()
-    assert page.get_by_test_id("reference").is_visible()
+    expect(page.get_by_test_id("reference")).to_be_visible()
     assert_office_contact(page)
     assert_accessible(page, "Gewerbe confirmation page")
 
@@ -159,7 +160,7 @@ def test_english_fee_lines_and_office_contact(portal, erfurt, page):  # noqa: F8
     assert_accessible(page, "dog tax check page (en)")
     page.get_by_label(re.compile("I confirm")).last.check()
     page.get_by_role("button", name=re.compile("Submit")).click()
-    assert page.get_by_test_id("reference").is_visible()
+    expect(page.get_by_test_id("reference")).to_be_visible()
     assert_office_contact(page)
     assert_english(page, "confirmation page (en)")
     assert_accessible(page, "confirmation page (en)")

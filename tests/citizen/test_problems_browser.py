@@ -16,6 +16,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from forms_catalog.models import Service
@@ -79,7 +80,7 @@ def test_problem_3_security_concept_hidden_from_the_check_page_is_not_stored_nor
         ],
         Typed(),
     )  # fmt: skip
-    assert "Sicherheitskonzept.pdf" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Sicherheitskonzept.pdf")
     page.get_by_role("link", name=re.compile(r"Ändern\s*:\s*Erwartete Besucherzahl")).click()
     page.fill("[name='veranstaltung-expected_visitors']", "800")
     page.get_by_role("button", name="Speichern und zurück zur Übersicht").click()
@@ -127,7 +128,7 @@ def test_problem_9_a_draft_resumed_in_another_browser_comes_back_in_english(
         assert "/schritt/veranstaltung/" in resumed.url
         assert resumed.locator("html").get_attribute("lang") == "en"
         assert resumed.get_by_role("button", name=re.compile("^Continue$")).is_visible()
-        assert "Name of the event" in resumed.locator("main").inner_text()
+        expect(resumed.locator("main")).to_contain_text("Name of the event")
     finally:
         other.close()
 
@@ -205,7 +206,7 @@ def test_problem_12_office_and_operator_contacts_and_the_name_people_use(
     page.goto(live_portal + "/")
     page.get_by_label(re.compile("Gemeinde oder Postleitzahl")).fill("Rhönblick")
     page.get_by_role("button", name=re.compile("Gemeinde suchen")).click()
-    assert page.get_by_role("link", name="Gemeinde Rhönblick", exact=True).is_visible()
+    expect(page.get_by_role("link", name="Gemeinde Rhönblick", exact=True)).to_be_visible()
     page.get_by_role("link", name="Gemeinde Rhönblick", exact=True).click()
     page.get_by_role("link", name=EVENT).click()
     contact = page.locator("address.portal-office").inner_text()
@@ -241,7 +242,7 @@ def test_problem_6_german_numbers_are_understood_and_only_real_ambiguity_is_refu
     submit_step(page)
     page.wait_for_url(re.compile("/schritt/unterlagen/"))
     submit_step(page)  # the security concept is now required
-    assert "Sicherheitskonzept" in page.locator("#error-summary").inner_text()
+    expect(page.locator("#error-summary")).to_contain_text("Sicherheitskonzept")
     fill_step(page, "unterlagen", {"security_concept": make_file(tmp_path, "Konzept.pdf")})
     submit_step(page)
     page.wait_for_url(re.compile("/pruefen/"))

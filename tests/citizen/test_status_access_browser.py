@@ -12,6 +12,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from submissions.access import access_code_mail
 from submissions.models import Submission
@@ -87,7 +88,7 @@ def test_lost_code_with_the_keyboard_only(live_server, page, filed, smtp_server,
     tab_to("button.kern-btn--primary")
     with page.expect_navigation():
         keyboard.press("Enter")
-    assert page.locator("#error-summary").is_visible()
+    expect(page.locator("#error-summary")).to_be_visible()
     assert_accessible(page, f"lost code form with an error ({language})")
 
     tab_to("#id_reference")
@@ -96,7 +97,7 @@ def test_lost_code_with_the_keyboard_only(live_server, page, filed, smtp_server,
     with page.expect_navigation():
         keyboard.press("Enter")
     requested = page.get_by_test_id("access-code-requested")
-    assert requested.is_visible()
+    expect(requested).to_be_visible()
     assert_accessible(page, f"lost code requested ({language})")
 
     # What the e-mail worker does with the queued task.
@@ -113,7 +114,7 @@ def test_lost_code_with_the_keyboard_only(live_server, page, filed, smtp_server,
     tab_to("button.kern-btn--primary")
     with page.expect_navigation():
         keyboard.press("Enter")
-    assert page.get_by_test_id("status").is_visible()
+    expect(page.get_by_test_id("status")).to_be_visible()
     assert submission.reference in page.locator("main").inner_text()
     assert_accessible(page, f"status page after a new code ({language})")
 

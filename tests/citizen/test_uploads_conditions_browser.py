@@ -169,7 +169,7 @@ def test_disguised_file_next_to_a_valid_one_is_reported_at_its_field_not_dropped
     # The site plan is optional: going on without it keeps the safety concept.
     next_button(page).click()
     assert texts["check"] in page.locator("h1").inner_text()
-    assert "nachweis.pdf" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("nachweis.pdf")
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -348,10 +348,10 @@ def test_journey_without_javascript_with_a_condition_and_uploads(portal, browser
         assert "passt nicht zur Dateiendung" in field_error(page, "site_plan").inner_text()
         page.set_input_files("[name='unterlagen-site_plan']", str(portal["pdf"]))
         next_button(page).click()
-        assert "Prüfen Sie Ihre Angaben" in page.locator("h1").inner_text()
+        expect(page.locator("h1")).to_contain_text("Prüfen Sie Ihre Angaben")
         page.get_by_label(re.compile("Ich versichere, dass meine Angaben")).last.check()
         page.get_by_role("button", name="Antrag verbindlich absenden").click()
-        assert "Ihr Antrag ist eingegangen" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("Ihr Antrag ist eingegangen")
     finally:
         context.close()
     submission = Submission.objects.get()
@@ -403,7 +403,7 @@ def test_a_file_larger_than_a_request_is_stopped_at_its_field_before_anything_is
     url = page.url
     next_button(page).click()
     message = page.locator("#id_unterlagen-security_concept-size-error")
-    assert message.is_visible()
+    expect(message).to_be_visible()
     assert words in message.inner_text() and "10 MB" in message.inner_text()
     assert page.url == url
     assert page.evaluate("document.activeElement.id") == "id_unterlagen-security_concept"
