@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from submissions.client_address import client_address_resolve
 
-from . import case_selectors
+from . import case_selectors, workbench_selectors
 from .audit import audit_record
 from .disclosure import SMALL_COUNT, total_display
 from .funnel import funnel_statistics_view
@@ -198,6 +198,31 @@ class PortalAdminSite(OTPAdminSite):
             ),
             *super().get_urls(),
         ]
+
+    def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """Clerks and office leads land on their workbench ("Meine Fälle"); platform
+        administrators and the Kompetenzzentrum keep the admin's own start page."""
+        if not workbench_selectors.is_office_worker(user=request.user):
+            return super().index(request, extra_context)
+        sections = workbench_selectors.workbench_sections(user=request.user)
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.VIEW_LIST,
+            ip_address=client_address_resolve(request=request),
+            detail="Startseite (Meine Fälle)",
+        )
+        context = {
+            **self.each_context(request),
+            "title": _("Meine Fälle"),
+            "subtitle": None,
+            "sections": sections,
+            "count_cap": workbench_selectors.SECTION_COUNT_CAP,
+            "changelist_url": reverse(f"{self.name}:submissions_submission_changelist"),
+            "app_list": self.get_app_list(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/portal/workbench.html", context)
 
     def moved_model_redirect(self, request: HttpRequest, model: str, rest: str) -> HttpResponse:
         """Old bookmarks (/admin/submissions/auditentry/...) lead to the page's new address.

@@ -141,6 +141,10 @@ class AuditEntry(models.Model):
         LOGIN = "login", _("angemeldet")
         LOGIN_FAILED = "login_failed", _("Anmeldung fehlgeschlagen")
         LOGOUT = "logout", _("abgemeldet")
+        DOWNLOAD_ZIP = "download_zip", _("alle Unterlagen als ZIP heruntergeladen")
+        HAND_OVER_EXPORT = "hand_over_export", _("für Fachverfahren exportiert")
+        HAND_OVER = "hand_over", _("als an Fachverfahren übergeben markiert")
+        RESUBMISSION = "resubmission", _("Wiedervorlage geändert")
 
     created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

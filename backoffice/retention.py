@@ -121,6 +121,9 @@ def _purge_submission(*, submission_id: int, now: datetime.datetime, report: Pur
         submission.office_pdf = ""
         submission.receipt_pdf = ""
         submission.pipeline_error = ""
+        # A Wiedervorlage's note may name people too; a purged case is not worked again.
+        submission.resubmission_on = None
+        submission.resubmission_note = ""
         submission.purged_at = now
         submission.save(
             update_fields=[
@@ -130,6 +133,8 @@ def _purge_submission(*, submission_id: int, now: datetime.datetime, report: Pur
                 "office_pdf",
                 "receipt_pdf",
                 "pipeline_error",
+                "resubmission_on",
+                "resubmission_note",
                 "purged_at",
             ]
         )

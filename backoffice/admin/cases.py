@@ -26,10 +26,12 @@ from django.http import (
     HttpRequest,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
+    StreamingHttpResponse,
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.selectors import summarize
@@ -48,11 +50,34 @@ from ..casework import (
     case_bulk_assign,
     case_transition,
 )
+from ..event_labels import (
+    audit_detail_display,
+    event_label,
+    local_time_display,
+    size_display,
+    staff_name,
+    staff_names_by_username,
+    status_label,
+)
 from ..models import AuditEntry, StaffMembership
+from ..workbench import (
+    case_documents_zip,
+    case_hand_over_mark,
+    case_resubmission_set,
+    resubmission_date_parse,
+)
+from ..workbench_selectors import case_documents
 from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
 from .exports import case_statistics_csv_response, cases_csv_response
 from .files import private_file_response
-from .filters import AgeFilter, AssignedFilter, GemeindeFilter, OfficeFilter, PeriodFilter
+from .filters import (
+    AgeFilter,
+    AssignedFilter,
+    DueFilter,
+    GemeindeFilter,
+    OfficeFilter,
+    PeriodFilter,
+)
 
 # The pipeline's action on cases (its Delivery admin is registered in `pipeline`).
 from .pipeline import retry_pipeline
@@ -60,6 +85,19 @@ from .pipeline import retry_pipeline
 logger = logging.getLogger(__name__)
 
 STATUS_CHANGED = _("Status geändert: %(status)s. Die antragstellende Person wird benachrichtigt.")
+
+
+def _cell(text) -> str:
+    """A list cell that may be cut to one line: the full text stays in its title."""
+    return format_html('<span class="cell-line" title="{0}">{0}</span>', text)
+
+
+def _status_change(event) -> str:
+    """ "eingegangen → in Bearbeitung" for a status event, "" for any other."""
+    if not event.to_status:
+        return ""
+    return f"{status_label(event.from_status) or '–'} → {status_label(event.to_status)}"
+
 
 # --- Answers as the citizen saw them -----------------------------------------
 
@@ -112,12 +150,14 @@ def case_answer_sections(*, submission: Submission) -> tuple[list, bool]:
 class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # Read-only: cases are worked through the case-work services, and never
     # deleted by hand (retention removes personal data).
+    # Fits 1280 px beside the filters: short labels, one line per cell, long
+    # texts cut with an ellipsis and given in full as the cell's title
+    # (backoffice.css: the table is laid out to its container's width).
     list_display = (
         "reference",
         "applicant_display",
         "service_display",
-        "gemeinde_display",
-        "status",
+        "status_display",
         "age_display",
         "assigned_display",
         "office_display",
@@ -129,6 +169,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         GemeindeFilter,
         AssignedFilter,
         AgeFilter,
+        DueFilter,
         OfficeFilter,
         PeriodFilter,
     )
@@ -137,7 +178,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "Aktenzeichen (Anfang genügt, z. B. TH-2026-7K) oder Name der antragstellenden Person"
     )
     ordering = ("-submitted_at",)
-    sortable_by = ("reference", "age_display", "status")
+    sortable_by = ("reference", "age_display", "status_display")
     list_per_page = 50
     list_max_show_all = 200
     show_full_result_count = False
@@ -187,29 +228,53 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return actions
 
     # --- list columns
-    @admin.display(description=_("Antragsteller/in"))
+    @admin.display(description=_("Name"))
     def applicant_display(self, obj):
-        return obj.applicant_name if obj.purged_at is None else _("(gelöscht)")
+        if obj.purged_at is not None:
+            return _("(gelöscht)")
+        return _cell(obj.applicant_name or "–")
 
-    @admin.display(description=_("Leistung"))
+    @admin.display(description=_("Leistung / Gemeinde"))
     def service_display(self, obj):
-        return obj.service.name_de
+        return format_html(
+            '<span class="cell-line" title="{0}">{0}</span>'
+            '<span class="cell-line cell-secondary" title="{1}">{1}</span>',
+            obj.service.name_de,
+            obj.gemeinde.name,
+        )
 
-    @admin.display(description=_("Gemeinde"))
-    def gemeinde_display(self, obj):
-        return obj.gemeinde.name
+    @admin.display(description=_("Status"), ordering="status")
+    def status_display(self, obj):
+        label = status_label(obj.status)
+        if obj.resubmission_on is not None and obj.resubmission_on <= timezone.localdate():
+            return format_html(
+                '<span class="cell-line" title="{0}">{0}</span>'
+                '<span class="cell-line cell-due">{1}</span>',
+                label,
+                _("Wiedervorlage fällig"),
+            )
+        return _cell(label)
 
-    @admin.display(description=_("Alter (Tage)"), ordering="-submitted_at")
+    @admin.display(description=_("Tage"), ordering="-submitted_at")
     def age_display(self, obj):
         return (timezone.now() - obj.submitted_at).days
 
-    @admin.display(description=_("zugewiesen an"))
+    @admin.display(description=_("Bearbeitung"))
     def assigned_display(self, obj):
-        return obj.assigned_to.username if obj.assigned_to else "–"
+        return _cell(staff_name(obj.assigned_to)) if obj.assigned_to else "–"
 
     @admin.display(description=_("Behörde"))
     def office_display(self, obj):
-        return obj.office.name if obj.office else "–"
+        return _cell(obj.office.name) if obj.office else "–"
+
+    def get_list_display(self, request):
+        # The office column tells nothing to someone who works for one office only.
+        columns = list(super().get_list_display(request))
+        if not case_selectors.is_platform_admin(user=request.user) and (
+            len(case_selectors.office_ids_for_user(user=request.user)) <= 1
+        ):
+            columns.remove("office_display")
+        return columns
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term_clean(search_term)
@@ -290,6 +355,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     where="Antragsliste",
                     ip_address=client_address_resolve(request=request),
                 )
+        extra_context = {"title": _("Anträge"), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -338,6 +404,22 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         show_audit = case_selectors.is_platform_admin(user=user) or user.has_perm(
             "backoffice.view_auditentry"
         )
+        events = list(case.events.select_related("actor").order_by("created_at", "id"))
+        audit_entries = (
+            list(case.audit_entries.select_related("actor").order_by("-created_at", "-id")[:100])
+            if show_audit
+            else None
+        )
+        names = staff_names_by_username(
+            {event.comment for event in events if event.kind == "assigned"}
+            | {
+                part
+                for entry in audit_entries or []
+                if entry.action == AuditEntry.Action.ASSIGN
+                for part in entry.detail.split(" -> ")
+            }
+        )
+        documents = case_documents(submission=case)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Antrag %(reference)s") % {"reference": case.reference},
@@ -346,7 +428,16 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "case": case,
             "sections": sections,
             "summarised": summarised,
-            "attachments": list(case.attachments.all()) if case.purged_at is None else [],
+            "documents": [
+                (
+                    group.label,
+                    [
+                        (attachment, size_display(attachment.size))
+                        for attachment in group.attachments
+                    ],
+                )
+                for group in documents
+            ],
             "pdfs": [
                 (kind, label)
                 for kind, label, field in (
@@ -355,22 +446,77 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 )
                 if field and field.name
             ],
-            "events": list(case.events.select_related("actor").order_by("created_at", "id")),
-            "notes": list(case.notes.select_related("author").order_by("created_at", "id")),
+            "history": [
+                {
+                    "at": local_time_display(event.created_at),
+                    "label": event_label(event.kind),
+                    "change": _status_change(event),
+                    "comment": names.get(event.comment, event.comment)
+                    if event.kind == "assigned"
+                    else event.comment,
+                    "actor": staff_name(event.actor) if event.actor_id else "",
+                    "visible": event.visible_to_citizen,
+                }
+                for event in events
+            ],
+            "messages_to_citizen": [
+                {
+                    "at": local_time_display(event.created_at),
+                    "from_office": event.actor_id is not None,
+                    "author": staff_name(event.actor) if event.actor_id else "",
+                    "label": event_label(event.kind),
+                    "status": status_label(event.to_status),
+                    "text": event.comment,
+                }
+                for event in events
+                if event.visible_to_citizen and event.comment
+            ],
+            "notes": [
+                {
+                    "at": local_time_display(note.created_at),
+                    "author": staff_name(note.author),
+                    "text": note.text,
+                    "purged": note.purged_at is not None,
+                }
+                for note in case.notes.select_related("author").order_by("created_at", "id")
+            ],
             "deliveries": list(case.deliveries.order_by("channel")),
             "next_statuses": next_statuses,
             "comment_required": [s for s, _l, required in next_statuses if required],
             "can_assign": can_assign,
-            "assignable": list(case_selectors.assignable_staff(submission=case))
+            "assignable": [
+                (person.pk, staff_name(person))
+                for person in case_selectors.assignable_staff(submission=case)
+            ]
             if can_assign
             else [],
+            "assignee_name": staff_name(case.assigned_to) if case.assigned_to_id else "–",
             "can_take": case.assigned_to_id != user.pk
             and case.office_id in case_selectors.office_ids_for_user(user=user),
             "can_release": case.assigned_to_id == user.pk,
-            "audit_entries": list(case.audit_entries.order_by("-created_at", "-id")[:100])
-            if show_audit
+            "audit_entries": [
+                {
+                    "at": local_time_display(entry.created_at, seconds=True),
+                    "actor": staff_name(entry.actor)
+                    if entry.actor_id
+                    else (entry.actor_username or "–"),
+                    "action": entry.get_action_display(),
+                    "detail": audit_detail_display(entry, names=names),
+                    "ip": entry.ip_address or "–",
+                }
+                for entry in audit_entries
+            ]
+            if audit_entries is not None
             else None,
             "age_days": (timezone.now() - case.submitted_at).days,
+            "submitted_display": local_time_display(case.submitted_at),
+            "decided_display": local_time_display(case.decided_at) if case.decided_at else "",
+            "handed_over_display": local_time_display(case.handed_over_at)
+            if case.handed_over_at
+            else "",
+            "resubmission_due": case.resubmission_on is not None
+            and case.resubmission_on <= timezone.localdate(),
+            "today_iso": timezone.localdate().isoformat(),
         }
         return TemplateResponse(request, "admin/portal/case_page.html", context)
 
@@ -386,6 +532,26 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             ),
             path("<path:object_id>/assign/", wrap(self.assign_view), name=f"{prefix}_assign"),
             path("<path:object_id>/note/", wrap(self.note_view), name=f"{prefix}_note"),
+            path(
+                "<path:object_id>/unterlagen-zip/",
+                wrap(self.documents_zip_view),
+                name=f"{prefix}_documents_zip",
+            ),
+            path(
+                "<path:object_id>/fachverfahren-zip/",
+                wrap(self.hand_over_zip_view),
+                name=f"{prefix}_hand_over_zip",
+            ),
+            path(
+                "<path:object_id>/uebergeben/",
+                wrap(self.hand_over_view),
+                name=f"{prefix}_hand_over",
+            ),
+            path(
+                "<path:object_id>/wiedervorlage/",
+                wrap(self.resubmission_view),
+                name=f"{prefix}_resubmission",
+            ),
             path(
                 "<path:object_id>/pdf/<str:kind>/",
                 wrap(self.pdf_view),
@@ -495,6 +661,88 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 ip_address=client_address_resolve(request=request),
             ),
             lambda: _("Notiz gespeichert."),
+        )
+
+    def _zip_response(self, request, object_id, *, for_hand_over: bool):
+        case = self._case_or_404(request, object_id)
+        try:
+            filename, chunks = case_documents_zip(
+                submission=case,
+                actor=request.user,
+                for_hand_over=for_hand_over,
+                ip_address=client_address_resolve(request=request),
+            )
+        except Submission.DoesNotExist:
+            raise Http404 from None
+        except CaseWorkError as exc:
+            messages.error(request, str(exc))
+            return self._back_to_case(case)
+        response = StreamingHttpResponse(chunks, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+    def documents_zip_view(self, request, object_id):
+        """All documents of the case (office PDF, uploads by field) as one streamed ZIP."""
+        return self._zip_response(request, object_id, for_hand_over=False)
+
+    def hand_over_zip_view(self, request, object_id):
+        """The export for the office's Fachverfahren: PDF, JSON export, manifest, uploads."""
+        return self._zip_response(request, object_id, for_hand_over=True)
+
+    def _scoped_work(self, request, case, work, success):
+        # A case that left the user's scope between the check and the service: 404.
+        try:
+            return self._case_work(request, case, work, success)
+        except Submission.DoesNotExist:
+            self._record_refusals(request, ids={case.pk})
+            raise Http404 from None
+
+    def hand_over_view(self, request, object_id):
+        case = self._post_case(request, object_id)
+        return self._scoped_work(
+            request,
+            case,
+            lambda: case_hand_over_mark(
+                submission=case,
+                actor=request.user,
+                reference=request.POST.get("handed_over_reference", ""),
+                ip_address=client_address_resolve(request=request),
+            ),
+            lambda: (
+                _("Als an das Fachverfahren übergeben markiert (Aktenzeichen %(ref)s).")
+                % {"ref": case.handed_over_reference}
+            ),
+        )
+
+    def resubmission_view(self, request, object_id):
+        case = self._post_case(request, object_id)
+
+        def work():
+            on = (
+                None
+                if "clear" in request.POST
+                else resubmission_date_parse(request.POST.get("resubmission_on"))
+            )
+            case_resubmission_set(
+                submission=case,
+                actor=request.user,
+                on=on,
+                note=request.POST.get("resubmission_note", ""),
+                ip_address=client_address_resolve(request=request),
+            )
+
+        return self._scoped_work(
+            request,
+            case,
+            work,
+            lambda: (
+                _("Wiedervorlage gespeichert.")
+                if case.resubmission_on
+                else _("Wiedervorlage entfernt.")
+            ),
         )
 
     def pdf_view(self, request, object_id, kind):

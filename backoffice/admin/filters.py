@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.models import Gemeinde, Office
 
 from .. import case_selectors
+from ..workbench_selectors import due_q
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -139,3 +140,22 @@ class PeriodFilter(admin.SimpleListFilter):
         if value == "entschieden30":
             return queryset.filter(decided_at__gte=since)
         return queryset.none()
+
+
+class DueFilter(admin.SimpleListFilter):
+    """The start page's "Überfällig / Wiedervorlage fällig" as a list filter (one condition,
+    `workbench_selectors.due_q`, for both)."""
+
+    title = _("fällig")
+    parameter_name = "faellig"
+
+    def lookups(self, request, model_admin):
+        return [("ja", _("Wiedervorlage fällig / überfällig"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value != "ja":
+            return queryset.none()
+        return queryset.filter(due_q(today=timezone.localdate()))

@@ -157,11 +157,30 @@ class Submission(models.Model):
     receipt_pdf = models.FileField(upload_to=pdf_path, blank=True, max_length=300)
     # Set when retention removed the personal data; the row stays as an anonymous record.
     purged_at = models.DateTimeField(null=True, blank=True)
+    # The office took the case over into its own case software (Fachverfahren):
+    # when, and the case's reference there (set by backoffice.workbench).
+    handed_over_at = models.DateTimeField(_("an Fachverfahren übergeben am"), null=True, blank=True)
+    handed_over_reference = models.CharField(
+        _("Aktenzeichen im Fachverfahren"), max_length=100, blank=True, default=""
+    )
+    # Wiedervorlage: the day the case is due again on its office's start page.
+    resubmission_on = models.DateField(_("Wiedervorlage am"), null=True, blank=True)
+    resubmission_note = models.CharField(
+        _("Hinweis zur Wiedervorlage"), max_length=200, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name = _("Antrag")
         verbose_name_plural = _("Anträge")
+        indexes = [
+            # The start page's "Wiedervorlage fällig" of an office: few rows carry a date.
+            models.Index(
+                fields=["office", "resubmission_on"],
+                condition=models.Q(resubmission_on__isnull=False),
+                name="sub_office_resubmission_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
