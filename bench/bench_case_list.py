@@ -1,10 +1,13 @@
-"""The clerk's case list at 1,000,000 submissions: server time p50/p95 per filter and search.
+"""The clerk's start page and case list at 1,000,000 submissions: server time p50/p95 per
+filter and search.
 
 Uses a dedicated benchmark database (`<DATABASE name>_bench_cases`, never the
 test database), fills it once with generated data through PostgreSQL
 (INSERT ... SELECT generate_series) and keeps it for later runs
 (`--rebuild` starts over). Then a clerk of the busiest office (about 7 % of
-all cases) opens the admin case list with each filter and search; the
+all cases) opens the start page "Meine Fälle" (`/admin/`: four sections with
+counts and the ten newest cases each) and the admin case list with each filter
+and search; the
 timings are in-process server times (query, audit entry, rendering).
 Figures only: nothing passes or fails on time. Target: under 150 ms.
 
@@ -228,6 +231,14 @@ def clerk_client(office: Office) -> tuple[Client, object]:
             "WHERE office_id = %s AND id %% 5 = 0 AND assigned_to_id IS NULL",
             [user.pk, office.pk],
         )
+        # Wiedervorlage on about 1 % of the office's cases, a third of them due.
+        cursor.execute(
+            "UPDATE submissions_submission "
+            "SET resubmission_on = current_date + (id %% 30 - 10) "
+            "WHERE office_id = %s AND id %% 97 = 0 AND resubmission_on IS NULL",
+            [office.pk],
+        )
+        cursor.execute("ANALYZE submissions_submission")
     client = Client()
     otp_force_login(client, user)
     return client, user
@@ -253,12 +264,14 @@ def main() -> None:
         Submission.objects.filter(office=office).values_list("reference", flat=True).first()
     )
     scenarios = [
+        ("start page Meine Fälle (/admin/)", "/admin/"),
         ("newest first (default)", ""),
         ("status = in Bearbeitung", "?status__exact=in_progress"),
         ("service = Hundeanmeldung", f"?service__id__exact={service_id}"),
         ("Gemeinde", f"?gemeinde={gemeinde_id}"),
         ("assigned to me", "?bearbeitung=mir"),
         ("unassigned", "?bearbeitung=niemand"),
+        ("Wiedervorlage due", "?faellig=ja"),
         ("age 31–90 days", "?alter=2"),
         ("oldest first (sort by age)", "?o=-6"),
         ("page 40 (last counted page)", "?p=39"),
@@ -271,7 +284,7 @@ def main() -> None:
             f"?q=Anna&status__exact=received&service__id__exact={service_id}",
         ),
     ]
-    print(f"database: {bench_db}; submissions: {total:,}")
+    print(f"database: {bench_db}; submissions: {total:,}; load average: {os.getloadavg()}")
     print(f"clerk of '{office.name}' ({office_cases:,} cases, the busiest office)")
     print(
         f"{'scenario':38} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL p50':>8} {'CPU p50':>8}"
@@ -280,7 +293,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     for label, query in scenarios:
-        url = f"/admin/submissions/submission/{query}"
+        url = query if query.startswith("/") else f"/admin/submissions/submission/{query}"
         response = client.get(url)  # warm-up
         assert response.status_code == 200, (url, response.status_code)
         timings = []
@@ -318,19 +331,21 @@ def main() -> None:
             password=f"{credentials.password}-eigenes",
         )
     for label, username, url in [
+        ("start page Meine Fälle (lead, busiest office)", "bench_lead", "/admin/"),
         ("office overview (lead, busiest office)", "bench_lead", "/admin/backoffice/uebersicht/"),
         ("statewide statistics (Kompetenzzentrum)", "bench_kz", "/admin/backoffice/statistik/"),
     ]:
         page_client = Client()
         otp_force_login(page_client, get_user_model().objects.get(username=username))
         timings = []
-        for _ in range(5):
+        for _ in range(20 if url == "/admin/" else 5):
             started = time.perf_counter()
             response = page_client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (url, response.status_code)
         print(f"{label:42} p50 {statistics.median(timings):8.1f} ms  max {max(timings):8.1f} ms")
 
+    print(f"load average after the run: {os.getloadavg()}")
     # The plan of the default list query, for the record.
     queryset = Submission.objects.filter(office_id=office.pk).order_by("-submitted_at", "-pk")[:51]
     print("\nEXPLAIN (default list):")
