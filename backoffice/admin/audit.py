@@ -16,12 +16,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Office
 
 from .. import case_selectors
+from ..event_labels import audit_detail_display, local_time_display
 from ..models import AuditEntry, StaffMembership
 from .common import CappedCountPaginator, ReadOnlyMixin, ScopedObjectMixin, search_term_clean
 
@@ -110,7 +110,7 @@ class AuditEntryAdmin(ReadOnlyMixin, ScopedObjectMixin, admin.ModelAdmin):
         "reference",
         "office",
         "ip_address",
-        "detail",
+        "detail_display",
     )
     list_filter = ("action", AuditActorFilter, AuditOfficeFilter, AuditPeriodFilter)
     search_fields = ("reference", "actor_username")
@@ -127,7 +127,12 @@ class AuditEntryAdmin(ReadOnlyMixin, ScopedObjectMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Zeitpunkt"), ordering="created_at")
     def created_display(self, obj):
-        return date_format(timezone.localtime(obj.created_at), "d.m.Y H:i:s")
+        return local_time_display(obj.created_at, seconds=True)
+
+    @admin.display(description=_("Details"))
+    def detail_display(self, obj):
+        # Status codes and usernames of transitions and assignments in German words.
+        return audit_detail_display(obj)
 
     @admin.display(description=_("Benutzer/in"), ordering="actor_username")
     def actor_display(self, obj):
