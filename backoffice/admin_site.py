@@ -215,6 +215,7 @@ class PortalAdminSite(OTPAdminSite):
             **self.each_context(request),
             "title": _("Meine Fälle"),
             "subtitle": None,
+            "is_nav_sidebar_enabled": False,
             "sections": sections,
             "count_cap": workbench_selectors.SECTION_COUNT_CAP,
             "changelist_url": reverse(f"{self.name}:submissions_submission_changelist"),

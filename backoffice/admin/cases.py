@@ -355,7 +355,12 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     where="Antragsliste",
                     ip_address=client_address_resolve(request=request),
                 )
-        extra_context = {"title": _("Anträge"), **(extra_context or {})}
+        # Without the admin's navigation sidebar: the list's columns get its width.
+        extra_context = {
+            "title": _("Anträge"),
+            "is_nav_sidebar_enabled": False,
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -425,6 +430,8 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "title": _("Antrag %(reference)s") % {"reference": case.reference},
             "subtitle": None,
             "opts": self.opts,
+            # Two columns need the width of the admin's navigation sidebar.
+            "is_nav_sidebar_enabled": False,
             "case": case,
             "sections": sections,
             "summarised": summarised,
