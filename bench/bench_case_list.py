@@ -235,7 +235,7 @@ def clerk_client(office: Office) -> tuple[Client, object]:
         # Wiedervorlage on about 1 % of the office's cases, a third of them due.
         cursor.execute(
             "UPDATE submissions_submission "
-            "SET resubmission_on = current_date + (id %% 30 - 10) "
+            "SET resubmission_on = current_date + (id %% 30 - 10)::int "
             "WHERE office_id = %s AND id %% 97 = 0 AND resubmission_on IS NULL",
             [office.pk],
         )
