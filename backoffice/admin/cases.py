@@ -53,6 +53,7 @@ from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
 from .exports import case_statistics_csv_response, cases_csv_response
 from .files import private_file_response
 from .filters import AgeFilter, AssignedFilter, GemeindeFilter, OfficeFilter, PeriodFilter
+from .info_requests import info_request_urls
 
 # The pipeline's action on cases (its Delivery admin is registered in `pipeline`).
 from .pipeline import retry_pipeline
@@ -346,7 +347,10 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "case": case,
             "sections": sections,
             "summarised": summarised,
-            "attachments": list(case.attachments.all()) if case.purged_at is None else [],
+            # The files of answers to a Rückfrage are listed with their answer (_rueckfrage.html).
+            "attachments": list(case.attachments.filter(info_request__isnull=True))
+            if case.purged_at is None
+            else [],
             "pdfs": [
                 (kind, label)
                 for kind, label, field in (
@@ -396,6 +400,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 wrap(self.attachment_view),
                 name=f"{prefix}_attachment",
             ),
+            *info_request_urls(self),
             *[
                 pattern
                 for pattern in super().get_urls()
