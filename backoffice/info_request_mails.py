@@ -39,7 +39,11 @@ def info_request_mail_text(
             "deadline": date_format(info_request.deadline, "DATE_FORMAT"),
         }
         if event.kind == KIND_ASKED:
-            subject = gettext("Ihr Antrag %(reference)s: Rückfrage der Behörde") % values
+            # The status e-mails' subject, with the status "Rückfrage an Sie".
+            subject = gettext("Ihr Antrag %(reference)s: %(status)s") % {
+                **values,
+                "status": str(Submission.Status.INFO_REQUESTED.label),
+            }
             intro = (
                 gettext("die Behörde hat eine Rückfrage zu Ihrem Antrag %(reference)s:") % values
             )

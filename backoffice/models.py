@@ -246,7 +246,7 @@ class MessageTemplate(models.Model):
         verbose_name=_("Leistung"),
     )
     title = models.CharField(_("Titel"), max_length=200)
-    body = models.TextField(_("Text"))
+    body = models.TextField(_("Text der Vorlage"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

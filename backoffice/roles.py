@@ -109,6 +109,14 @@ _DECLARED_ELSEWHERE = {
         )
         for action in ("view", "add", "change", "delete")
     },
+    # Older migration states (backoffice 0002-0004) do not know the model yet.
+    **{
+        f"backoffice.{action}_messagetemplate": (
+            "messagetemplate",
+            f"Can {action} Textvorlage für Rückfragen",
+        )
+        for action in ("view", "add", "change", "delete")
+    },
 }
 
 

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('title', models.CharField(max_length=200, verbose_name='Titel')),
-                ('body', models.TextField(verbose_name='Text')),
+                ('body', models.TextField(verbose_name='Text der Vorlage')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='municipalities.office', verbose_name='Behörde')),
