@@ -44,6 +44,7 @@ def info_reply(request: HttpRequest, reference: str) -> HttpResponse:
             "service_name": submission.service.name(request.LANGUAGE_CODE),
             "info": info_panel(submission=submission, form=form, not_answerable=not_answerable),
             "forms_with_errors": [form] if form.errors else [],
+            "page_has_errors": bool(form.errors or not_answerable),
         },
         status=409 if not_answerable else 200,
     )
