@@ -18,7 +18,7 @@ from submissions.models import Attachment, InfoRequest, Submission
 from submissions.references import status_link_token
 from tests.backoffice.backoffice_support import current_totp
 from tests.submissions.conftest import office_setup  # noqa: F401 - fixture
-from tests.submissions.info_request_support import EXE, PDF, clerk_of, filed
+from tests.submissions.info_request_support import EXE, PDF, ask, clerk_of, filed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -138,3 +138,58 @@ def test_clerk_asks_citizen_answers_with_an_upload_clerk_sees_it(
     attachment = Attachment.objects.get(info_request=info)
     assert attachment.original_name == "mietvertrag.pdf"
     staff.close()
+
+
+def test_english_citizen_answers_without_javascript(
+    live_server,
+    browser,
+    office_setup,  # noqa: F811 - the imported fixture
+    clean_broker,
+):
+    """No JavaScript, English: the refused file and the too long text are reported in
+    English, the typed text and the accepted file stay, and the answer then goes out."""
+    submission, _secret = filed(office_setup, language="en")
+    clerk = clerk_of(office_setup["office"], "rf_browser_clerk_en")
+    info = ask(submission, clerk.user, days=7, question="Please send your tenancy agreement.")
+    token = status_link_token(
+        reference=submission.reference, access_secret_hash=submission.access_secret_hash
+    )
+    context = browser.new_context(locale="en-GB", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    url = live_server.url
+    page.goto(url + "/")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(
+        url
+        + reverse("citizen:status_link", kwargs={"reference": submission.reference, "token": token})
+    )
+    expect(page.get_by_test_id("info-request")).to_contain_text("Question from the authority")
+    assert_accessible(page, "status page with the question (en, no JavaScript)")
+
+    page.get_by_label("Your answer").fill("x" * 10_001)
+    page.set_input_files(
+        "#id_files",
+        files=[
+            {"name": "scan.png", "mimeType": "image/png", "buffer": PDF},
+            {"name": "contract.pdf", "mimeType": "application/pdf", "buffer": PDF},
+        ],
+    )
+    page.get_by_test_id("info-send").click()
+    expect(page).to_have_title(re.compile("^Error:"))
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("Your answer is too long")
+    expect(summary).to_contain_text("scan.png")
+    expect(page.get_by_test_id("info-files")).to_contain_text("contract.pdf")
+    assert_accessible(page, "answer page with errors (en, no JavaScript)")
+
+    page.get_by_label("Your answer").fill("Attached.")
+    page.get_by_test_id("info-send").click()
+    expect(page.get_by_test_id("info-answered")).to_contain_text("Your answer has been received")
+    assert_accessible(page, "status page after the answer (en, no JavaScript)")
+    info.refresh_from_db()
+    assert info.answer == "Attached." and [f.original_name for f in info.files.all()] == [
+        "contract.pdf"
+    ]
+    context.close()
