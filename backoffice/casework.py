@@ -38,7 +38,9 @@ Status = Submission.Status
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.RECEIVED: {Status.IN_PROGRESS, Status.WITHDRAWN},
     Status.FORWARDED: {Status.IN_PROGRESS, Status.WITHDRAWN},
-    Status.IN_PROGRESS: {Status.INFO_REQUESTED, Status.APPROVED, Status.REJECTED, Status.WITHDRAWN},
+    # "info_requested" is reached only through `info_requests.case_request_info`
+    # (question, deadline, the citizen's answer), never as a plain status change.
+    Status.IN_PROGRESS: {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN},
     Status.INFO_REQUESTED: {
         Status.IN_PROGRESS,
         Status.APPROVED,

@@ -228,3 +228,41 @@ class OfficeContact(Office):
         proxy = True
         verbose_name = _("Kontaktdaten der Behörde")
         verbose_name_plural = _("Kontaktdaten der Behörden")
+
+
+class MessageTemplate(models.Model):
+    """A Rückfrage text an office lead keeps for one service of their office.
+
+    The body may name placeholders (`message_templates.PLACEHOLDERS`, e.g.
+    {aktenzeichen}); the clerk's question is prefilled from it and stays editable.
+    """
+
+    office = models.ForeignKey(
+        "municipalities.Office",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("Behörde"),
+    )
+    service = models.ForeignKey(
+        "forms_catalog.Service",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("Leistung"),
+    )
+    title = models.CharField(_("Titel"), max_length=200)
+    body = models.TextField(_("Text der Vorlage"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["office__name", "service__name_de", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "service", "title"], name="unique_message_template_title"
+            ),
+        ]
+        verbose_name = _("Textvorlage für Rückfragen")
+        verbose_name_plural = _("Textvorlagen für Rückfragen")
+
+    def __str__(self) -> str:
+        return self.title

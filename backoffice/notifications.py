@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from submissions.mail import mail_connection, mail_message_id, mail_send
 from submissions.models import Submission, SubmissionEvent
 
+from .info_request_mails import info_request_mail_text
 from .models import StatusNotification
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ Status = Submission.Status
 
 def _notification_text(*, submission: Submission, event: SubmissionEvent) -> tuple[str, str]:
     """Subject and body of a status e-mail, in the language the citizen filed in."""
+    info_request_text = info_request_mail_text(submission=submission, event=event)
+    if info_request_text is not None:
+        return info_request_text
     office = submission.office.name if submission.office else ""
     with translation.override(submission.language):
         status = str(Status(event.to_status).label)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from forms_catalog.models import Service
-from submissions.models import Attachment, Submission
+from submissions.models import Attachment, InfoRequest, Submission
 
 from .audit import audit_record
 from .case_selectors import FINAL_STATUSES
@@ -115,6 +115,8 @@ def _purge_submission(*, submission_id: int, now: datetime.datetime, report: Pur
         )
         # Messages to the citizen may quote personal data as well.
         submission.events.exclude(comment="").update(comment="")
+        # So may the Rückfrage and the citizen's answer (its files went with the attachments).
+        InfoRequest.objects.filter(submission=submission).update(question="", answer="")
         submission.answers = {}
         submission.applicant_name = ""
         submission.applicant_email = ""

@@ -66,6 +66,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # The public contact data of their own offices (scoped in admin.offices).
         "backoffice.view_officecontact",
         "backoffice.change_officecontact",
+        # Rückfrage texts per service of their own offices (scoped in admin.message_templates).
+        "backoffice.view_messagetemplate",
+        "backoffice.add_messagetemplate",
+        "backoffice.change_messagetemplate",
+        "backoffice.delete_messagetemplate",
     ],
     KOMPETENZZENTRUM_GROUP: _KOMPETENZZENTRUM_PERMISSIONS,
     # Platform administrators are superusers (set by create_staff_user); the
@@ -101,6 +106,14 @@ _DECLARED_ELSEWHERE = {
         f"backoffice.{action}_officecontact": (
             "officecontact",
             f"Can {action} Kontaktdaten der Behörde",
+        )
+        for action in ("view", "add", "change", "delete")
+    },
+    # Older migration states (backoffice 0002-0004) do not know the model yet.
+    **{
+        f"backoffice.{action}_messagetemplate": (
+            "messagetemplate",
+            f"Can {action} Textvorlage für Rückfragen",
         )
         for action in ("view", "add", "change", "delete")
     },

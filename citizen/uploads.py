@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from forms_catalog.fields.file import FileLimits, format_size, upload_check
 from forms_catalog.validators import filename_clean
+from submissions.info_requests import INFO_REQUEST_FIELD_PATH, info_request_lock_open
 from submissions.models import Attachment, Draft
 
 # Office documents are not accepted: PDF and images are what the offices'
@@ -30,6 +31,8 @@ DEFAULT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 # the definition's `max_files` applies; 30 is the most the definition schema allows.
 MAX_FILES_PER_FIELD = 30
 MAX_FILES_PER_DRAFT = 60
+# Files with one answer to a Rückfrage (all of them together within PORTAL_MAX_DRAFT_BYTES).
+MAX_FILES_PER_ANSWER = 10
 
 
 class AttachmentRejected(Exception):
@@ -74,15 +77,7 @@ def attachment_create(
     """
     limits = limits or default_limits()
     name = filename_clean(upload.name or "")
-    try:
-        content_type = upload_check(upload=upload, limits=limits)
-    except ValidationError as error:
-        raise AttachmentRejected(" ".join(error.messages), field_path) from None
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    content_type, digest = _upload_checked(upload=upload, limits=limits, field_path=field_path)
     with transaction.atomic():
         # Uploads of one draft are counted one at a time (the draft row is the lock),
         # so parallel requests cannot each pass the quota.
@@ -101,17 +96,37 @@ def attachment_create(
             original_name=name,
             content_type=content_type,
             size=upload.size,
-            sha256=digest.hexdigest(),
+            sha256=digest,
         )
-        # The storage name comes from the attachment id (see attachment_path), never
-        # from the citizen.
-        attachment.file.save(name, upload, save=False)
-        try:
-            attachment.save()
-        except Exception:
-            attachment.file.storage.delete(attachment.file.name)
-            raise
+        _attachment_store(attachment=attachment, upload=upload, name=name)
     return attachment
+
+
+def _upload_checked(
+    *, upload: UploadedFile, limits: FileLimits, field_path: str
+) -> tuple[str, str]:
+    """Run the one upload check; (content type, SHA-256) or AttachmentRejected."""
+    try:
+        content_type = upload_check(upload=upload, limits=limits)
+    except ValidationError as error:
+        raise AttachmentRejected(" ".join(error.messages), field_path) from None
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return content_type, digest.hexdigest()
+
+
+def _attachment_store(*, attachment: Attachment, upload: UploadedFile, name: str) -> None:
+    # The storage name comes from the attachment id (see attachment_path), never
+    # from the citizen.
+    attachment.file.save(name, upload, save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.storage.delete(attachment.file.name)
+        raise
 
 
 def _check_draft_room(
@@ -229,3 +244,90 @@ def attachment_prune(*, draft: Draft, answers: dict) -> int:
             attachment_delete(draft=draft, attachment_id=attachment.id)
             removed += 1
     return removed
+
+
+# --- Files with the answer to a Rückfrage ------------------------------------------
+
+
+def answer_limits() -> FileLimits:
+    """What an answer to a Rückfrage accepts: the platform's formats and size, 10 files."""
+    return FileLimits(
+        extensions=DEFAULT_EXTENSIONS,
+        max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES,
+        max_files=MAX_FILES_PER_ANSWER,
+    )
+
+
+def info_request_attachment_create(
+    *, submission_id: int, request_id: object, upload: UploadedFile
+) -> Attachment:
+    """Check and store one file for the open request `request_id` of the submission.
+
+    The same check as a form's file (`upload_check`: type, size, first bytes),
+    the same private storage. The file waits with the request until the answer
+    is sent (`submissions.info_requests.info_request_answer`). Raises
+    AttachmentRejected (message for the citizen) for a refused file or one
+    beyond MAX_FILES_PER_ANSWER or PORTAL_MAX_DRAFT_BYTES, and
+    InfoRequestNotAnswerable when the request cannot be answered.
+    """
+    limits = answer_limits()
+    name = filename_clean(upload.name or "")
+    content_type, digest = _upload_checked(
+        upload=upload, limits=limits, field_path=INFO_REQUEST_FIELD_PATH
+    )
+    with transaction.atomic():
+        # The request row is the lock: parallel uploads cannot each pass the quota.
+        info_request = info_request_lock_open(submission_id=submission_id, request_id=request_id)
+        existing = Attachment.objects.filter(info_request=info_request)
+        if existing.count() >= limits.max_files:
+            raise AttachmentRejected(
+                _(
+                    "Die Datei „%(name)s“ wurde nicht angenommen: Hier können höchstens "
+                    "%(count)s Dateien hochgeladen werden."
+                )
+                % {"name": name, "count": limits.max_files},
+                INFO_REQUEST_FIELD_PATH,
+            )
+        used = existing.aggregate(total=Sum("size"))["total"] or 0
+        quota = settings.PORTAL_MAX_DRAFT_BYTES
+        if used + upload.size > quota:
+            raise AttachmentRejected(
+                _(
+                    "Die Datei „%(name)s“ passt nicht mehr zu dieser Antwort: Alle Dateien "
+                    "zusammen dürfen höchstens %(quota)s groß sein, hochgeladen sind schon "
+                    "%(used)s."
+                )
+                % {"name": name, "quota": format_size(quota), "used": format_size(used)},
+                INFO_REQUEST_FIELD_PATH,
+            )
+        attachment = Attachment(
+            submission_id=submission_id,
+            info_request=info_request,
+            field_path=INFO_REQUEST_FIELD_PATH,
+            original_name=name,
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest,
+        )
+        _attachment_store(attachment=attachment, upload=upload, name=name)
+    return attachment
+
+
+def info_request_attachment_delete(
+    *, submission_id: int, request_id: object, attachment_id: object
+) -> bool:
+    """Remove a file waiting with an open request (not yet sent). False if it is not one."""
+    try:
+        key = uuid.UUID(str(attachment_id))
+    except (ValueError, TypeError, AttributeError):
+        return False
+    with transaction.atomic():
+        info_request = info_request_lock_open(submission_id=submission_id, request_id=request_id)
+        attachment = Attachment.objects.filter(id=key, info_request=info_request).first()
+        if attachment is None:
+            return False
+        name, storage = attachment.file.name, attachment.file.storage
+        attachment.delete()
+    if name:
+        storage.delete(name)
+    return True

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import attachments, pages, service, status, wizard
+from .views import attachments, info_reply, pages, service, status, wizard
 
 app_name = "citizen"
 
@@ -34,5 +34,6 @@ urlpatterns = [
     path("status/<str:reference>/", status.status_detail, name="status_detail"),
     path("status/<str:reference>/zugang/<str:token>/", status.status_link, name="status_link"),
     path("status/<str:reference>/zurueckziehen/", status.withdraw, name="withdraw"),
+    path("status/<str:reference>/rueckfrage/", info_reply.info_reply, name="info_reply"),
     path("status/<str:reference>/eingangsbestaetigung.pdf", status.receipt, name="receipt"),
 ]

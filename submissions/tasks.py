@@ -16,7 +16,7 @@ import random
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from . import access, fitconnect_status, pipeline, withdrawal
+from . import access, fitconnect_status, info_requests, pipeline, withdrawal
 from .recovery import (
     TASK_DELIVER_DELIVERY,
     TASK_DELIVER_SUBMISSION,
@@ -162,6 +162,19 @@ def notify_office_withdrawal(self, event_id: int) -> str:
             raise self.retry(exc=exc, countdown=countdown) from exc
         # The back office shows the withdrawal in the case history regardless.
         logger.warning("withdrawal mail of event %s keeps failing: %s", event_id, exc)
+        return "failed"
+
+
+@shared_task(name=info_requests.ANSWER_NOTIFY_TASK, bind=True, **COMMON)
+def notify_info_answer(self, info_request_id: int) -> str:
+    try:
+        return info_requests.info_answer_office_mail(info_request_id=info_request_id)
+    except OSError as exc:  # SMTP errors are OSErrors too
+        if self.request.retries < 10:
+            countdown = min(300, 10 * 2**self.request.retries)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        # Still unsent: the back office's deadline job enqueues it again later.
+        logger.warning("answer mail of info request %s keeps failing: %s", info_request_id, exc)
         return "failed"
 
 

@@ -504,3 +504,14 @@ MIDDLEWARE.insert(
 PORTAL_MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 # "Save and continue later" mails go through the e-mail queue.
 CELERY_TASK_ROUTES["submissions.resume_tasks.*"] = {"queue": "email"}
+
+# --- Rückfrage (back office asks, citizen answers on the status page) -----------
+# The deadline the clerk's form proposes, and how many days before the deadline
+# the citizen gets one reminder; the job also flags requests whose deadline passed.
+PORTAL_INFO_REQUEST_DEADLINE_DAYS = env_int("PORTAL_INFO_REQUEST_DEADLINE_DAYS", 14)
+PORTAL_INFO_REMINDER_DAYS = env_int("PORTAL_INFO_REMINDER_DAYS", 3)
+CELERY_IMPORTS = [*CELERY_IMPORTS, "backoffice.info_request_tasks"]
+CELERY_BEAT_SCHEDULE["backoffice.info_request_deadlines"] = {
+    "task": "backoffice.tasks.info_request_deadlines",
+    "schedule": env_int("PORTAL_INFO_REQUEST_SWEEP_SECONDS", 60 * 60),
+}

@@ -78,6 +78,7 @@ from .filters import (
     OfficeFilter,
     PeriodFilter,
 )
+from .info_requests import info_request_urls
 
 # The pipeline's action on cases (its Delivery admin is registered in `pipeline`).
 from .pipeline import retry_pipeline
@@ -569,6 +570,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 wrap(self.attachment_view),
                 name=f"{prefix}_attachment",
             ),
+            *info_request_urls(self),
             *[
                 pattern
                 for pattern in super().get_urls()

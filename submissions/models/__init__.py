@@ -1,6 +1,7 @@
 """Models of the submissions app, one module per concern.
 
-core: drafts, submissions, attachments, history, deliveries. Other concerns
+core: drafts, submissions, attachments, history, deliveries; info_requests: the
+clerk's questions to the citizen (Rückfrage) and the answers. Other concerns
 live in modules of their own and are imported here so Django finds them. The
 back office's models (staff, notes, audit trail, status e-mails) are in
 `backoffice.models`.
@@ -15,11 +16,13 @@ from .core import (
     attachment_path,
     pdf_path,
 )
+from .info_requests import InfoRequest
 
 __all__ = [
     "Attachment",
     "Delivery",
     "Draft",
+    "InfoRequest",
     "Submission",
     "SubmissionEvent",
     "attachment_path",

@@ -220,6 +220,15 @@ class Attachment(models.Model):
         Submission, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
     )
     field_path = models.CharField(max_length=200)
+    # Set for a file the citizen uploaded with the answer to a Rückfrage (field_path
+    # is then INFO_REQUEST_FIELD_PATH); such a file is not part of the form's answers.
+    info_request = models.ForeignKey(
+        "submissions.InfoRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="files",
+    )
     file = models.FileField(upload_to=attachment_path, max_length=300)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from backoffice.casework import CaseWorkError, case_add_note, case_assign, case_transition
 from backoffice.models import AuditEntry, StatusNotification
@@ -35,9 +38,17 @@ def test_case_walks_from_received_to_approved_with_citizen_notified_and_audited(
             ("approved", "Ihr Antrag wurde bewilligt."),
         ]
         for number, (status, comment) in enumerate(steps, start=1):
-            response = clerk.client.post(
-                f"{BASE}/{case.pk}/transition/", {"to_status": status, "comment": comment}
-            )
+            if status == "info_requested":
+                # Asking is its own page with a deadline (backoffice.info_requests).
+                deadline = timezone.localdate() + datetime.timedelta(days=14)
+                response = clerk.client.post(
+                    f"{BASE}/{case.pk}/rueckfrage/",
+                    {"question": comment, "deadline": deadline.isoformat()},
+                )
+            else:
+                response = clerk.client.post(
+                    f"{BASE}/{case.pk}/transition/", {"to_status": status, "comment": comment}
+                )
             assert response.status_code == 302
             case.refresh_from_db()
             assert case.status == status
@@ -56,7 +67,9 @@ def test_case_walks_from_received_to_approved_with_citizen_notified_and_audited(
     case.refresh_from_db()
     assert case.decided_at is not None
     assert case.assigned_to == clerk.user
-    events = SubmissionEvent.objects.filter(submission=case, kind="status_changed")
+    events = SubmissionEvent.objects.filter(
+        submission=case, kind__in=("status_changed", "info_requested")
+    )
     assert [(e.from_status, e.to_status) for e in events] == [
         ("received", "in_progress"),
         ("in_progress", "info_requested"),
@@ -78,7 +91,12 @@ def test_case_walks_from_received_to_approved_with_citizen_notified_and_audited(
         ("view_case", "", "walker"),
         ("assign", "- -> walker", "walker"),
         ("transition", "received -> in_progress", "walker"),
-        ("transition", "in_progress -> info_requested", "walker"),
+        (
+            "transition",
+            f"in_progress -> info_requested (Rückfrage {case.info_requests.get().pk}, "
+            f"Frist {case.info_requests.get().deadline.isoformat()})",
+            "walker",
+        ),
         ("transition", "info_requested -> in_progress", "walker"),
         ("transition", "in_progress -> approved", "walker"),
     ]
