@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import attachments, pages, service, status, wizard
+from .views import attachments, decision_letter, pages, service, status, wizard
 
 app_name = "citizen"
 
@@ -35,4 +35,9 @@ urlpatterns = [
     path("status/<str:reference>/zugang/<str:token>/", status.status_link, name="status_link"),
     path("status/<str:reference>/zurueckziehen/", status.withdraw, name="withdraw"),
     path("status/<str:reference>/eingangsbestaetigung.pdf", status.receipt, name="receipt"),
+    path(
+        "status/<str:reference>/bescheid/<int:letter_id>/",
+        decision_letter.decision_letter,
+        name="decision_letter",
+    ),
 ]

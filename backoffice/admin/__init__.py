@@ -4,13 +4,24 @@ cases: the clerks' case list and case page (and their filters, downloads);
 audit: the audit trail; staff: office memberships; pipeline: deliveries and
 "retry"; fees: office leads' own fee parameters; ortsteile: their Gemeinden's
 Ortsteile and former names; offices: their own offices' contact data; services: the catalogue's
-service admin with the retention period guarded. Importing them registers them.
+service admin with the retention period guarded; decision_templates: the Bescheid texts.
+Importing them registers them.
 Loading the admin also connects the audit trail's login receivers.
 """
 
 from .. import login_audit
-from . import audit, cases, fees, offices, ortsteile, pipeline, services, staff
+from . import audit, cases, decision_templates, fees, offices, ortsteile, pipeline, services, staff
 
 login_audit.connect_login_signals()
 
-__all__ = ["audit", "cases", "fees", "offices", "ortsteile", "pipeline", "services", "staff"]
+__all__ = [
+    "audit",
+    "cases",
+    "decision_templates",
+    "fees",
+    "offices",
+    "ortsteile",
+    "pipeline",
+    "services",
+    "staff",
+]

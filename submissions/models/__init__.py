@@ -15,9 +15,11 @@ from .core import (
     attachment_path,
     pdf_path,
 )
+from .decisions import DecisionLetter
 
 __all__ = [
     "Attachment",
+    "DecisionLetter",
     "Delivery",
     "Draft",
     "Submission",
