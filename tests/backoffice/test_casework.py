@@ -35,9 +35,16 @@ def test_case_walks_from_received_to_approved_with_citizen_notified_and_audited(
             ("approved", "Ihr Antrag wurde bewilligt."),
         ]
         for number, (status, comment) in enumerate(steps, start=1):
-            response = clerk.client.post(
-                f"{BASE}/{case.pk}/transition/", {"to_status": status, "comment": comment}
-            )
+            if status == "approved":
+                # Decisions go through the decision page's confirmation (test_decisions).
+                response = clerk.client.post(
+                    f"{BASE}/{case.pk}/decision/",
+                    {"step": "confirm", "outcome": status, "message": comment, "with_letter": "0"},
+                )
+            else:
+                response = clerk.client.post(
+                    f"{BASE}/{case.pk}/transition/", {"to_status": status, "comment": comment}
+                )
             assert response.status_code == 302
             case.refresh_from_db()
             assert case.status == status
