@@ -145,6 +145,10 @@ class AuditEntry(models.Model):
         HAND_OVER_EXPORT = "hand_over_export", _("für Fachverfahren exportiert")
         HAND_OVER = "hand_over", _("als an Fachverfahren übergeben markiert")
         RESUBMISSION = "resubmission", _("Wiedervorlage geändert")
+        ISSUE_DECISION_LETTER = "issue_decision_letter", _("Bescheid erstellt")
+        DOWNLOAD_DECISION_LETTER = "download_decision_letter", _("Bescheid heruntergeladen")
+        REOPEN = "reopen", _("Entscheidung wieder aufgenommen")
+        CORRECT_DECISION = "correct_decision", _("Bescheid berichtigt")
 
     created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -266,3 +270,69 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DecisionTemplate(models.Model):
+    """The text of a Bescheid for one service and outcome.
+
+    Without an office it is the statewide default; with one it is that office's
+    own version, which its lead maintains and which wins for its cases. The
+    body may use the placeholders of `backoffice.decisions.PLACEHOLDERS`; an
+    empty Rechtsbehelfsbelehrung means the built-in default.
+    """
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("bewilligt")
+        REJECTED = "rejected", _("abgelehnt")
+
+    service = models.ForeignKey(
+        "forms_catalog.Service",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("Leistung"),
+    )
+    outcome = models.CharField(_("Entscheidung"), max_length=16, choices=Outcome.choices)
+    office = models.ForeignKey(
+        "municipalities.Office",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Behörde"),
+        help_text=_("Leer lassen für die landesweite Vorlage."),
+    )
+    body = models.TextField(
+        _("Entscheidungstext"),
+        help_text=_(
+            "Platzhalter: {aktenzeichen}, {leistung}, {name}, {datum} (Datum des Bescheids), "
+            "{eingang} (Eingang des Antrags)."
+        ),
+    )
+    legal_remedy = models.TextField(
+        _("Rechtsbehelfsbelehrung"),
+        blank=True,
+        default="",
+        help_text=_(
+            "Leer lassen für die Standardbelehrung (Widerspruch innerhalb eines Monats bei "
+            "der Behörde). Platzhalter: {behoerde}, {anschrift}."
+        ),
+    )
+    updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+
+    class Meta:
+        ordering = ["service__name_de", "outcome", "office__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "outcome", "office"], name="unique_office_decision_template"
+            ),
+            models.UniqueConstraint(
+                fields=["service", "outcome"],
+                condition=models.Q(office__isnull=True),
+                name="unique_statewide_decision_template",
+            ),
+        ]
+        verbose_name = _("Bescheidvorlage")
+        verbose_name_plural = _("Bescheidvorlagen")
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.outcome} {self.office_id or '-'}"

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from submissions.decision_letters import CITIZEN_EVENT_LABELS
 from submissions.mail import mail_connection, mail_message_id, mail_send
 from submissions.models import Submission, SubmissionEvent
 
@@ -32,14 +33,19 @@ def _notification_text(*, submission: Submission, event: SubmissionEvent) -> tup
         return info_request_text
     office = submission.office.name if submission.office else ""
     with translation.override(submission.language):
-        status = str(Status(event.to_status).label)
+        if event.to_status:
+            status = str(Status(event.to_status).label)
+            news = gettext("der Status Ihres Antrags %(reference)s hat sich geändert: %(status)s.")
+        else:
+            # A Bescheid issued or corrected after the decision: no status change.
+            status = str(CITIZEN_EVENT_LABELS.get(event.kind, ""))
+            news = gettext("zu Ihrem Antrag %(reference)s gibt es Neues: %(status)s.")
         values = {"reference": submission.reference, "status": status}
         subject = gettext("Ihr Antrag %(reference)s: %(status)s") % values
         lines = [
             gettext("Guten Tag,"),
             "",
-            gettext("der Status Ihres Antrags %(reference)s hat sich geändert: %(status)s.")
-            % values,
+            news % values,
         ]
         if event.comment:
             lines += ["", gettext("Nachricht der Behörde:"), event.comment]

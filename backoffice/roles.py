@@ -40,6 +40,11 @@ _ALIAS_PERMISSIONS = [
 # `publish_formversion` is the form editors' permission (forms_catalog.models.
 # EDITOR_PERMISSION): edit, review, approve (never one's own: four eyes, checked
 # by the services), schedule, publish and retire.
+# Bescheid texts: the Kompetenzzentrum keeps the statewide defaults, leads their
+# office's own versions (scoped in admin.decision_templates).
+_DECISION_TEMPLATE_PERMISSIONS = [
+    f"backoffice.{action}_decisiontemplate" for action in ("view", "add", "change", "delete")
+]
 _KOMPETENZZENTRUM_PERMISSIONS = [
     "forms_catalog.view_service",
     "forms_catalog.change_service",
@@ -49,6 +54,7 @@ _KOMPETENZZENTRUM_PERMISSIONS = [
     "forms_catalog.publish_formversion",
     "backoffice.view_statewide_statistics",
     *_ALIAS_PERMISSIONS,
+    *_DECISION_TEMPLATE_PERMISSIONS,
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK_GROUP: _CLERK_PERMISSIONS,
@@ -71,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.add_messagetemplate",
         "backoffice.change_messagetemplate",
         "backoffice.delete_messagetemplate",
+        *_DECISION_TEMPLATE_PERMISSIONS,
     ],
     KOMPETENZZENTRUM_GROUP: _KOMPETENZZENTRUM_PERMISSIONS,
     # Platform administrators are superusers (set by create_staff_user); the
@@ -87,6 +94,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.add_staffmembership",
         "backoffice.change_staffmembership",
         "backoffice.delete_staffmembership",
+        *_DECISION_TEMPLATE_PERMISSIONS,
     ],
 }
 
@@ -114,6 +122,14 @@ _DECLARED_ELSEWHERE = {
         f"backoffice.{action}_messagetemplate": (
             "messagetemplate",
             f"Can {action} Textvorlage für Rückfragen",
+        )
+        for action in ("view", "add", "change", "delete")
+    },
+    # Created by backoffice 0005; older migration states do not know it.
+    **{
+        f"backoffice.{action}_decisiontemplate": (
+            "decisiontemplate",
+            f"Can {action} Bescheidvorlage",
         )
         for action in ("view", "add", "change", "delete")
     },

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import attachments, info_reply, pages, service, status, wizard
+from .views import attachments, decision_letter, info_reply, pages, service, status, wizard
 
 app_name = "citizen"
 
@@ -36,4 +36,9 @@ urlpatterns = [
     path("status/<str:reference>/zurueckziehen/", status.withdraw, name="withdraw"),
     path("status/<str:reference>/rueckfrage/", info_reply.info_reply, name="info_reply"),
     path("status/<str:reference>/eingangsbestaetigung.pdf", status.receipt, name="receipt"),
+    path(
+        "status/<str:reference>/bescheid/<int:letter_id>/",
+        decision_letter.decision_letter,
+        name="decision_letter",
+    ),
 ]

@@ -50,6 +50,7 @@ from ..casework import (
     case_bulk_assign,
     case_transition,
 )
+from ..decisions import DECISION_STATUSES
 from ..event_labels import (
     audit_detail_display,
     event_label,
@@ -68,6 +69,7 @@ from ..workbench import (
 )
 from ..workbench_selectors import case_documents
 from .common import CappedCountPaginator, ReadOnlyMixin, search_term_clean
+from .decisions import decision_urls
 from .exports import case_statistics_csv_response, cases_csv_response
 from .files import private_file_response
 from .filters import (
@@ -402,10 +404,12 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         sections, summarised = case_answer_sections(submission=case)
         user = request.user
         can_assign = case_selectors.can_assign_others(user=user, submission=case)
+        # Approving and rejecting go through the decision panel (with confirmation).
         next_statuses = [
             (status, Submission.Status(status).label, status in COMMENT_REQUIRED)
             for status in Submission.Status.values
             if status in ALLOWED_TRANSITIONS.get(case.status, set())
+            and status not in DECISION_STATUSES
         ]
         show_audit = case_selectors.is_platform_admin(user=user) or user.has_perm(
             "backoffice.view_auditentry"
@@ -540,6 +544,7 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             ),
             path("<path:object_id>/assign/", wrap(self.assign_view), name=f"{prefix}_assign"),
             path("<path:object_id>/note/", wrap(self.note_view), name=f"{prefix}_note"),
+            *decision_urls(self),
             path(
                 "<path:object_id>/unterlagen-zip/",
                 wrap(self.documents_zip_view),
@@ -618,6 +623,10 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def transition_view(self, request, object_id):
         case = self._post_case(request, object_id)
+        if request.POST.get("to_status") in DECISION_STATUSES:
+            # A decision is never one click: it takes the confirmation of the decision page.
+            messages.error(request, _("Bitte entscheiden Sie über „Entscheidung“ mit Bestätigung."))
+            return self._back_to_case(case)
         return self._case_work(
             request,
             case,

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from municipalities.selectors import NoResponsibleOffice, responsible_office
 from submissions.access import access_code_resend_request, submission_for_status_link
+from submissions.decision_letters import CITIZEN_EVENT_LABELS
 from submissions.models import Submission
 from submissions.ratelimit import rate_limit_hit, rate_limit_hit_key
 from submissions.references import normalize_reference
@@ -92,7 +93,10 @@ def _history(submission: Submission) -> list[dict]:
     labels = dict(Submission.Status.choices)
     rows = []
     for event in submission.events.filter(visible_to_citizen=True).order_by("created_at", "id"):
-        text = str(labels.get(event.to_status, "")) if event.to_status else ""
+        if event.to_status:
+            text = str(labels.get(event.to_status, ""))
+        else:
+            text = str(CITIZEN_EVENT_LABELS.get(event.kind, ""))
         rows.append({"when": event.created_at, "status": text, "comment": event.comment})
     return rows
 

@@ -16,10 +16,12 @@ from .core import (
     attachment_path,
     pdf_path,
 )
+from .decisions import DecisionLetter
 from .info_requests import InfoRequest
 
 __all__ = [
     "Attachment",
+    "DecisionLetter",
     "Delivery",
     "Draft",
     "InfoRequest",

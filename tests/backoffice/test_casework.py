@@ -45,6 +45,12 @@ def test_case_walks_from_received_to_approved_with_citizen_notified_and_audited(
                     f"{BASE}/{case.pk}/rueckfrage/",
                     {"question": comment, "deadline": deadline.isoformat()},
                 )
+            elif status == "approved":
+                # Decisions go through the decision page's confirmation (test_decisions).
+                response = clerk.client.post(
+                    f"{BASE}/{case.pk}/decision/",
+                    {"step": "confirm", "outcome": status, "message": comment, "with_letter": "0"},
+                )
             else:
                 response = clerk.client.post(
                     f"{BASE}/{case.pk}/transition/", {"to_status": status, "comment": comment}
