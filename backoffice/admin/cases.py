@@ -189,6 +189,10 @@ class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("service", "gemeinde", "assigned_to", "office")
     actions = ["take_cases", "assign_selected", "export_csv", "export_statistics_csv"]
 
+    class Media:
+        # The back office's look: the list's column widths and one-line cells.
+        css = {"all": ("backoffice/backoffice.css",)}
+
     # --- permissions: cases are worked through services, never edited as a form
     def has_module_permission(self, request):
         return case_selectors.can_work_cases(user=request.user)

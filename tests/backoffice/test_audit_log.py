@@ -120,7 +120,8 @@ def test_the_refusal_shows_in_the_audit_list_of_the_probed_office_only(world):
     body_b = world["lead_b"].client.get(AUDIT, {"action__exact": "refused"}).content.decode()
     [row] = _rows(body_b)
     assert "Zugriff verweigert (andere Behörde)" in row and "TH-2026-BBBB-BBBB" in row
-    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d", row)  # local time, German format
+    # Local time, German format: "26.11.2026, 10:15:03 Uhr".
+    assert re.search(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d:\d\d Uhr", row)
     body_a = world["lead_a"].client.get(AUDIT, {"action__exact": "refused"}).content.decode()
     assert _rows(body_a) == []
 
