@@ -77,7 +77,6 @@ class DecisionTemplateAdmin(ScopedObjectMixin, admin.ModelAdmin):
     list_filter = ["outcome"]
     search_fields = ["service__name_de"]
     list_select_related = ["service", "office"]
-    autocomplete_fields: list[str] = []
 
     @admin.display(description=_("gilt für"))
     def office_display(self, obj):

@@ -17,6 +17,7 @@ from backoffice.decisions import (
     decision_prepare,
 )
 from backoffice.models import AuditEntry, DecisionTemplate, StatusNotification
+from backoffice.notifications import _notification_text
 from backoffice.texts import MAX_TEXT_LENGTH, CaseWorkError
 from submissions.models import DecisionLetter, Submission, SubmissionEvent
 from tests.backoffice.backoffice_support import make_case, make_staff, two_offices
@@ -521,3 +522,18 @@ def test_decision_template_admin_is_scoped_to_the_leads_own_offices(world):
     assert DecisionTemplate.objects.get(outcome="rejected").office == world["office"]
     # A clerk has no access at all.
     assert world["clerk"].client.get(url).status_code == 403
+
+
+def test_the_email_for_a_later_letter_or_a_correction_names_it_in_the_citizens_language(world):
+    case, clerk, lead = world["case"], world["clerk"].user, world["lead"].user
+    case_decide(submission=case, actor=clerk, outcome="approved", with_letter=False)
+    decision_letter_issue(submission=case, actor=clerk)
+    decision_correct(submission=case, actor=lead, reason="Tippfehler", body="Neu")
+    issued = case.events.get(kind="decision_letter_issued")
+    subject, body = _notification_text(submission=case, event=issued)
+    assert subject == f"Ihr Antrag {case.reference}: Bescheid erstellt"
+    corrected = case.events.get(kind="decision_corrected")
+    case.language = "en"
+    subject, body = _notification_text(submission=case, event=corrected)
+    assert subject == f"Your application {case.reference}: Corrected decision letter issued"
+    assert "Tippfehler" in body
