@@ -65,6 +65,7 @@ from .recovery import (
     unclaimed_before,
 )
 from .steps import CLAIM_CLEARED, Claim, Step, locked_step
+from .tallies import tally_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -458,6 +459,11 @@ def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
         # The office can now see the case: for the citizen it is forwarded.
         submission.status = Submission.Status.FORWARDED
         fields.append("status")
+        tally_status_changed(
+            submission=submission,
+            from_status=Submission.Status.RECEIVED,
+            to_status=Submission.Status.FORWARDED,
+        )
         _event(
             submission,
             "status_changed",

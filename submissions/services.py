@@ -15,6 +15,7 @@ from municipalities.selectors import NoResponsibleOffice, fee_parameters, respon
 from .models import Attachment, Delivery, Draft, Submission, SubmissionEvent
 from .pipeline import delivery_enqueue, pipeline_start
 from .references import access_secret_generate, access_secret_hash, reference_generate
+from .tallies import tally_submitted
 
 
 class SubmissionError(Exception):
@@ -139,6 +140,7 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
             office=office,
             office_resolved_at=now if office is not None else None,
         )
+        tally_submitted(submission=submission)
         SubmissionEvent.objects.create(
             submission=submission,
             kind="submitted",
