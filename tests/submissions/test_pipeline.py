@@ -256,3 +256,17 @@ def test_a_process_that_never_imported_the_tasks_enqueues_them_by_name():
         "submissions.tasks.deliver_delivery",
         "submissions.tasks.notify_citizen",
     ]
+
+
+def test_runaway_render_time_limit_is_the_workers_not_the_publishers(clean_broker):
+    """Regression: a task published by the web process carried the web process's time
+    limits in its message, and Celery prefers those to the worker's own; with the PDFs
+    enqueued at submit, a worker's PORTAL_PDF_TIME_LIMIT no longer stopped a runaway
+    render. The message carries none, so the worker's limits (and claims) apply."""
+    from submissions import tasks
+    from submissions.enqueue import task_enqueue
+
+    assert tasks.render_pdfs.time_limit  # the task has limits of its own
+    assert task_enqueue(task=tasks.render_pdfs, args=(1,), about="submission X")
+    (raw,) = clean_broker.lrange("pdf", 0, -1)
+    assert json.loads(raw)["headers"]["timelimit"] == [None, None]
