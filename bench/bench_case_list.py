@@ -165,7 +165,8 @@ def generate(rows: int) -> None:
             INSERT INTO submissions_submission (
                 reference, access_secret_hash, service_id, form_version_id, gemeinde_id,
                 office_id, answers, language, applicant_name, applicant_email, status,
-                submitted_at, decided_at, pipeline_error, office_pdf, receipt_pdf)
+                submitted_at, decided_at, pipeline_error, office_pdf, receipt_pdf,
+                claimed_by)
             SELECT
                 'TH-2026-' || substr(h, 1, 4) || '-' || substr(h, 5, 4),
                 md5(i::text),
@@ -179,7 +180,7 @@ def generate(rows: int) -> None:
                 sub,
                 CASE WHEN st IN ('approved', 'rejected', 'withdrawn')
                      THEN sub + interval '1 day' * (1 + random() * 60) END,
-                '', '', ''
+                '', '', '', ''
             FROM generate_series(%s::bigint, %s::bigint) AS i
             CROSS JOIN o CROSS JOIN g CROSS JOIN v
             CROSS JOIN LATERAL (SELECT

@@ -495,6 +495,14 @@ def main() -> int:
                 f"   bound on {cores()} cores: {bound:.1f} submissions/s; drain rate once the "
                 f"workers were ready {rate:.2f}/s = {rate / bound:.2f} of the bound"
             )
+            # On a shared machine the workers get less than the cores: how much they
+            # got, and the drain rate against what that share allows.
+            share = cpu_used / (end - ready)
+            print(
+                f"   the workers were on CPU {share:.2f} of {cores()} cores on average; "
+                f"drain rate / (that share ÷ CPU-s per submission) = "
+                f"{rate / (share / per_submission):.2f}"
+            )
         received = tasks_received(drain_logs)
         if done:
             print(
