@@ -112,7 +112,8 @@ def main() -> None:
     rows = tallies_rebuild()
     print(
         f"tallies rebuilt from the submissions in {time.perf_counter() - started:.1f} s: "
-        f"{rows['submission_tallies']:,} count rows, {rows['decision_tallies']:,} decision rows"
+        f"{rows['submission_tallies']:,} per-Gemeinde rows, {rows['service_tallies']:,} "
+        f"per-service rows, {rows['decision_tallies']:,} decision rows"
     )
     tallied = SubmissionTally.objects.aggregate(n=Sum("count"))["n"]
     print(f"tallied submissions {tallied:,} = COUNT(*) {total:,}: {tallied == total}")

@@ -1,14 +1,16 @@
 """Keeping the statistics' counts current, in the transactions that change what they count.
 
 ``SubmissionTally`` counts submissions per month of submission, Gemeinde,
-service and current status; ``DecisionTally`` counts decisions per month,
-service and whole hours from submission to decision (the histogram the
+service and current status, ``ServiceTally`` the same without the Gemeinde
+(the statewide month table reads it); ``DecisionTally`` counts decisions per
+month, service and whole days from submission to decision (the histogram the
 median processing time is read from). Every service that files a submission
 or changes its status calls ``tally_*`` inside its own transaction, so a
 rollback takes the count back with it, and the statistics read a few thousand
 rows instead of scanning a million submissions. A count is an upsert
 (``INSERT … ON CONFLICT DO UPDATE``), so concurrent writers never lose an
-increment; a transition touches its two rows in key order, so two
+increment; every writer touches the tables in the same order
+(per Gemeinde, per service, decisions) and their rows in key order, so two
 transitions never wait on each other in a cycle.
 
 ``tallies_rebuild`` recomputes both tables from the submissions (after a
@@ -26,7 +28,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from .models import DecisionTally, Submission, SubmissionTally
+from .models import DecisionTally, ServiceTally, Submission, SubmissionTally
 
 # Decisions that count for the processing time (a withdrawal is not the office's work).
 DECIDED_STATUSES = (Submission.Status.APPROVED, Submission.Status.REJECTED)
@@ -44,9 +46,14 @@ _SUBMISSION_UPSERT = (
     '"count") VALUES (%s, %s, %s, %s, %s) ON CONFLICT ("month", "gemeinde_id", "service_id", '
     '"status") DO UPDATE SET "count" = "submissions_submissiontally"."count" + EXCLUDED."count"'
 )
+_SERVICE_UPSERT = (
+    'INSERT INTO "submissions_servicetally" ("month", "service_id", "status", "count") '
+    'VALUES (%s, %s, %s, %s) ON CONFLICT ("month", "service_id", "status") '
+    'DO UPDATE SET "count" = "submissions_servicetally"."count" + EXCLUDED."count"'
+)
 _DECISION_UPSERT = (
-    'INSERT INTO "submissions_decisiontally" ("month", "service_id", "hours", "count") '
-    'VALUES (%s, %s, %s, %s) ON CONFLICT ("month", "service_id", "hours") '
+    'INSERT INTO "submissions_decisiontally" ("month", "service_id", "days", "count") '
+    'VALUES (%s, %s, %s, %s) ON CONFLICT ("month", "service_id", "days") '
     'DO UPDATE SET "count" = "submissions_decisiontally"."count" + EXCLUDED."count"'
 )
 
@@ -57,20 +64,19 @@ def _upsert(sql: str, rows: Iterable[tuple]) -> None:
             cursor.execute(sql, row)
 
 
+def decision_days(submitted_at: datetime.datetime, decided_at: datetime.datetime) -> int:
+    """Whole days from submission to decision (the decision histogram's bucket)."""
+    return int((decided_at - submitted_at).total_seconds() // 86400)
+
+
 def tally_submitted(*, submission: Submission) -> None:
     """Count a newly filed submission. Call inside the transaction that creates it."""
+    month = tally_month(submission.submitted_at)
     _upsert(
         _SUBMISSION_UPSERT,
-        [
-            (
-                tally_month(submission.submitted_at),
-                submission.gemeinde_id,
-                submission.service_id,
-                submission.status,
-                1,
-            )
-        ],
+        [(month, submission.gemeinde_id, submission.service_id, submission.status, 1)],
     )
+    _upsert(_SERVICE_UPSERT, [(month, submission.service_id, submission.status, 1)])
 
 
 def tally_status_changed(*, submission: Submission, from_status: str, to_status: str) -> None:
@@ -85,11 +91,24 @@ def tally_status_changed(*, submission: Submission, from_status: str, to_status:
     month = tally_month(submission.submitted_at)
     key = (month, submission.gemeinde_id, submission.service_id)
     _upsert(_SUBMISSION_UPSERT, [(*key, from_status, -1), (*key, to_status, 1)])
+    _upsert(
+        _SERVICE_UPSERT,
+        [
+            (month, submission.service_id, from_status, -1),
+            (month, submission.service_id, to_status, 1),
+        ],
+    )
     if to_status in DECIDED_STATUSES and submission.decided_at is not None:
-        hours = int((submission.decided_at - submission.submitted_at).total_seconds() // 3600)
         _upsert(
             _DECISION_UPSERT,
-            [(tally_month(submission.decided_at), submission.service_id, hours, 1)],
+            [
+                (
+                    tally_month(submission.decided_at),
+                    submission.service_id,
+                    decision_days(submission.submitted_at, submission.decided_at),
+                    1,
+                )
+            ],
         )
 
 
@@ -106,9 +125,11 @@ def tallies_rebuild() -> dict[str, int]:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"LOCK TABLE {SubmissionTally._meta.db_table}, "
+                    f"{ServiceTally._meta.db_table}, "
                     f"{DecisionTally._meta.db_table} IN EXCLUSIVE MODE"
                 )
         SubmissionTally.objects.all().delete()
+        ServiceTally.objects.all().delete()
         DecisionTally.objects.all().delete()
         counts = (
             Submission.objects.annotate(month=TruncMonth("submitted_at"))
@@ -129,6 +150,22 @@ def tallies_rebuild() -> dict[str, int]:
             ),
             batch_size=5000,
         )
+        ServiceTally.objects.bulk_create(
+            (
+                ServiceTally(
+                    month=_as_date(row["month"]),
+                    service_id=row["service_id"],
+                    status=row["status"],
+                    count=row["n"],
+                )
+                for row in Submission.objects.annotate(month=TruncMonth("submitted_at"))
+                .values("month", "service_id", "status")
+                .annotate(n=Count("id"))
+                .order_by()
+                .iterator(chunk_size=5000)
+            ),
+            batch_size=5000,
+        )
         duration = ExpressionWrapper(
             F("decided_at") - F("submitted_at"), output_field=DurationField()
         )
@@ -139,17 +176,18 @@ def tallies_rebuild() -> dict[str, int]:
             .values_list("service_id", "decided_at", "took")
             .iterator(chunk_size=5000)
         ):
-            key = (tally_month(decided_at), service_id, int(took.total_seconds() // 3600))
+            key = (tally_month(decided_at), service_id, int(took.total_seconds() // 86400))
             histogram[key] = histogram.get(key, 0) + 1
         DecisionTally.objects.bulk_create(
             (
-                DecisionTally(month=month, service_id=service_id, hours=hours, count=n)
-                for (month, service_id, hours), n in histogram.items()
+                DecisionTally(month=month, service_id=service_id, days=days, count=n)
+                for (month, service_id, days), n in histogram.items()
             ),
             batch_size=5000,
         )
     return {
         "submission_tallies": SubmissionTally.objects.count(),
+        "service_tallies": ServiceTally.objects.count(),
         "decision_tallies": DecisionTally.objects.count(),
     }
 

@@ -16,13 +16,14 @@ from .core import (
     attachment_path,
     pdf_path,
 )
-from .tallies import DecisionTally, SubmissionTally
+from .tallies import DecisionTally, ServiceTally, SubmissionTally
 
 __all__ = [
     "Attachment",
     "DecisionTally",
     "Delivery",
     "Draft",
+    "ServiceTally",
     "Submission",
     "SubmissionEvent",
     "SubmissionTally",

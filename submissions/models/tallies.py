@@ -34,20 +34,41 @@ class SubmissionTally(models.Model):
         )
 
 
-class DecisionTally(models.Model):
-    """Decided submissions (approved or rejected; not withdrawn) per month of the decision
-    (local time), service and whole hours from submission to decision: the medians'
-    histogram."""
+class ServiceTally(models.Model):
+    """The same counts without the Gemeinde: submissions per month, service and status.
+
+    What the statewide month table reads: a few dozen rows a month, where the
+    per-Gemeinde tally has thousands.
+    """
 
     month = models.DateField()
     service = models.ForeignKey("forms_catalog.Service", on_delete=models.CASCADE, related_name="+")
-    hours = models.IntegerField()
+    status = models.CharField(max_length=20)
     count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["month", "service", "hours"], name="decision_tally_key")
+            models.UniqueConstraint(fields=["month", "service", "status"], name="service_tally_key")
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.service_id} {self.hours} h: {self.count}"
+        return f"{self.month:%Y-%m} {self.service_id} {self.status}: {self.count}"
+
+
+class DecisionTally(models.Model):
+    """Decided submissions (approved or rejected; not withdrawn) per month of the decision
+    (local time), service and whole days from submission to decision: the medians'
+    histogram (the statistics show the median in whole days)."""
+
+    month = models.DateField()
+    service = models.ForeignKey("forms_catalog.Service", on_delete=models.CASCADE, related_name="+")
+    days = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "service", "days"], name="decision_tally_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.service_id} {self.days} d: {self.count}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backoffice.casework import case_transition
 from backoffice.texts import CaseWorkError
-from submissions.models import DecisionTally, Submission, SubmissionTally
+from submissions.models import DecisionTally, ServiceTally, Submission, SubmissionTally
 from submissions.pipeline import Step, pipeline_render_pdfs
 from submissions.services import DraftAlreadySubmitted, submission_submit
 from submissions.tallies import tallies_rebuild
@@ -42,9 +42,23 @@ def counted() -> dict[tuple, int]:
     }
 
 
+def by_service(counts: dict[tuple, int]) -> dict[tuple, int]:
+    """Per-Gemeinde counts summed to (month, service, status)."""
+    result: dict[tuple, int] = {}
+    for (month, _gemeinde, service, status), n in counts.items():
+        result[(month, service, status)] = result.get((month, service, status), 0) + n
+    return result
+
+
+def service_tallied() -> dict[tuple, int]:
+    return {
+        (t.month, t.service_id, t.status): t.count for t in ServiceTally.objects.exclude(count=0)
+    }
+
+
 def decisions_tallied() -> dict[tuple, int]:
     return {
-        (t.month, t.service_id, t.hours): t.count for t in DecisionTally.objects.exclude(count=0)
+        (t.month, t.service_id, t.days): t.count for t in DecisionTally.objects.exclude(count=0)
     }
 
 
@@ -59,7 +73,7 @@ def decisions_counted() -> dict[tuple, int]:
         key = (
             timezone.localdate(decided_at).replace(day=1),
             service,
-            int(duration.total_seconds() // 3600),
+            int(duration.total_seconds() // 86400),
         )
         result[key] = result.get(key, 0) + 1
     return result
@@ -78,6 +92,7 @@ def test_tallies_follow_submits_transitions_withdrawals_and_equal_a_rebuild(offi
     with pytest.raises(DraftAlreadySubmitted):
         submission_submit(draft=draft, answers=make_answers(), language="de")
     assert tallied() == counted()
+    assert service_tallied() == by_service(counted())
     assert sum(tallied().values()) == 6
 
     # received -> forwarded by the pipeline (the inbox delivery with the PDFs).
@@ -86,6 +101,7 @@ def test_tallies_follow_submits_transitions_withdrawals_and_equal_a_rebuild(offi
     # A re-run changes nothing.
     assert pipeline_render_pdfs(submission_id=filed[0].pk) is Step.DONE
     assert tallied() == counted()
+    assert service_tallied() == by_service(counted())
 
     # Case work: in progress, a request, decisions; a refused transition counts nothing.
     for submission in filed[:3]:
@@ -100,6 +116,7 @@ def test_tallies_follow_submits_transitions_withdrawals_and_equal_a_rebuild(offi
     with pytest.raises(CaseWorkError):
         case_transition(submission=filed[0], to_status="in_progress", actor=clerk.user)
     assert tallied() == counted()
+    assert service_tallied() == by_service(counted())
 
     # Withdrawals: by the citizen (received and in progress) and by staff.
     submission_withdraw(submission_id=filed[5].pk, reason="")
@@ -108,6 +125,7 @@ def test_tallies_follow_submits_transitions_withdrawals_and_equal_a_rebuild(offi
         submission=filed[3], to_status="withdrawn", actor=clerk.user, comment="Telefonisch"
     )
     assert tallied() == counted()
+    assert service_tallied() == by_service(counted())
     assert {status: n for (_m, _g, _s, status), n in tallied().items()} == {
         "approved": 1,
         "rejected": 1,
@@ -119,9 +137,10 @@ def test_tallies_follow_submits_transitions_withdrawals_and_equal_a_rebuild(offi
     assert sum(decisions_tallied().values()) == 2
 
     # The rebuild from the submissions finds exactly what was kept current.
-    before, decisions_before = tallied(), decisions_tallied()
+    before, services_before, decisions_before = tallied(), service_tallied(), decisions_tallied()
     tallies_rebuild()
     assert tallied() == before
+    assert service_tallied() == services_before
     assert decisions_tallied() == decisions_before
 
 
@@ -137,7 +156,8 @@ def test_rebuild_counts_rows_written_around_the_services(office_setup):
     assert tallied() != counted()
     rows = tallies_rebuild()
     assert tallied() == counted()
+    assert service_tallied() == by_service(counted())
     assert decisions_tallied() == decisions_counted()
     assert list(decisions_tallied().values()) == [1]
-    assert [key[2] for key in decisions_tallied()] == [50]
-    assert rows == {"submission_tallies": 1, "decision_tallies": 1}
+    assert [key[2] for key in decisions_tallied()] == [2]  # 50 hours: two whole days
+    assert rows == {"submission_tallies": 1, "service_tallies": 1, "decision_tallies": 1}

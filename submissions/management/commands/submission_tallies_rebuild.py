@@ -11,6 +11,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         rows = tallies_rebuild()
         self.stdout.write(
-            f"Tallies rebuilt: {rows['submission_tallies']} submission rows, "
-            f"{rows['decision_tallies']} decision rows."
+            f"Tallies rebuilt: {rows['submission_tallies']} per-Gemeinde rows, "
+            f"{rows['service_tallies']} per-service rows, {rows['decision_tallies']} decision rows."
         )
