@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.models import Service
 from municipalities.models import Office
-from submissions.models import DecisionTally, Draft, Submission, SubmissionTally
+from submissions.models import DecisionTally, Draft, ServiceTally, Submission, SubmissionTally
 
 from .models import StaffMembership
 from .roles import PLATFORM_GROUP
@@ -313,18 +313,18 @@ def _aware(day: datetime.date) -> datetime.datetime:
 
 
 def _histogram_median(histogram: dict[int, int]) -> datetime.timedelta | None:
-    """The median (as PostgreSQL's percentile_cont 0.5) of hour counts ``{hours: cases}``."""
+    """The median (as PostgreSQL's percentile_cont 0.5) of day counts ``{days: cases}``."""
     total = sum(histogram.values())
     if not total:
         return None
     wanted = {(total - 1) // 2, total // 2}  # one middle position, or the two to average
     found: list[int] = []
     seen = 0
-    for hours in sorted(histogram):
-        count = histogram[hours]
-        found += [hours for position in sorted(wanted) if seen <= position < seen + count]
+    for days in sorted(histogram):
+        count = histogram[days]
+        found += [days for position in sorted(wanted) if seen <= position < seen + count]
         seen += count
-    return datetime.timedelta(hours=sum(found) / len(found))
+    return datetime.timedelta(days=sum(found) / len(found))
 
 
 def statewide_statistics(
@@ -338,7 +338,7 @@ def statewide_statistics(
     The submission counts and processing times come from the tallies
     (``submissions.tallies``), kept current in the transactions that file and
     transition submissions: a few thousand rows, never a scan of the
-    submissions. Medians are over whole hours from submission to decision.
+    submissions. Medians are over whole days from submission to decision.
     The completion rate counts drafts (a table that retention keeps small).
     """
     now = now or timezone.now()
@@ -349,7 +349,7 @@ def statewide_statistics(
 
     per_service_month: dict[tuple[datetime.date, str], int] = {}
     rows = (
-        SubmissionTally.objects.filter(month__gte=month_list[0])
+        ServiceTally.objects.filter(month__gte=month_list[0])
         .values("month", "service__name_de")
         .annotate(n=Sum("count"))
         .order_by()
@@ -383,14 +383,14 @@ def statewide_statistics(
         completion.append((month, started, submitted, submitted / started if started else None))
 
     histograms: dict[str, dict[int, int]] = {}
-    for name, hours, count in (
+    for name, days, count in (
         DecisionTally.objects.filter(month__gte=month_list[0], count__gt=0)
-        .values("service__name_de", "hours")
+        .values("service__name_de", "days")
         .annotate(n=Sum("count"))
-        .values_list("service__name_de", "hours", "n")
+        .values_list("service__name_de", "days", "n")
         .order_by()
     ):
-        histograms.setdefault(name, {})[hours] = count
+        histograms.setdefault(name, {})[days] = count
     median_processing = [
         (name, sum(histogram.values()), _histogram_median(histogram))
         for name, histogram in sorted(histograms.items())
