@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
-from django.core.cache import cache
 from django.http import (
     Http404,
     HttpRequest,
@@ -19,7 +18,6 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import path, re_path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,7 +36,6 @@ from .staff import (
     staff_password_change,
 )
 
-STATEWIDE_CACHE_SECONDS = 10 * 60
 # Models that moved from the submissions app to this one; their admin pages
 # moved with the app label and the old addresses lead there.
 MOVED_FROM_SUBMISSIONS = ("auditentry", "staffmembership")
@@ -302,13 +299,9 @@ class PortalAdminSite(OTPAdminSite):
                 selected = datetime.datetime.strptime(raw[:7], "%Y-%m").date()
             except ValueError:
                 selected = None
-        # Aggregates over the whole table take a second or two at a million
-        # submissions; they are the same for every viewer, so cache them briefly.
-        key = f"backoffice:statewide:{selected or 'current'}:{timezone.localdate()}"
-        statistics = cache.get(key)
-        if statistics is None:
-            statistics = case_selectors.statewide_statistics(selected_month=selected)
-            cache.set(key, statistics, STATEWIDE_CACHE_SECONDS)
+        # Read from the tallies kept in the submit and transition transactions:
+        # fast without a cache, and current to the last commit.
+        statistics = case_selectors.statewide_statistics(selected_month=selected)
         audit_record(
             actor=user,
             action=AuditEntry.Action.VIEW_STATISTICS,

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.models import Service
 from municipalities.models import Office
-from submissions.models import Draft, Submission
+from submissions.models import DecisionTally, Draft, ServiceTally, Submission, SubmissionTally
 
 from .models import StaffMembership
 from .roles import PLATFORM_GROUP
@@ -313,40 +312,58 @@ def _aware(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+def _histogram_median(histogram: dict[int, int]) -> datetime.timedelta | None:
+    """The median (as PostgreSQL's percentile_cont 0.5) of day counts ``{days: cases}``."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    wanted = {(total - 1) // 2, total // 2}  # one middle position, or the two to average
+    found: list[int] = []
+    seen = 0
+    for days in sorted(histogram):
+        count = histogram[days]
+        found += [days for position in sorted(wanted) if seen <= position < seen + count]
+        seen += count
+    return datetime.timedelta(days=sum(found) / len(found))
+
+
 def statewide_statistics(
     *,
     months: int = 12,
     selected_month: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> StatewideStatistics:
-    """Aggregates over the whole state for the Kompetenzzentrum: counts and durations only."""
+    """Aggregates over the whole state for the Kompetenzzentrum: counts and durations only.
+
+    The submission counts and processing times come from the tallies
+    (``submissions.tallies``), kept current in the transactions that file and
+    transition submissions: a few thousand rows, never a scan of the
+    submissions. Medians are over whole days from submission to decision.
+    The completion rate counts drafts (a table that retention keeps small).
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     month_list = [_month_start(today, back) for back in range(months - 1, -1, -1)]
     start = _aware(month_list[0])
     selected = _month_start(selected_month or today)
-    selected_end = _aware(_month_start(selected, -1))
 
     per_service_month: dict[tuple[datetime.date, str], int] = {}
     rows = (
-        Submission.objects.filter(submitted_at__gte=start)
-        .annotate(month=TruncMonth("submitted_at"))
+        ServiceTally.objects.filter(month__gte=month_list[0])
         .values("month", "service__name_de")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
         .order_by()
     )
     for row in rows:
-        month = row["month"]
-        month = month.date() if isinstance(month, datetime.datetime) else month
-        per_service_month[(month, row["service__name_de"])] = row["n"]
+        if row["n"]:
+            per_service_month[(row["month"], row["service__name_de"])] = row["n"]
 
     per_municipality = [
         (row["gemeinde__ags"], row["gemeinde__name"], row["service__name_de"], row["n"])
-        for row in Submission.objects.filter(
-            submitted_at__gte=_aware(selected), submitted_at__lt=selected_end
-        )
+        for row in SubmissionTally.objects.filter(month=selected)
         .values("gemeinde__ags", "gemeinde__name", "service__name_de")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
+        .filter(n__gt=0)
         .order_by("gemeinde__name", "service__name_de")
     ]
 
@@ -365,31 +382,19 @@ def statewide_statistics(
         submitted = row["submitted"] if row else 0
         completion.append((month, started, submitted, submitted / started if started else None))
 
-    duration = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
-    decided = Submission.objects.filter(decided_at__gte=start, decided_at__isnull=False).exclude(
-        status=Submission.Status.WITHDRAWN
-    )
-    median_processing = []
-    if connection.vendor == "postgresql":
-        for row in (
-            decided.values("service__name_de")
-            .annotate(n=Count("id"), median=Median(duration, output_field=DurationField()))
-            .order_by("service__name_de")
-        ):
-            median_processing.append((row["service__name_de"], row["n"], row["median"]))
-    else:  # embedded SQLite default: compute in Python
-        durations: dict[str, list[datetime.timedelta]] = {}
-        for name, submitted_at, decided_at in decided.values_list(
-            "service__name_de", "submitted_at", "decided_at"
-        ):
-            durations.setdefault(name, []).append(decided_at - submitted_at)
-        for name in sorted(durations):
-            values = sorted(durations[name])
-            middle = len(values) // 2
-            median = (
-                values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
-            )
-            median_processing.append((name, len(values), median))
+    histograms: dict[str, dict[int, int]] = {}
+    for name, days, count in (
+        DecisionTally.objects.filter(month__gte=month_list[0], count__gt=0)
+        .values("service__name_de", "days")
+        .annotate(n=Sum("count"))
+        .values_list("service__name_de", "days", "n")
+        .order_by()
+    ):
+        histograms.setdefault(name, {})[days] = count
+    median_processing = [
+        (name, sum(histogram.values()), _histogram_median(histogram))
+        for name, histogram in sorted(histograms.items())
+    ]
 
     services = list(
         Service.objects.order_by("sort_order", "name_de").values_list("name_de", flat=True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from submissions.enqueue import task_enqueue, task_enqueue_on_commit
 from submissions.models import Submission, SubmissionEvent
+from submissions.tallies import tally_status_changed
 
 from .audit import audit_record
 from .case_selectors import (
@@ -102,6 +103,7 @@ def case_transition(
             locked.decided_at = now
             update_fields.append("decided_at")
         locked.save(update_fields=update_fields)
+        tally_status_changed(submission=locked, from_status=from_status, to_status=to_status)
         event = SubmissionEvent.objects.create(
             submission=locked,
             kind="status_changed",

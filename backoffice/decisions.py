@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from submissions.decision_letters import decision_letter_store
 from submissions.models import DecisionLetter, Submission, SubmissionEvent
+from submissions.tallies import tally_status_changed
 
 from .audit import audit_record
 from .case_selectors import FINAL_STATUSES, is_platform_admin, office_ids_for_user
@@ -373,9 +374,16 @@ def case_reopen(
                 _("Nur ein bewilligter oder abgelehnter Antrag kann wieder aufgenommen werden.")
             )
         from_status = locked.status
+        undone_decided_at = locked.decided_at
         locked.status = Status.IN_PROGRESS
         locked.decided_at = None
         locked.save(update_fields=["status", "decided_at"])
+        tally_status_changed(
+            submission=locked,
+            from_status=from_status,
+            to_status=Status.IN_PROGRESS,
+            undone_decided_at=undone_decided_at,
+        )
         # The letter of the undone decision no longer stands on its own.
         DecisionLetter.objects.filter(submission=locked, superseded_at__isnull=True).update(
             superseded_at=timezone.now()

@@ -31,6 +31,7 @@ from submissions.info_requests import (
     KIND_REMINDER,
 )
 from submissions.models import Attachment, InfoRequest, Submission, SubmissionEvent
+from submissions.tallies import tally_status_changed
 
 from .audit import audit_record
 from .case_selectors import cases_for_user
@@ -121,6 +122,9 @@ def case_request_info(
         from_status = locked.status
         locked.status = Status.INFO_REQUESTED
         locked.save(update_fields=["status"])
+        tally_status_changed(
+            submission=locked, from_status=from_status, to_status=Status.INFO_REQUESTED
+        )
         event = SubmissionEvent.objects.create(
             submission=locked,
             kind=KIND_ASKED,

@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from forms_catalog.selectors import summarize
-from submissions.models import Attachment, Submission
+from submissions.models import Attachment, InfoRequest, Submission
 
 from .case_selectors import OPEN_STATUSES, cases_for_user, is_platform_admin, office_ids_for_user
 
@@ -26,11 +26,25 @@ from .case_selectors import OPEN_STATUSES, cases_for_user, is_platform_admin, of
 SECTION_LIMIT = 10
 SECTION_COUNT_CAP = 500
 
+
 # A case is "due" (section "Überfällig / Wiedervorlage fällig") when any of these
 # conditions holds on `today` (the local date). Further conditions, such as a
 # Rückfrage whose deadline has passed, are added to this list.
+def _rueckfrage_overdue(today: datetime.date) -> Q:
+    # Waiting for the citizen and the open question's deadline has passed
+    # (an Exists, so a case with several questions is listed once).
+    open_and_overdue = InfoRequest.objects.filter(
+        submission=OuterRef("pk"),
+        deadline__lt=today,
+        answered_at__isnull=True,
+        cancelled_at__isnull=True,
+    )
+    return Q(Exists(open_and_overdue), status=Submission.Status.INFO_REQUESTED)
+
+
 DUE_CONDITIONS: list[Callable[[datetime.date], Q]] = [
     lambda today: Q(resubmission_on__lte=today),
+    _rueckfrage_overdue,
 ]
 
 

@@ -5,9 +5,12 @@
    and its ratio to a bare WeasyPrint render of the same HTML (wall clock and CPU).
 2. Submit-to-delivered latency (p50/p95) with 2 worker processes.
 3. Drain rate of a backlog of submissions queued while no worker ran (default 10,000;
-   ``--backlog N`` for a smaller run), the workers' CPU seconds per submission (their
-   own accounting in /proc), the bound that implies (cores ÷ CPU seconds per
-   submission) and the drain rate as a fraction of it.
+   ``--backlog N`` for a smaller run, e.g. 300), the workers' CPU seconds per submission
+   (their own accounting in /proc), the bound that implies (cores ÷ CPU seconds per
+   submission), the drain rate as a fraction of it, and the task hand-offs per
+   submission (tasks the workers received, from their logs).
+
+``--skip-render`` leaves out part 1 (the PDF benchmark of its own).
 
 Prints the load average, since other work on the machine slows every figure.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -40,6 +44,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--latency-samples", type=int, default=60)
     parser.add_argument("--render-rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--skip-render", action="store_true", help="leave out part 1")
     return parser.parse_args()
 
 
@@ -94,6 +99,19 @@ def process_cpu_seconds(pids: list[int]) -> float:
         # Fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 here.
         ticks += sum(int(value) for value in stats[pid][11:15])
     return ticks / CLOCK_TICKS
+
+
+TASK_RECEIVED = re.compile(r"Task (submissions\.tasks\.\w+)\[[^\]]+\] received")
+
+
+def tasks_received(logs: list[Path]) -> dict[str, int]:
+    """How many tasks of each pipeline task the workers writing ``logs`` received."""
+    counts: dict[str, int] = {}
+    for log in logs:
+        for name in TASK_RECEIVED.findall(log.read_text(errors="replace")):
+            short = name.rsplit(".", 1)[-1]
+            counts[short] = counts.get(short, 0) + 1
+    return counts
 
 
 def cores() -> int:
@@ -328,7 +346,7 @@ def main() -> int:
                 form_version=versions["hundeanmeldung"], gemeinde=gemeinde, office=office
             )
         )  # warm-up: fonts, imports
-        for slug in FORMS:
+        for slug in [] if args.skip_render else FORMS:
             submission = SubmissionFactory(
                 form_version=versions[slug],
                 gemeinde=gemeinde,
@@ -449,6 +467,7 @@ def main() -> int:
         # Django and Celery imports, is behind them once they report ready).
         ready = time.perf_counter()
         worker_pids = [worker.pid for worker in workers]
+        drain_logs = [worker.log_path for worker in workers]
         cpu_before = process_cpu_seconds(worker_pids)
         done_before = Submission.objects.filter(
             pk__in=backlog, delivered_at__isnull=False, citizen_notified_at__isnull=False
@@ -475,6 +494,21 @@ def main() -> int:
             print(
                 f"   bound on {cores()} cores: {bound:.1f} submissions/s; drain rate once the "
                 f"workers were ready {rate:.2f}/s = {rate / bound:.2f} of the bound"
+            )
+            # On a shared machine the workers get less than the cores: how much they
+            # got, and the drain rate against what that share allows.
+            share = cpu_used / (end - ready)
+            print(
+                f"   the workers were on CPU {share:.2f} of {cores()} cores on average; "
+                f"drain rate / (that share ÷ CPU-s per submission) = "
+                f"{rate / (share / per_submission):.2f}"
+            )
+        received = tasks_received(drain_logs)
+        if done:
+            print(
+                f"   task hand-offs: {sum(received.values()) / done:.2f} tasks per submission ("
+                + ", ".join(f"{name} {n}" for name, n in sorted(received.items()))
+                + ")"
             )
         print(f"   {load_note()} at the end of the drain")
         print(

@@ -45,7 +45,10 @@ def task_enqueue(*, task: Task, args: Sequence, about: str, countdown: float | N
     personal data).
     """
     try:
-        task.apply_async(tuple(args), countdown=countdown)
+        # No time limits in the message: Celery would take the publisher's
+        # (a web process, beat) over the worker's own, and the worker's are
+        # the ones its claims are computed from (``recovery.step_claim``).
+        task.apply_async(tuple(args), countdown=countdown, time_limit=None, soft_time_limit=None)
     except Exception:
         # Broker down, DNS, timeouts: kombu raises several kinds, and none of
         # them may reach the caller, whose transaction has already committed.

@@ -24,6 +24,7 @@ from .delivery.fitconnect import (
 )
 from .mail import alert_admins, mail_message_id
 from .models import Delivery, Submission, SubmissionEvent
+from .tallies import tally_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,11 @@ def delivery_remote_accept(*, delivery_id: int) -> bool:
                 from_status=submission.status,
                 to_status=Submission.Status.IN_PROGRESS,
                 visible_to_citizen=True,
+            )
+            tally_status_changed(
+                submission=submission,
+                from_status=submission.status,
+                to_status=Submission.Status.IN_PROGRESS,
             )
             submission.status = Submission.Status.IN_PROGRESS
             submission.save(update_fields=["status"])

@@ -23,6 +23,7 @@ from .enqueue import task_enqueue_on_commit, task_named
 from .links import case_admin_url
 from .mail import mail_connection, mail_message_id, mail_send
 from .models import Attachment, InfoRequest, Submission, SubmissionEvent
+from .tallies import tally_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +164,9 @@ def info_request_answer(*, submission_id: int, request_id: object, answer: objec
             to_status = Status.IN_PROGRESS
             submission.status = to_status
             submission.save(update_fields=["status"])
+            tally_status_changed(
+                submission=submission, from_status=from_status, to_status=to_status
+            )
         SubmissionEvent.objects.create(
             submission=submission,
             kind=KIND_ANSWERED,

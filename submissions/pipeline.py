@@ -1,4 +1,12 @@
-"""The processing pipeline of a submission: resolve office → PDFs → deliver → notify.
+"""The processing pipeline of a submission: PDFs → deliver (channels in parallel) + notify.
+
+The office is normally resolved inside the submit transaction
+(``services.submission_submit``); the ``resolve_office`` step remains as the
+fallback for a submission whose office could not be found then. The PDF step
+renders both documents, creates one ``Delivery`` per channel, records the
+in-portal channels (the back-office inbox) in the same transaction, and hands
+the outside channels (one task each, in parallel) and the citizen's e-mail
+to the queues: two to four task hand-offs per submission instead of seven.
 
 Every step is a service that (1) locks the submission or delivery row with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` so two workers never do the same step at
@@ -36,7 +44,6 @@ from .delivery import (
     DeliveryProgress,
     channel_get,
     channels_for_office,
-    channels_in_portal,
 )
 from .enqueue import task_enqueue_on_commit, task_named
 from .links import status_link_url, status_page_url
@@ -58,6 +65,7 @@ from .recovery import (
     unclaimed_before,
 )
 from .steps import CLAIM_CLEARED, Claim, Step, locked_step
+from .tallies import tally_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -85,22 +93,22 @@ def pipeline_start(*, submission_id: int) -> None:
     pipeline_advance(submission_id=submission_id)
 
 
-def _forwarded_in_portal(submission: Submission) -> bool:
-    """Whether a channel of our own (the back-office inbox) has delivered the case."""
-    return submission.deliveries.filter(
-        channel__in=channels_in_portal(), status=Delivery.Status.DELIVERED
-    ).exists()
-
-
 def pipeline_next_task(submission: Submission) -> str | None:
-    """The name of the task that does the first step not yet recorded on ``submission``, or None."""
+    """The name of the task that does the first step not yet recorded on ``submission``, or None.
+
+    The deliveries are not a step of the submission: once their rows exist
+    (created with the PDFs), each is claimed, retried and swept on its own
+    row. ``deliver_submission`` is only the fallback for a submission whose
+    PDFs were recorded without delivery rows (rows from before they were
+    created together).
+    """
     if submission.pipeline_failed_at is not None or submission.purged_at is not None:
         return None
     if submission.office_resolved_at is None:
         return TASK_RESOLVE_OFFICE
     if submission.pdfs_rendered_at is None:
         return TASK_RENDER_PDFS
-    if not _forwarded_in_portal(submission):
+    if not submission.deliveries.exists():
         return TASK_DELIVER_SUBMISSION
     if submission.citizen_notified_at is None:
         return TASK_NOTIFY_CITIZEN
@@ -228,7 +236,16 @@ def _store(name: str, content: bytes) -> str:
 
 
 def pipeline_render_pdfs(*, submission_id: int, claim: Claim | None = None) -> Step:
-    """Render the office copy and the citizen's receipt and store both privately. Idempotent."""
+    """Render the office copy and the receipt, store both, and start every delivery. Idempotent.
+
+    One transaction holds the submission row from the first render to the
+    record: both PDFs, ``pdfs_rendered_at``, one ``Delivery`` per channel,
+    the in-portal channels delivered (the office sees the case, status
+    ``forwarded``), and the outside channels and the citizen's e-mail
+    enqueued on commit. A crash anywhere before the commit leaves nothing
+    recorded, and the re-run renders both again and replaces the stored
+    files (fixed names), so there is never a second copy or a half-done step.
+    """
     with locked_step(
         Submission.objects, pk=submission_id, skip=_unless_failed("pdfs_rendered_at"), claim=claim
     ) as step:
@@ -250,6 +267,17 @@ def pipeline_render_pdfs(*, submission_id: int, claim: Claim | None = None) -> S
             receipt_pdf=receipt_pdf_name,
             pdfs_rendered_at=now,
         )
+        if submission.office_id is not None:
+            _deliveries_start(submission=submission, now=now)
+        if submission.citizen_notified_at is None:
+            # The receipt goes out in parallel with the deliveries; this row
+            # records it as enqueued (the sweeper's clue if the task is lost).
+            Submission.objects.filter(pk=submission_id).update(enqueued_at=now)
+            task_enqueue_on_commit(
+                task=task_named(TASK_NOTIFY_CITIZEN),
+                args=(submission_id,),
+                about=f"submission {submission.reference}",
+            )
     return Step.DONE
 
 
@@ -262,11 +290,65 @@ def _cannot_deliver(submission: Submission) -> Step | None:
     return None
 
 
-def pipeline_prepare_deliveries(*, submission_id: int, claim: Claim | None = None) -> Step:
-    """Create one Delivery per channel (once: unique per channel) and enqueue the pending ones.
+def _deliveries_start(*, submission: Submission, now: datetime.datetime) -> None:
+    """Create the submission's Delivery rows (once: unique per channel) and start the pending ones.
 
-    The channels are those registered in ``submissions.delivery`` that serve
-    the office (the back-office inbox always, e-mail and webhook if set up).
+    Must run inside the transaction that holds the submission row. In-portal
+    channels (the back-office inbox) are delivered right here, in that
+    transaction: their "sending" is a write to our own database, not worth a
+    task of its own. Each outside channel gets a task of its own, so they run
+    in parallel, each on its own row with its own claim, idempotency key and
+    retry schedule.
+    """
+    for channel in channels_for_office(office=submission.office):
+        Delivery.objects.get_or_create(
+            submission=submission,
+            channel=channel,
+            defaults={"next_attempt_at": now, "window_started_at": now},
+        )
+    pending = list(submission.deliveries.filter(status=Delivery.Status.PENDING).order_by("pk"))
+    for delivery in pending:
+        delivery.submission = submission
+        if channel_get(delivery.channel).in_portal and _deliver_in_portal_now(delivery):
+            continue
+        # In the same transaction as the rows: the sweeper never sees a new
+        # delivery before it is recorded as enqueued (it would enqueue it too).
+        delivery_enqueue(delivery_id=delivery.pk)
+
+
+def _deliver_in_portal_now(delivery: Delivery) -> bool:
+    """Deliver an in-portal channel inside the caller's transaction; False leaves it to a task.
+
+    A savepoint keeps a failing channel from undoing the caller's work; the
+    attempt is then made by the channel's own task, with its usual retries.
+    """
+    try:
+        with transaction.atomic():
+            delivery.attempts += 1
+            status_code = channel_get(delivery.channel).deliver(delivery=delivery, connection=None)
+            delivery.last_status_code = status_code
+            delivery.last_error = ""
+            _delivery_mark_delivered(delivery)
+            _delivered_in_portal_on_submission(delivery)
+    except Exception:
+        logger.warning(
+            "in-portal delivery %s (%s) left to its task",
+            delivery.pk,
+            delivery.channel,
+            exc_info=True,
+        )
+        delivery.refresh_from_db()
+        return False
+    return True
+
+
+def pipeline_prepare_deliveries(*, submission_id: int, claim: Claim | None = None) -> Step:
+    """Create one Delivery per channel (once: unique per channel) and start the pending ones.
+
+    The PDF step does this in its own transaction; this step is the fallback
+    for a submission whose PDFs were recorded without deliveries. The
+    channels are those registered in ``submissions.delivery`` that serve the
+    office (the back-office inbox always, e-mail and webhook if set up).
     """
     with locked_step(
         Submission.objects, pk=submission_id, skip=_cannot_deliver, claim=claim
@@ -275,25 +357,10 @@ def pipeline_prepare_deliveries(*, submission_id: int, claim: Claim | None = Non
             return step.outcome
         submission = step.row
         now = timezone.now()
-        for channel in channels_for_office(office=submission.office):
-            Delivery.objects.get_or_create(
-                submission=submission,
-                channel=channel,
-                defaults={"next_attempt_at": now, "window_started_at": now},
-            )
-        pending = list(
-            submission.deliveries.filter(status=Delivery.Status.PENDING).values_list(
-                "pk", flat=True
-            )
-        )
-        # The submission's next progress is its deliveries' (claimed on their rows).
+        _deliveries_start(submission=submission, now=now)
+        # The submission's next step is the citizen's e-mail.
         submission.pipeline_progress_at = now
-        submission.enqueued_at = now
-        submission.save(update_fields=["pipeline_progress_at", "enqueued_at"])
-        # In the same transaction as the rows: the sweeper never sees a new
-        # delivery before it is recorded as enqueued (it would enqueue it too).
-        for delivery_id in pending:
-            delivery_enqueue(delivery_id=delivery_id)
+        submission.save(update_fields=["pipeline_progress_at"])
     return Step.DONE
 
 
@@ -386,13 +453,17 @@ def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
     now = timezone.now()
     submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
     _event(submission, f"delivered_{delivery.channel}")
-    fields = ["pipeline_progress_at", "enqueued_at"]
+    fields = ["pipeline_progress_at"]
     submission.pipeline_progress_at = now
-    submission.enqueued_at = now  # the citizen's e-mail, enqueued below
     if submission.status == Submission.Status.RECEIVED:
         # The office can now see the case: for the citizen it is forwarded.
         submission.status = Submission.Status.FORWARDED
         fields.append("status")
+        tally_status_changed(
+            submission=submission,
+            from_status=Submission.Status.RECEIVED,
+            to_status=Submission.Status.FORWARDED,
+        )
         _event(
             submission,
             "status_changed",
@@ -404,11 +475,7 @@ def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
         submission.delivered_at = now
         fields.append("delivered_at")
     submission.save(update_fields=fields)
-    task_enqueue_on_commit(
-        task=task_named(TASK_NOTIFY_CITIZEN),
-        args=(submission.pk,),
-        about=f"submission {submission.reference}",
-    )
+    # The citizen's e-mail was enqueued with the PDFs: it does not wait for this.
 
 
 def pipeline_record_deliveries(*, submission_id: int) -> None:
@@ -568,7 +635,11 @@ def pipeline_notify_citizen(*, submission_id: int, claim: Claim | None = None) -
     with (
         mail_connection() as connection,
         locked_step(
-            Submission.objects, pk=submission_id, skip=_not_ready_to_notify, claim=claim
+            Submission.objects,
+            pk=submission_id,
+            skip=_not_ready_to_notify,
+            claim=claim,
+            wait=True,
         ) as step,
     ):
         if step.skip:

@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from forms_catalog.selectors import applicant_contact, calculate_fee, visible_answers
-from municipalities.selectors import fee_parameters
+from municipalities.selectors import NoResponsibleOffice, fee_parameters, responsible_office
 
 from .models import Attachment, Delivery, Draft, Submission, SubmissionEvent
 from .pipeline import delivery_enqueue, pipeline_start
 from .references import access_secret_generate, access_secret_hash, reference_generate
+from .tallies import tally_submitted
 
 
 class SubmissionError(Exception):
@@ -82,10 +83,14 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
     """File ``draft`` with ``answers``: returns the submission and its access secret.
 
     One transaction: the submission (pinned form version, Gemeinde, answers,
-    contact, fee), its first history event, the draft's attachments moved to
-    it and the draft marked submitted. The draft row is locked, so a double
-    click files once and the second call raises DraftAlreadySubmitted. The
-    pipeline is enqueued only after commit. The secret is returned only here:
+    contact, fee, and its responsible office: one indexed query, so the
+    confirmation page can name it), its first history events, the draft's
+    attachments moved to it and the draft marked submitted. If no office is
+    responsible the submission is stored all the same and the pipeline's
+    ``resolve_office`` step tries again (and fails visibly): nothing is lost.
+    The draft row is locked, so a double click files once and the second
+    call raises DraftAlreadySubmitted. The pipeline is enqueued only after
+    commit. The secret is returned only here:
     only its hash is stored.
 
     Only what the check page showed is stored: answers of steps, groups and
@@ -112,6 +117,12 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
         parameters = fee_parameters(service=locked.service, gemeinde=locked.gemeinde)
         # Only real amounts are recorded: an example rate is not this municipality's.
         fee = calculate_fee(version=version, answers=answers, parameters=parameters, examples=False)
+        try:
+            office = responsible_office(
+                service=locked.service, gemeinde=locked.gemeinde, on_date=timezone.localdate(now)
+            )
+        except NoResponsibleOffice:
+            office = None  # left to the pipeline's resolve_office step
         secret = access_secret_generate()
         submission = _create_with_unique_reference(
             access_secret_hash=access_secret_hash(secret),
@@ -126,13 +137,20 @@ def submission_submit(*, draft: Draft, answers: dict, language: str) -> tuple[Su
             status=Submission.Status.RECEIVED,
             submitted_at=now,
             pipeline_progress_at=now,
+            office=office,
+            office_resolved_at=now if office is not None else None,
         )
+        tally_submitted(submission=submission)
         SubmissionEvent.objects.create(
             submission=submission,
             kind="submitted",
             to_status=Submission.Status.RECEIVED,
             visible_to_citizen=True,
         )
+        if office is not None:
+            SubmissionEvent.objects.create(
+                submission=submission, kind="office_resolved", comment=office.name
+            )
         Attachment.objects.filter(id__in=[a.id for a in attachments]).update(
             submission=submission, draft=None
         )

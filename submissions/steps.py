@@ -45,14 +45,15 @@ class Claim:
 CLAIM_CLEARED = {"claimed_at": None, "claimed_by": "", "claim_expires_at": None}
 
 
-def claim_record(*, model: type[models.Model], pk: int, claim: Claim) -> bool:
+def claim_record(*, model: type[models.Model], pk: int, claim: Claim, wait: bool = False) -> bool:
     """Record ``claim`` on row ``pk`` unless another transaction holds the row. Commits at once.
 
     A row held by a running step is left alone: that step's claim stays the
-    one that counts, and the caller will find the row busy anyway.
+    one that counts, and the caller will find the row busy anyway. With
+    ``wait`` the claim waits for the holder's commit instead (see ``locked_step``).
     """
     with transaction.atomic():
-        free = model.objects.select_for_update(skip_locked=True).filter(pk=pk)
+        free = model.objects.select_for_update(skip_locked=not wait).filter(pk=pk)
         if free.values_list("pk", flat=True).first() is None:
             return False
         model.objects.filter(pk=pk).update(
@@ -96,6 +97,7 @@ def locked_step(
     pk: int,
     skip: Callable[[Any], Step | None],
     claim: Claim | None = None,
+    wait: bool = False,
 ) -> Iterator[LockedStep]:
     """Open a transaction, lock row ``pk`` of ``queryset`` and decide whether the step runs.
 
@@ -110,12 +112,18 @@ def locked_step(
     cleared when the body ends without an exception, in its transaction. An
     exception leaves the claim to expire: a task that retries claims again,
     otherwise the sweeper redoes the step once the claim has expired.
+
+    ``wait=True`` waits for a row another transaction holds instead of
+    answering ``Step.BUSY``: for a step that runs in parallel with short
+    bookkeeping transactions on the same row (the citizen's e-mail next to
+    the deliveries recording their success), where a retry would cost a
+    second or so of latency and a task hand-off for a lock held milliseconds.
     """
     model = queryset.model
     if claim is not None:
-        claim_record(model=model, pk=pk, claim=claim)
+        claim_record(model=model, pk=pk, claim=claim, wait=wait)
     with transaction.atomic():
-        row = queryset.select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()
+        row = queryset.select_for_update(skip_locked=not wait, of=("self",)).filter(pk=pk).first()
         yield LockedStep(row=row, outcome=Step.BUSY if row is None else skip(row))
         if row is not None and claim is not None:
             # Any claim on the row ends with this step: it held the row, so no

@@ -1,11 +1,13 @@
 """Celery tasks of the submission pipeline: thin wrappers around `pipeline` services.
 
 Each task takes an id, calls one idempotent step, and hands over to the next
-step through `pipeline_advance`. Settings make them at-least-once (late ack,
-reject on worker loss, prefetch 1); routing by name puts render_* on the pdf
-queue, deliver_* on delivery and notify_* on email. The pipeline's tasks take
-their time limits from ``recovery`` and claim their step with them, so a lost
-task shows as a claim past its limit.
+step (through `pipeline_advance`, or the step enqueues its successors itself:
+the PDF step starts the deliveries and the citizen's e-mail in parallel).
+Settings make them at-least-once (late ack, reject on worker loss, prefetch
+1); routing by name puts render_* on the pdf queue, deliver_* on delivery
+and notify_* on email. The pipeline's tasks take their time limits from
+``recovery`` and claim their step with them, so a lost task shows as a claim
+past its limit.
 """
 
 from __future__ import annotations
@@ -87,9 +89,9 @@ def render_pdfs(self, submission_id: int) -> str:
             submission_id=submission_id, reason=f"PDF-Erzeugung fehlgeschlagen: {exc!r}"[:500]
         )
         return Step.STOPPED.value
+    # The step itself enqueued what follows (the deliveries and the citizen's
+    # e-mail) on its commit: no ``pipeline_advance`` here, it would add a duplicate.
     _again_if_busy(self, step)
-    if step is Step.DONE:
-        pipeline.pipeline_advance(submission_id=submission_id)
     return step.value
 
 

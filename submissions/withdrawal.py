@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from .enqueue import task_enqueue_on_commit, task_named
 from .mail import mail_connection, mail_message_id, mail_send
 from .models import Submission, SubmissionEvent
+from .tallies import tally_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ def submission_withdraw(*, submission_id: int, reason: object) -> SubmissionEven
         submission.status = Status.WITHDRAWN
         submission.decided_at = timezone.now()
         submission.save(update_fields=["status", "decided_at"])
+        tally_status_changed(
+            submission=submission, from_status=from_status, to_status=Status.WITHDRAWN
+        )
         event = SubmissionEvent.objects.create(
             submission=submission,
             kind="status_changed",

@@ -61,12 +61,19 @@ def test_steps_are_idempotent_a_rerun_changes_nothing(office_setup, _private_med
     submission, _ = submission_submit(
         draft=make_draft(office_setup), answers=make_answers(), language="de"
     )
-    assert queued_tasks(clean_broker, "default") == ["submissions.tasks.resolve_office"]
-    assert pipeline_resolve_office(submission_id=submission.pk) is Step.DONE
+    # The office was resolved in the submit transaction: the PDFs come first.
+    assert queued_tasks(clean_broker, "default") == []
+    assert queued_tasks(clean_broker, "pdf") == ["submissions.tasks.render_pdfs"]
     assert pipeline_resolve_office(submission_id=submission.pk) is Step.DONE
     assert pipeline_render_pdfs(submission_id=submission.pk) is Step.DONE
     submission.refresh_from_db()
     first_pdf = submission.office_pdf.name
+    # The PDF step delivered the inbox in its own transaction and enqueued the receipt.
+    assert submission.status == Submission.Status.FORWARDED
+    assert [(d.channel, d.status, d.attempts) for d in submission.deliveries.all()] == [
+        ("inbox", "delivered", 1)
+    ]
+    assert queued_tasks(clean_broker, "email") == ["submissions.tasks.notify_citizen"]
     assert pipeline_render_pdfs(submission_id=submission.pk) is Step.DONE
     submission.refresh_from_db()
     assert submission.office_pdf.name == first_pdf
@@ -74,10 +81,47 @@ def test_steps_are_idempotent_a_rerun_changes_nothing(office_setup, _private_med
     assert pipeline_prepare_deliveries(submission_id=submission.pk) is Step.DONE
     assert pipeline_prepare_deliveries(submission_id=submission.pk) is Step.DONE
     assert Delivery.objects.filter(submission=submission).count() == 1  # inbox only
-    # The second run did not enqueue the inbox delivery a second time.
-    assert queued_tasks(clean_broker, "delivery") == ["submissions.tasks.deliver_delivery"]
+    # No re-run enqueued anything a second time.
+    assert queued_tasks(clean_broker, "delivery") == []
+    assert queued_tasks(clean_broker, "email") == ["submissions.tasks.notify_citizen"]
     kinds = list(submission.events.values_list("kind", flat=True))
     assert kinds.count("office_resolved") == 1 and kinds.count("pdfs_rendered") == 1
+    assert kinds.count("delivered_inbox") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_both_pdfs_in_one_step_redone_whole_after_a_crash_between_them(
+    office_setup, _private_media, clean_broker
+):
+    """A worker killed between storing the office copy and the receipt committed nothing.
+
+    What it leaves behind is the state built here: the office copy's file
+    written under its fixed name, no receipt, nothing recorded on the row.
+    The re-run renders both, replaces the file, and records the step once.
+    """
+    submission, _ = submission_submit(
+        draft=make_draft(office_setup), answers=make_answers(), language="de"
+    )
+    folder = _private_media / "pdfs" / submission.reference
+    folder.mkdir(parents=True)
+    stale = folder / f"antrag-{submission.reference}.pdf"
+    stale.write_bytes(b"%PDF-1.7 cut off by SIGKILL")
+    assert pipeline_render_pdfs(submission_id=submission.pk) is Step.DONE
+    assert pipeline_render_pdfs(submission_id=submission.pk) is Step.DONE
+    submission.refresh_from_db()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"antrag-{submission.reference}.pdf",
+        f"eingangsbestaetigung-{submission.reference}.pdf",
+    ]
+    assert submission.office_pdf.name.endswith(f"/antrag-{submission.reference}.pdf")
+    for field in (submission.office_pdf, submission.receipt_pdf):
+        with field.open("rb") as handle:
+            content = handle.read()
+        assert content.startswith(b"%PDF") and b"cut off" not in content
+    kinds = list(submission.events.values_list("kind", flat=True))
+    assert kinds.count("pdfs_rendered") == 1 and kinds.count("delivered_inbox") == 1
+    assert Delivery.objects.filter(submission=submission).count() == 1
+    assert queued_tasks(clean_broker, "email") == ["submissions.tasks.notify_citizen"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -212,3 +256,17 @@ def test_a_process_that_never_imported_the_tasks_enqueues_them_by_name():
         "submissions.tasks.deliver_delivery",
         "submissions.tasks.notify_citizen",
     ]
+
+
+def test_runaway_render_time_limit_is_the_workers_not_the_publishers(clean_broker):
+    """Regression: a task published by the web process carried the web process's time
+    limits in its message, and Celery prefers those to the worker's own; with the PDFs
+    enqueued at submit, a worker's PORTAL_PDF_TIME_LIMIT no longer stopped a runaway
+    render. The message carries none, so the worker's limits (and claims) apply."""
+    from submissions import tasks
+    from submissions.enqueue import task_enqueue
+
+    assert tasks.render_pdfs.time_limit  # the task has limits of its own
+    assert task_enqueue(task=tasks.render_pdfs, args=(1,), about="submission X")
+    (raw,) = clean_broker.lrange("pdf", 0, -1)
+    assert json.loads(raw)["headers"]["timelimit"] == [None, None]

@@ -168,6 +168,47 @@ def test_submission_goes_from_submit_to_delivered_and_the_webhook_gets_one_signe
     assert kinds.count("citizen_notified") == 1
 
 
+def test_channels_are_delivered_in_parallel_each_exactly_once(
+    office_setup, office, webhook_receiver, smtp_server, pipeline_env, start_worker, _private_media
+):
+    """One task per outside channel: a slow webhook holds back neither the office's
+    e-mail nor the citizen's receipt, and each channel is delivered once."""
+    webhook_receiver.hold = threading.Event()
+    workers = [start_worker(env=pipeline_env) for _ in range(2)]
+    (submission,) = submit(office_setup)
+    # One worker is inside the webhook POST; the other does the rest meanwhile.
+    assert webhook_receiver.held.wait(60), workers[0].log() + workers[1].log()
+
+    def mailed(recipient: str) -> int:
+        return sum(
+            1
+            for m in smtp_server.messages
+            if m.rcpt_to == [recipient] and submission.reference in m.message["Subject"]
+        )
+
+    wait_until(
+        lambda: (
+            mailed("eingang@vg-teststadt.example") == 1 and mailed(submission.applicant_email) == 1
+        ),
+        timeout=60,
+        message="e-mails waited for the webhook:\n" + workers[1].log(),
+    )
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.FORWARDED  # the inbox, with the PDFs
+    assert submission.delivered_at is None  # the webhook is still being answered
+    webhook_receiver.hold.set()
+    webhook_receiver.hold = None
+    wait_until(lambda: all_done([submission]), timeout=60, message=workers[0].log())
+    time.sleep(1)  # nothing more may arrive
+    assert_delivered_exactly_once(
+        [submission], receiver=webhook_receiver, smtp=smtp_server, media=_private_media
+    )
+    assert len(webhook_receiver.requests) == 1
+    kinds = list(submission.events.values_list("kind", flat=True))
+    for kind in ["delivered_inbox", "delivered_email", "delivered_webhook", "citizen_notified"]:
+        assert kinds.count(kind) == 1, kinds
+
+
 def test_worker_killed_mid_delivery_and_a_new_worker_finishes_every_submission(
     office_setup,
     office,
@@ -284,10 +325,11 @@ def test_redis_restarted_while_submissions_are_queued_loses_none(
     env = {**pipeline_env, "CELERY_BROKER_URL": throwaway_redis.url}
     with broker(throwaway_redis.url):
         # Queued with no worker running, then Redis restarts: the queue must survive.
+        # (The office is resolved at submit: the first task is the PDFs'.)
         queued = submit(office_setup, 3)
-        assert redis.Redis.from_url(throwaway_redis.url).llen("default") == 3
+        assert redis.Redis.from_url(throwaway_redis.url).llen("pdf") == 3
         throwaway_redis.restart()
-        assert redis.Redis.from_url(throwaway_redis.url).llen("default") == 3
+        assert redis.Redis.from_url(throwaway_redis.url).llen("pdf") == 3
         worker = start_worker(env=env)
         # More arrive while the worker runs, and Redis restarts under it.
         running = submit(office_setup, 3)

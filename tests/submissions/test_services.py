@@ -63,11 +63,14 @@ def test_submit_creates_the_submission_its_event_and_moves_attachments(office_se
     assert submission.language == "en"
     assert submission.applicant_name == "Erika Mustermann"
     assert submission.applicant_email == "erika@example.org"
-    assert submission.office is None  # resolved by the pipeline, not here
+    # Resolved in the submit transaction: the confirmation page can name it.
+    assert submission.office == office_setup["office"]
+    assert submission.office_resolved_at == submission.submitted_at
     assert secret not in submission.access_secret_hash
-    events = list(SubmissionEvent.objects.filter(submission=submission))
+    events = list(SubmissionEvent.objects.filter(submission=submission).order_by("pk"))
     assert [(e.kind, e.to_status, e.visible_to_citizen) for e in events] == [
-        ("submitted", "received", True)
+        ("submitted", "received", True),
+        ("office_resolved", "", False),
     ]
     attachment.refresh_from_db()
     stray.refresh_from_db()

@@ -262,6 +262,7 @@ def test_access_code_mail_goes_through_the_queue_without_the_secret(
     transactional_db, clean_broker, smtp_server, start_worker, office_setup
 ):
     submission, _ = filed(office_setup)
+    clean_broker.delete("email")  # the receipt's task, enqueued with the PDFs
     Client().post("/status/zugangscode/", {"reference": submission.reference})
     (raw,) = clean_broker.lrange("email", 0, -1)
     message = json.loads(raw)
@@ -307,13 +308,14 @@ def test_citizen_withdraws_with_a_reason_and_the_office_is_told(office_setup, sm
     assert 'data-testid="withdraw-link"' in status
     confirm = client.get(f"/status/{submission.reference}/zurueckziehen/").content.decode()
     assert "Antrag zurückziehen?" in confirm
-    assert Submission.objects.get(pk=submission.pk).status == "received", "GET changes nothing"
+    # With its PDFs the case is in the office's inbox: forwarded.
+    assert Submission.objects.get(pk=submission.pk).status == "forwarded", "GET changes nothing"
 
     reason = "Umgezogen\x07 nach <b>Erfurt</b>\u202e" + "!" * 3000
     response = client.post(f"/status/{submission.reference}/zurueckziehen/", {"reason": reason})
     # Longer than the field allows: the form says so and nothing happens.
     assert response.status_code == 200 and "<title>Fehler:" in response.content.decode()
-    assert Submission.objects.get(pk=submission.pk).status == "received"
+    assert Submission.objects.get(pk=submission.pk).status == "forwarded"
     response = client.post(
         f"/status/{submission.reference}/zurueckziehen/", {"reason": reason[:300]}
     )
@@ -376,4 +378,4 @@ def test_withdrawal_needs_this_applications_session_and_csrf(office_setup):
     strict.cookies = other_client.cookies
     response = strict.post(f"/status/{other.reference}/zurueckziehen/", {"reason": ""})
     assert response.status_code == 403
-    assert set(Submission.objects.values_list("status", flat=True)) == {"received"}
+    assert set(Submission.objects.values_list("status", flat=True)) == {"forwarded"}

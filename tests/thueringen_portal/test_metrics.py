@@ -130,7 +130,8 @@ def test_scrape_shows_submissions_steps_deliveries_and_queue_depths(
     assert before[("portal_database_up", ())] == 1
     assert before[("portal_broker_up", ())] == 1
 
-    # One submission through the pipeline in this process, up to its inbox delivery.
+    # One submission through the pipeline in this process, up to its inbox delivery
+    # (made by the PDF step; a second attempt finds it delivered).
     submission, _secret = submission_submit(
         draft=make_draft(office_setup), answers=make_answers(), language="de"
     )
@@ -138,7 +139,7 @@ def test_scrape_shows_submissions_steps_deliveries_and_queue_depths(
     assert pipeline_render_pdfs(submission_id=submission.pk) is Step.DONE
     assert pipeline_prepare_deliveries(submission_id=submission.pk) is Step.DONE
     inbox = Delivery.objects.get(submission=submission, channel=Delivery.Channel.INBOX)
-    assert pipeline_deliver(delivery_id=inbox.pk) is Step.DONE
+    assert pipeline_deliver(delivery_id=inbox.pk) is Step.STOPPED
     # A webhook delivery that failed twice and waits for its third attempt.
     Delivery.objects.create(
         submission=submission, channel=Delivery.Channel.WEBHOOK, attempts=2, last_error="500"
