@@ -9,6 +9,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -39,6 +40,9 @@ def iban_is_valid(value: str) -> bool:
 @register
 class IbanType(TextLike):
     name = "iban"
+    designer_title = _("IBAN")
+    # A fixed format: nothing to set beyond what every field has.
+    designer_settings = ()
     default_max_length = 42
 
     def check_format(self, spec, value, ctx):
