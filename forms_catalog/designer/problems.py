@@ -96,6 +96,11 @@ def _german(error: DefinitionError) -> str:
         name = _key_names().get(key, key)
         return _("Angabe fehlt: %(name)s.") % {"name": name}
     if "should be non-empty" in text or "is too short" in text:
+        language = re.search(r"\.(de|en)$", error.path)
+        if language:
+            missing = _("englische Fassung") if language.group(1) == "en" else _("deutsche Fassung")
+            what = _subject(error.path[: language.start()])
+            return _("%(what)s: %(missing)s fehlt.") % {"what": what, "missing": missing}
         if error.path.endswith(".fields") or error.path.endswith("fields"):
             return _("Hier ist noch kein Feld. Bitte fügen Sie mindestens ein Feld hinzu.")
         if error.path.endswith(".options"):

@@ -13,6 +13,7 @@ kept on the page.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from csp.decorators import csp_replace
 from django.contrib import messages
@@ -60,7 +61,7 @@ def _require_editor(request: HttpRequest) -> None:
 
 def designer_url(version: FormVersion, element: str | None = None, name: str = "") -> str:
     url = reverse(f"{URL_PREFIX}{name}", args=[version.pk])
-    return f"{url}?{urlencode({'element': element})}" if element else url
+    return f"{url}?element={quote(element, safe='/')}" if element else url
 
 
 def _optional_url(name: str, version: FormVersion) -> str | None:
@@ -72,7 +73,7 @@ def _optional_url(name: str, version: FormVersion) -> str | None:
 
 
 def tabs(version: FormVersion, active: str, element: str | None = None) -> list[dict[str, Any]]:
-    query = f"?{urlencode({'element': element})}" if element else ""
+    query = f"?element={quote(element, safe='/')}" if element else ""
     candidates = [
         ("structure", _("Aufbau"), reverse(URL_PREFIX, args=[version.pk])),
         ("rules", _("Bedingungen und Prüfregeln"), _optional_url("rules", version)),

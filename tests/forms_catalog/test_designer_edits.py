@@ -116,7 +116,7 @@ def test_adding_steps_fields_and_groups_at_their_position():
     d, upload = edits.add_element(d, target=step, kind="file", label_de="Nachweis")
     assert upload == "steps/unterlagen/fields/nachweis"
     assert find(d, upload).element["extensions"] == ["pdf", "jpg", "png"]  # the type's defaults
-    d, after = edits.add_element(d, target="steps/person/fields/name", kind="text", label_de="Vorname")
+    d, _ = edits.add_element(d, target="steps/person/fields/name", kind="text", label_de="Vorname")
     assert [f["id"] for f in d["steps"][0]["fields"]][:2] == ["name", "vorname"]
     d, inside = edits.add_element(
         d, target="steps/person/fields/kinder", kind="date", label_de="Geburtstag des Kindes"
