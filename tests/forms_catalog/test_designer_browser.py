@@ -168,7 +168,12 @@ def build_three_step_form(page, pages: Pages) -> None:
     pages.check("designer, side panel of a field in a group")
 
     add_step(page, "Unterlagen", "Documents")
-    add_element(page, "file", "Nachweis", {"id_label__en": "Proof", "id_help__de": "Als PDF."})
+    add_element(
+        page,
+        "file",
+        "Nachweis",
+        {"id_label__en": "Proof", "id_help__de": "Als PDF.", "id_help__en": "As a PDF."},
+    )
     pages.check("designer, side panel of a file field")
     # Delete needs a confirmation; this one is cancelled.
     click_and_wait(page, page.get_by_role("link", name="Löschen …"))
@@ -207,6 +212,8 @@ def preview(page, pages: Pages, base: str) -> None:
 
 def check_and_submit_for_review(page, pages: Pages) -> None:
     open_tab(page, "Prüfen")
+    problems = page.locator(".portal-designer__problems")
+    assert problems.count() == 0, problems.inner_text()
     expect(page.locator("#check-summary")).to_contain_text("Keine Probleme gefunden")
     pages.check("check page")
     click_and_wait(page, page.get_by_role("link", name="Zur Prüfung senden …"))
