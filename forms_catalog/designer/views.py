@@ -360,7 +360,7 @@ class Designer:
                 {"code": c, "name": n, "url": link(width=c), "current": c == width}
                 for c, n in (
                     ("desktop", _("Bildschirm (breit)")),
-                    ("320", _("Smartphone (320 px)")),
+                    ("320", _("Schmal (320 px, Smartphone)")),
                 )
             ],
         )

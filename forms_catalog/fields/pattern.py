@@ -23,7 +23,7 @@ class PatternType(TextLike):
             "select",
             _("Bildschirmtastatur"),
             choices=(
-                ("text", _("Text")),
+                ("text", "Text"),  # the same word in both languages
                 ("numeric", _("Ziffern")),
                 ("decimal", _("Zahl mit Komma")),
                 ("tel", _("Telefon")),

@@ -192,7 +192,7 @@ def preview(page, pages: Pages, base: str) -> None:
     click_and_wait(page, page.get_by_role("link", name="English"))
     expect(frame.locator("h1")).to_have_text("Personal details")
     expect(frame.locator("main")).to_contain_text("Surname")
-    click_and_wait(page, page.get_by_role("link", name="Smartphone (320 px)"))
+    click_and_wait(page, page.get_by_role("link", name="Schmal (320 px, Smartphone)"))
     expect(page.locator("#designer-preview-frame")).to_have_class(re.compile("--320"))
     expect(frame.locator("h1")).to_have_text("Personal details")
     width = page.locator("#designer-preview-frame").evaluate("e => e.clientWidth")
