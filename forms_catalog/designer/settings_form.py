@@ -175,7 +175,10 @@ class ElementForm(forms.Form):
         for index, option in enumerate(element.get("options") or []):
             if isinstance(option, dict):
                 initial[f"option-{index}-value"] = option.get("value", "")
-                _initial_text(initial, f"option-{index}", option.get("label"))
+                label = option.get("label")
+                label = label if isinstance(label, dict) else {"de": str(label or "")}
+                initial[f"option-{index}-de"] = label.get("de", "")
+                initial[f"option-{index}-en"] = label.get("en", "")
         return initial
 
     # -- reading ------------------------------------------------------------------

@@ -68,7 +68,9 @@ def panel_heading(page):
     return page.locator("#panel-heading")
 
 
-def create_service(page, base: str, *, slug: str, name_de: str, name_en: str) -> None:
+def create_service(
+    page, base: str, *, slug: str, name_de: str, name_en: str, pages: Pages | None = None
+) -> None:
     """The service's names and ids in the admin's own form, then "Formular gestalten"."""
     page.goto(base + "/admin/forms_catalog/service/add/")
     expect(page.locator("#id_slug")).to_be_visible()
@@ -81,6 +83,8 @@ def create_service(page, base: str, *, slug: str, name_de: str, name_en: str) ->
     click_and_wait(page, page.locator("input[name=_continue]"))
     click_and_wait(page, page.get_by_role("link", name="Formular gestalten").first)
     expect(page.get_by_role("button", name="Entwurf anlegen und gestalten")).to_be_visible()
+    if pages is not None:
+        pages.check("Formular gestalten: new draft")
     click_and_wait(page, page.get_by_role("button", name="Entwurf anlegen und gestalten"))
     expect(page.locator(".portal-designer__tabs")).to_be_visible()
 
@@ -130,6 +134,10 @@ def open_tab(page, name: str) -> None:
 
 def build_three_step_form(page, pages: Pages) -> None:
     pages.check("designer, empty form")
+    open_tab(page, "Prüfen")
+    expect(page.locator(".portal-designer__problems")).to_contain_text("noch keinen Schritt")
+    pages.check("check page with a problem")
+    open_tab(page, "Aufbau")
     add_step(page, "Angaben zur Person", "Personal details")
     pages.check("designer, side panel of a step")
     add_element(
@@ -271,7 +279,12 @@ def test_an_editor_builds_a_form_from_nothing_a_second_approves_and_a_citizen_fi
     context, page = login(browser, base, author)
     pages = Pages(page)
     create_service(
-        page, base, slug="designer-antrag", name_de="Designer-Antrag", name_en="Designer form"
+        page,
+        base,
+        slug="designer-antrag",
+        name_de="Designer-Antrag",
+        name_en="Designer form",
+        pages=pages,
     )
     build_three_step_form(page, pages)
     preview(page, pages, base)
