@@ -88,6 +88,30 @@ def tabs(version: FormVersion, active: str, element: str | None = None) -> list[
     ]
 
 
+def designer_context(
+    *,
+    request: HttpRequest,
+    admin_site,
+    version: FormVersion,
+    active: str,
+    element: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What `admin/forms_catalog/designer/base.html` needs: the admin's context, the
+    version, whether it is a draft, and the tabs ("structure", "rules", "fees",
+    "preview", "check": `active` marks the current one; `element` is kept in the links)."""
+    return {
+        **admin_site.each_context(request),
+        "opts": FormVersion._meta,
+        "version": version,
+        "is_draft": version.status == FormVersion.Status.DRAFT,
+        "tabs": tabs(version, active, element),
+        "title": _("Formular gestalten: %(s)s, Version %(n)s")
+        % {"s": version.service.name_de, "n": version.number},
+        **extra,
+    }
+
+
 def _text(value: Any) -> str:
     return tr(value, "de") if isinstance(value, (dict, str)) else ""
 
@@ -160,16 +184,14 @@ class Designer:
         return get_object_or_404(FormVersion.objects.select_related("service"), pk=pk)
 
     def _context(self, request, version: FormVersion, active: str, element=None, **extra):
-        return {
-            **self.model_admin.admin_site.each_context(request),
-            "opts": FormVersion._meta,
-            "version": version,
-            "is_draft": version.status == FormVersion.Status.DRAFT,
-            "tabs": tabs(version, active, element),
-            "title": _("Formular gestalten: %(s)s, Version %(n)s")
-            % {"s": version.service.name_de, "n": version.number},
+        return designer_context(
+            request=request,
+            admin_site=self.model_admin.admin_site,
+            version=version,
+            active=active,
+            element=element,
             **extra,
-        }
+        )
 
     def _located(self, request, definition, element: str | None) -> Located | None:
         if not element:
