@@ -414,7 +414,13 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and obj.status != FormVersion.Status.DRAFT:
             kwargs["fields"] = []
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not request.user.is_superuser and "definition" in form.base_fields:
+            # A declared field stays in a ModelForm whatever `fields` says: without the
+            # expert view it must not be part of the form (nor required) at all.
+            form = type(form.__name__, (form,), {})
+            form.base_fields = {k: v for k, v in form.base_fields.items() if k != "definition"}
+        return form
 
     def get_fieldsets(self, request, obj=None):
         fields = self.get_fields(request, obj)

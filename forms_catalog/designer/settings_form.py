@@ -109,7 +109,10 @@ def _setting_field(setting: DesignerSetting) -> dict[str, forms.Field]:
             setting.key: forms.ChoiceField(
                 label=label,
                 required=False,
-                choices=[("", _("Standard")), *setting.choices],
+                choices=[
+                    ("", _("keine") if setting.key == "role" else _("Standard")),
+                    *setting.choices,
+                ],
                 help_text=help_text,
             )
         }

@@ -246,6 +246,18 @@ def test_formular_gestalten_from_the_service(editor_client, editor):
 def test_the_json_textarea_is_only_for_superusers(editor_client, draft, django_user_model):
     change = reverse("admin:forms_catalog_formversion_change", args=[draft.pk])
     assert 'name="definition"' not in editor_client.get(change).content.decode()
+    # Without the expert view the note still saves, and a forged definition is ignored.
+    response = editor_client.post(
+        change, {"change_note": "Nur der Hinweis", "definition": '{"steps": "kaputt"}'}
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.change_note == "Nur der Hinweis" and draft.definition["steps"] == []
+    add = reverse("admin:forms_catalog_formversion_add")
+    other = ServiceFactory(slug="zweite", name_de="Zweite")
+    response = editor_client.post(add, {"service": other.pk, "change_note": "neu"})
+    assert response.status_code == 302
+    assert FormVersion.objects.get(service=other).definition == {"schema_version": 1, "steps": []}
     admin = django_user_model.objects.create_superuser("root", password="x")
     root = otp_force_login(type(editor_client)(), admin)
     html = root.get(change).content.decode()
