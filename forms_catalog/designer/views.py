@@ -270,6 +270,7 @@ class Designer:
             if form is not None:
                 form.is_valid()
             return self._render_structure(request, version, located, form)
+        form = None
         try:
             if action == "save":
                 located = find(definition, element)
@@ -309,7 +310,8 @@ class Designer:
                 new, path = duplicate(definition, element or "")
                 done = _("Kopie angelegt.")
             elif action == "delete":
-                title = element_title(find(definition, element).element, "field")
+                doomed = find(definition, element)
+                title = element_title(doomed.element, doomed.kind)
                 new, path = delete(definition, element or "")
                 done = _("„%(t)s“ gelöscht.") % {"t": title}
             else:
@@ -322,8 +324,10 @@ class Designer:
             return redirect(designer_url(version))
         except EditRefused as exc:
             messages.error(request, exc.message)
+            if form is not None:  # a refused id: the settings as typed stay on the page
+                form.add_error("id", exc.message)
             return self._render_structure(
-                request, version, self._located(request, definition, element), None
+                request, version, self._located(request, definition, element), form
             )
         try:
             form_version_update_draft(version=version, definition=new, user=request.user)

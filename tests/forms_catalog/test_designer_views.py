@@ -170,8 +170,11 @@ def test_huge_and_wrong_input_is_refused_and_what_was_typed_stays(editor_client,
     assert "Höchstens 2000 Zeichen" in html and "Number" in html
     draft.refresh_from_db()
     assert draft.definition == before
-    response = post(editor_client, draft, action="save", element=path, id="Zahl!", label__de="Zahl")
+    response = post(
+        editor_client, draft, action="save", element=path, id="Zahl!", label__de="Meine Zahl"
+    )
     assert "Kennung darf nur" in response.content.decode()
+    assert 'value="Meine Zahl"' in response.content.decode()  # what was typed stays
     response = post(editor_client, draft, action="add", element=path, kind="bogus", label_de="x")
     assert "Bitte wählen Sie" in response.content.decode()
     response = post(editor_client, draft, action="add_step", title_de="y" * 100000)
