@@ -37,11 +37,15 @@ from .services import (
     CATALOGUE_DIR,
     FormVersionError,
     _is_editor,
-    _require_editor,
-    _required_note,
     definition_checksum,
     form_version_create_draft,
     form_version_update_draft,
+)
+from .services import (
+    _require_editor as _require_form_editor,
+)
+from .services import (
+    _required_note as _required_form_note,
 )
 
 BLOCK_CATALOGUE_DIR = CATALOGUE_DIR / "blocks"
@@ -68,6 +72,20 @@ class BlockUpdateReport:
     drafts_updated: list[FormVersion] = field(default_factory=list)
     # Services whose open version is in review, approved or scheduled: not touched.
     skipped: list[FormVersion] = field(default_factory=list)
+
+
+def _require_editor(user: Any) -> None:
+    try:
+        _require_form_editor(user)
+    except FormVersionError as exc:
+        raise BlockError(exc.message) from exc
+
+
+def _required_note(note: Any, what: str) -> str:
+    try:
+        return _required_form_note(note, what)
+    except FormVersionError as exc:
+        raise BlockError(exc.message) from exc
 
 
 # --- reads ---------------------------------------------------------------------------
@@ -295,8 +313,8 @@ def block_forms_update(*, block_version: BlockVersion) -> BlockUpdateReport:
         f"Baustein „{block.name_de}“ auf Version {block_version.number} aktualisiert: "
         f"{block_version.change_note}"
     )[:2000]
-    for usage in block_usages(block=block, latest_only=True):
-        latest = usage.version
+    latest_versions = {u.version.pk: u.version for u in block_usages(block=block, latest_only=True)}
+    for latest in latest_versions.values():
         if not latest.service.is_active or latest.status == FormVersion.Status.RETIRED:
             continue
         refs = [
