@@ -25,7 +25,7 @@ import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from forms_catalog.models import FormVersion
+from forms_catalog.models import FormVersion, Service
 from municipalities.models import Gemeinde
 from submissions.models import Draft
 
@@ -100,7 +100,9 @@ def _insert(*, period: str, start: datetime.date, end: datetime.date, positions:
                    d.field_errors
             FROM {Draft._meta.db_table} d
             JOIN {Gemeinde._meta.db_table} g ON g.id = d.gemeinde_id
-            WHERE d.created_at >= %(start)s AND d.created_at < %(end)s
+            -- The service leads, so each service's range of draft_funnel_idx is read.
+            WHERE d.service_id = ANY(%(services)s)
+              AND d.created_at >= %(start)s AND d.created_at < %(end)s
         ),
         counts AS (
             SELECT b, v, s, COALESCE(k, 0) AS k, COUNT(*) AS started,
@@ -147,6 +149,7 @@ def _insert(*, period: str, start: datetime.date, end: datetime.date, positions:
                 "start": local_midnight(start),
                 "end": local_midnight(end),
                 "period": period,
+                "services": list(Service.objects.values_list("id", flat=True)),
             },
         )
         return cursor.rowcount
@@ -169,19 +172,16 @@ def funnel_rollup_refresh(
         state = FunnelRollupState.objects.select_for_update().get(pk=1)
         horizon = funnel_rollup_horizon(now=now)
         previous = None if rebuild else state.closed_until
-        first_draft = (
-            Draft.objects.order_by("created_at").values_list("created_at", flat=True).first()
-        )
-        if first_draft is None:
+        if previous is None:
+            # Only a first run or a rebuild looks for the oldest draft (a full scan).
             FunnelRollup.objects.all().delete()
-        else:
-            first_day = timezone.localdate(first_draft)
-            start = (
-                first_day
-                if previous is None
-                else min(previous, horizon) - datetime.timedelta(days=SAFETY_DAYS)
+            first_draft = (
+                Draft.objects.order_by("created_at").values_list("created_at", flat=True).first()
             )
-            start = max(start, first_day)
+            start = timezone.localdate(first_draft) if first_draft else None
+        else:
+            start = min(previous, horizon) - datetime.timedelta(days=SAFETY_DAYS)
+        if start is not None:
             positions = _positions()
             FunnelRollup.objects.filter(period=FunnelRollup.Period.DAY, start__gte=start).delete()
             FunnelRollup.objects.filter(
