@@ -1,12 +1,15 @@
 """Reusable blocks: expansion, unique ids, immutable published versions, new drafts on a
-block change (not for withdrawn services), a citizen filing a form with blocks, exports."""
+block change (not for withdrawn services), a citizen filing a form with blocks, the PDF, the
+JSON and FIM exports."""
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 
+import pypdf
 import pytest
 from defusedxml.ElementTree import fromstring
 from django.core.management import call_command
@@ -37,6 +40,7 @@ from forms_catalog.services import (
     form_version_submit_for_review,
 )
 from submissions.models import Draft, Submission
+from submissions.pdf import render_office_copy
 from tests.citizen.citizen_support import municipal_rule, municipality
 from tests.factories import FormEditorFactory, ServiceFactory
 from tests.forms_catalog.helpers import T, definition, field
@@ -322,6 +326,12 @@ def test_citizen_files_a_form_with_blocks_and_the_json_export_has_the_fields(cli
     submission = Submission.objects.get()
     assert submission.answers["antragsteller_vorname"] == "Erika"
     assert submission.answers["antragsteller_geburtsdatum"] == "1980-04-03"
+    # The office copy (WeasyPrint) prints the block's fields with their labels.
+    text = "".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(render_office_copy(
+            submission=submission))).pages
+    )  # fmt: skip
+    assert "Vorname" in text and "Erika" in text and "03.04.1980" in text
     exported = export_answers(version=version, answers=submission.answers)
     paths = {f["path"]: f for f in exported["fields"]}
     assert paths["antragsteller_name"]["value"] == "Mustermann"
