@@ -8,15 +8,19 @@ import random
 import uuid
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from backoffice.funnel_rollup import funnel_rollup_horizon, funnel_rollup_refresh
 from backoffice.funnel_selectors import FunnelFilter, funnel_versions, median_minutes
 from backoffice.models import FunnelRollup, FunnelRollupState
+from backoffice.tasks import funnel_rollup_refresh as task
 from citizen.drafts import draft_purge_expired
 from submissions.models import Draft
 from tests.backoffice.test_funnel_selectors import NOW
 from tests.citizen.citizen_support import municipality, publish
+from thueringen_portal.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +203,16 @@ def test_median_of_whole_minutes_interpolates_like_percentile_cont():
             [[1, 2, 7, 9]],
         )
         assert cursor.fetchone()[0] == 4.5
+
+
+def test_beat_job_and_command_refresh_the_roll_up(capsys):
+    build_history(seed=5)
+    job = settings.CELERY_BEAT_SCHEDULE["backoffice.funnel_rollup_refresh"]
+    assert job["task"] == "backoffice.tasks.funnel_rollup_refresh"
+    app.loader.import_default_modules()
+    assert job["task"] in app.tasks
+    horizon = task()
+    assert horizon == str(FunnelRollupState.objects.get().closed_until)
+    assert FunnelRollup.objects.exists()
+    call_command("funnel_rollup", "--rebuild")
+    assert f"complete up to {horizon}" in capsys.readouterr().out
