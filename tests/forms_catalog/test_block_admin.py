@@ -125,3 +125,41 @@ def test_edit_fields_without_json_review_with_four_eyes_and_new_form_drafts(libr
     ]
     form.refresh_from_db()
     assert form.status == "published" and "kontakt_fax" not in str(form.definition)
+
+
+def test_hostile_posts_are_refused_with_german_messages_and_change_nothing(library):
+    author = FormEditorFactory()
+    block = library["bankverbindung"]
+    detail_url = reverse("admin:forms_catalog_block_change", args=[block.pk])
+    edit_url = reverse("admin:forms_catalog_block_edit", args=[block.pk])
+    client = login(author)
+    client.post(detail_url, {"action": "create"})
+    draft = BlockVersion.objects.get(block=block, status="draft")
+    before = draft.content
+    page = client.get(edit_url)
+    for changes in (
+        {"fields-0-type": "group"},  # not a type a block may have
+        {"fields-0-type": "<script>"},
+        {"fields-0-label_de": "x" * 5000},
+        {"fields-0-max_length": "-3"},
+        {"fields-0-max_length": "viel"},
+        {"fields-TOTAL_FORMS": "500"},
+    ):
+        response = client.post(edit_url, edit_post(page, **changes))
+        assert response.status_code == 200, changes
+        assert "Bitte korrigieren Sie die markierten Angaben." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.content == before
+    # Unknown actions and approving without a version in review get a message, not a 500.
+    response = client.post(detail_url, {"action": "drop table"})
+    assert "Unbekannte Aktion." in response.content.decode()
+    response = client.post(detail_url, {"action": "approve"})
+    assert "Nur ein Baustein in Prüfung kann freigegeben werden." in response.content.decode()
+    assert client.get(reverse("admin:forms_catalog_block_change", args=["x"])).status_code in (
+        403,
+        404,
+    )
+    # Someone without the editor permission cannot post either.
+    outsider = login(UserFactory(is_staff=True))
+    assert outsider.post(detail_url, {"action": "create"}).status_code in (302, 403)
+    assert BlockVersion.objects.filter(block=block).count() == 2
