@@ -32,7 +32,7 @@ from .blocks import (
     definition_ids,
 )
 from .checks import definition_errors
-from .models import Block, BlockVersion, FormVersion, Service
+from .models import Block, BlockVersion, FormVersion
 from .services import (
     CATALOGUE_DIR,
     FormVersionError,
@@ -494,12 +494,9 @@ def block_may_edit(*, user: Any) -> bool:
 
 
 __all__ = [
-    "Block",
     "BlockError",
     "BlockUpdateReport",
     "BlockUsage",
-    "BlockVersion",
-    "Service",
     "block_catalogue_load",
     "block_content_errors",
     "block_forms_update",
