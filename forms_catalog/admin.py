@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import block_admin  # noqa: F401 - registers the block library pages
 from .checks import definition_errors
 from .designer.views import Designer, frame_view, problem_links
 from .fim.services import fim_schema_import, form_version_export_fim

@@ -484,6 +484,11 @@ CELERY_BEAT_SCHEDULE["submissions.notify_pending_case_status"] = {
     "task": "submissions.tasks.notify_pending_case_status",
     "schedule": 5 * 60,
 }
+# The funnel statistics' roll-up of the days whose drafts can no longer change.
+CELERY_BEAT_SCHEDULE["backoffice.funnel_rollup_refresh"] = {
+    "task": "backoffice.tasks.funnel_rollup_refresh",
+    "schedule": env_int("PORTAL_FUNNEL_ROLLUP_INTERVAL_SECONDS", 60 * 60),
+}
 
 # --- Citizen-side security ------------------------------------------------------
 # Expired sessions are deleted, so session rows (and backups of them) do not keep
