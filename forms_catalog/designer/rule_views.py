@@ -245,6 +245,9 @@ def rules_view(model_admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
         context["notice"] = gettext("Diese Prüfregel gibt es nicht (mehr).")
     context["rule_advanced"] = bool(editing) and not exact
 
+    if request.method == "POST" and version.status != FormVersion.Status.DRAFT:
+        messages.error(request, _not_editable_message(version))
+        return redirect(here)
     if request.method == "POST":
         action = request.POST.get("action", "")[:40]
         if action.startswith("cond-"):
@@ -485,6 +488,9 @@ def fees_view(model_admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     )
     for_each = line_initial.get("for_each", "")
 
+    if request.method == "POST" and version.status != FormVersion.Status.DRAFT:
+        messages.error(request, _not_editable_message(version))
+        return redirect(here)
     if request.method == "POST":
         action = request.POST.get("action", "")[:40]
         try:
