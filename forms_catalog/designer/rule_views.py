@@ -393,6 +393,26 @@ def _amount_text(line: dict[str, Any], labels: dict[str, str]) -> str:
     return gettext("Betrag „%(p)s“") % {"p": labels.get(param, param)}
 
 
+def _line_preview(line: dict[str, Any], params: dict[str, dict[str, Any]]) -> str:
+    """What one line costs in the example: a fixed amount, a parameter's (example) amount,
+    or why it depends on the application or the municipality."""
+    if line.get("for_each") or "when" in line:
+        return gettext("hängt von den Angaben im Antrag ab")
+    shown = amount_from(line.get("amount"))
+    if shown is None:
+        return gettext("hängt von den Angaben im Antrag ab")
+    kind, amount, param = shown
+    if kind == "fixed":
+        return f"{amount} €"
+    declared = params.get(param) or {}
+    if declared.get("default") is None:
+        return gettext("legt die Gemeinde fest")
+    text = f"{format_amount(declared['default'])} €"
+    if declared.get("local"):
+        return gettext("z. B. %(amount)s (legt die Gemeinde fest)") % {"amount": text}
+    return text
+
+
 def _preview(version: FormVersion, definition: dict[str, Any]) -> dict[str, Any]:
     """The citizen's statement for an example municipality, or why it cannot be shown."""
     if definition_errors(definition, render=False):
@@ -406,11 +426,13 @@ def _preview(version: FormVersion, definition: dict[str, Any]) -> dict[str, Any]
         version=version, configured={}, municipality=EXAMPLE_MUNICIPALITY, language="de"
     )
     example = calculate_fee(version=version, answers={}, parameters={}, examples=True)
+    params = {p["id"]: p for p in definition.get("parameters", [])}
     return {
         "statement": statement,
-        "example_lines": [(label, format_money(amount)) for label, amount in example.lines]
-        if example
-        else [],
+        "example_lines": [
+            (text_of(line.get("label")), _line_preview(line, params))
+            for line in (definition.get("fees") or {}).get("lines", [])
+        ],
         "example_total": format_money(example.amount) if example else "",
     }
 
