@@ -215,6 +215,8 @@ class ValidationRuleForm(forms.Form):
         label=_("Meldung anzeigen bei"),
         choices=[],
         widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Ohne Auswahl erscheint die Meldung bei Feld A."),
         error_messages={
             "required": _("Bitte wählen Sie mindestens ein Feld."),
             "invalid_choice": _("Bitte wählen Sie Felder dieses Schritts."),

@@ -199,7 +199,8 @@ def validation_rule_save(
 
     "<Feld A> muss <Vergleich> <Feld B | Wert | heute> sein", optionally only
     when the condition rows hold; the message (German and English) is shown at
-    the first of `show_at`, which must be fields of the container.
+    the first of `show_at`, which must be fields of the container (empty: at field A,
+    if it is one).
     """
     result: dict[str, str] = {}
 
@@ -211,6 +212,8 @@ def validation_rule_save(
         message = _text(message_de, message_en, "message")
         shown_ids = {f.id for f in shown}
         chosen = [f for f in show_at if isinstance(f, str)]
+        if not chosen and comparison.left in shown_ids:
+            chosen = [comparison.left]  # by default at field A, where the mistake usually is
         if not chosen:
             raise RowError(gettext("Bitte wählen Sie mindestens ein Feld."), None, "show_at")
         if any(f not in shown_ids for f in chosen):

@@ -101,15 +101,43 @@ def _not_editable_message(version: FormVersion) -> str:
     ) % {"status": version.get_status_display()}
 
 
-def _base_context(model_admin: Any, request: HttpRequest, version: FormVersion, title: str) -> dict:
+def _tabs(version: FormVersion, active: str, element: str = "") -> list[dict[str, Any]]:
+    """The designer's tab navigation (the frame's `tabs`: name, label, url, active); the
+    structure editor's frame lists its own tabs next to these."""
+    query = f"?{urlencode({'element': element})}" if element else ""
+    return [
+        {"name": name, "label": label, "url": url, "active": name == active}
+        for name, label, url in (
+            (
+                "rules",
+                gettext("Bedingungen und Prüfregeln"),
+                reverse(RULES_URL, args=[version.pk]) + query,
+            ),
+            ("fees", gettext("Gebühren"), reverse(FEES_URL, args=[version.pk])),
+            (
+                "preview",
+                gettext("Vorschau"),
+                reverse("admin:forms_catalog_formversion_preview", args=[version.pk]),
+            ),
+            (
+                "review",
+                gettext("Prüfung und Veröffentlichung"),
+                reverse("admin:forms_catalog_formversion_review", args=[version.pk]),
+            ),
+        )
+    ]
+
+
+def _base_context(
+    model_admin: Any, request: HttpRequest, version: FormVersion, title: str, active: str
+) -> dict:
     return {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "version": version,
-        "editable": version.status == FormVersion.Status.DRAFT,
+        "is_draft": version.status == FormVersion.Status.DRAFT,
         "not_editable": _not_editable_message(version),
-        "rules_url": reverse(RULES_URL, args=[version.pk]),
-        "fees_url": reverse(FEES_URL, args=[version.pk]),
+        "tabs": _tabs(version, active, request.GET.get("element", "")[:300]),
         "title": title,
     }
 
@@ -202,7 +230,11 @@ def rules_view(model_admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     raw_path = request.GET.get("element", "")
     element = locate(definition, raw_path) if raw_path else None
     context = _base_context(
-        model_admin, request, version, gettext("Bedingungen und Prüfregeln: %(v)s") % {"v": version}
+        model_admin,
+        request,
+        version,
+        gettext("Bedingungen und Prüfregeln: %(v)s") % {"v": version},
+        "rules",
     )
     context["tree"] = element_tree(definition)
     context["element"] = element
@@ -308,7 +340,7 @@ def rules_view(model_admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     messages.success(request, gettext("Die Prüfregel wurde gelöscht."))
                 return redirect(here)
-            if _apply_row_button(action, "when", when_rows):
+            if action == "rule-refresh" or _apply_row_button(action, "when", when_rows):
                 context["when"] = ConditionPicker.build(
                     prefix="when", fields=comparable, combine=when_combine, rows=when_rows
                 )
@@ -449,7 +481,7 @@ def fees_view(model_admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     param_choices = [(p.get("id", ""), text_of(p.get("label")) or p.get("id", "")) for p in params]
     here = reverse(FEES_URL, args=[pk])
     context = _base_context(
-        model_admin, request, version, gettext("Gebühren: %(v)s") % {"v": version}
+        model_admin, request, version, gettext("Gebühren: %(v)s") % {"v": version}, "fees"
     )
 
     edit_param = next((p for p in params if p.get("id") == request.GET.get("betrag")), None)

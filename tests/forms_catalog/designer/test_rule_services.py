@@ -164,12 +164,34 @@ def test_end_at_least_start_refuses_the_step_with_its_message(editor, draft):
     )
     draft.refresh_from_db()
     assert "rules" not in draft.definition["steps"][0]
+    # Without a choice the message is shown at field A.
+    validation_rule_save(
+        version=draft,
+        user=editor,
+        container_path="steps/angaben",
+        rule_id=None,
+        comparison=Comparison("end", "le", "today"),
+        combine="and",
+        rows=[],
+        message_de="Das Ende liegt in der Zukunft.",
+        message_en="The end is in the future.",
+        show_at=[],
+    )
+    draft.refresh_from_db()
+    assert draft.definition["steps"][0]["rules"][0]["fields"] == ["end"]
 
 
 @pytest.mark.parametrize(
     ("changes", "key"),
     [
-        ({"show_at": []}, "show_at"),
+        (
+            {
+                "container_path": "steps/weiteres",
+                "show_at": [],
+                "comparison": Comparison("end", "le", "today"),
+            },
+            "show_at",
+        ),
         ({"show_at": ["note"]}, "show_at"),
         ({"message_en": "  "}, "message_en"),
         ({"message_de": "x" * 2001}, "message_de"),
