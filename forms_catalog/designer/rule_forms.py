@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .rule_expressions import (
@@ -155,6 +156,40 @@ class ConditionPicker:
     @property
     def count(self) -> int:
         return len(self.rows)
+
+    @property
+    def data_id(self) -> str:
+        return f"{self.prefix}-fields-data"
+
+    @property
+    def client_data(self) -> dict[str, Any]:
+        """What designer_rules.js needs to follow a changed field without the server."""
+        fields = {}
+        for picker in self.fields:
+            labels = DATE_OPERATOR_LABELS if picker.kind == "date" else {}
+            fields[picker.id] = {
+                "kind": picker.kind,
+                "ops": [
+                    [code, str(labels.get(code, OPERATOR_LABELS[code]))]
+                    for code in picker.operators
+                ],
+                "options": [list(option) for option in picker.options],
+            }
+        return {
+            "fields": fields,
+            "labels": {
+                "value": gettext("Wert"),
+                "values": gettext("Werte bei „ist einer von“"),
+                "yes": gettext("Ja"),
+                "no": gettext("Nein"),
+                "file": gettext("Bei Dateien wird nur geprüft, ob etwas hochgeladen ist."),
+                "hints": {
+                    "number": gettext("Zahl, z. B. 12 oder 2,5."),
+                    "date": gettext("Datum."),
+                    "text": gettext("Bei „ist einer von“ mehrere Werte mit Semikolon trennen."),
+                },
+            },
+        }
 
     def add_error(self, index: int | None, key: str, message: str) -> None:
         if index is not None and 0 <= index < len(self.rows):

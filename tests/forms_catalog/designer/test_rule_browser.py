@@ -50,8 +50,10 @@ def add_condition(page, base, version) -> None:
     expect(page.locator("#cond-heading")).to_contain_text("Gibt es Musik über Lautsprecher?")
     no_violations(page, "rules page")
     page.select_option("#id_cond-0-field", "event_kind")
-    page.get_by_role("button", name="Auswahl übernehmen").first.click()
+    # designer_rules.js follows the field at once: its comparisons and its options.
     expect(page.locator("#id_cond-0-value")).to_contain_text("Konzert")
+    expect(page.locator("#id_cond-0-op")).not_to_contain_text("ist größer als")
+    no_violations(page, "rules page after a field change")
     page.select_option("#id_cond-0-value", "konzert")
     page.get_by_role("button", name="Bedingung speichern").click()
     expect(page.locator(".messagelist")).to_contain_text("Die Bedingung wurde gespeichert.")
