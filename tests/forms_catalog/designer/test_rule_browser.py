@@ -19,7 +19,7 @@ from forms_catalog.services import (
     form_version_publish,
     form_version_submit_for_review,
 )
-from tests.backoffice.backoffice_support import make_staff
+from tests.backoffice.backoffice_support import current_totp, make_staff
 from tests.citizen.test_citizen_browser import (  # noqa: F401 - portal is a fixture
     day,
     fill_step,
@@ -27,6 +27,8 @@ from tests.citizen.test_citizen_browser import (  # noqa: F401 - portal is a fix
     portal,
 )
 from tests.citizen.test_uploads_conditions_browser import event_details, start_event_registration
+from tests.factories import ServiceFactory
+from tests.forms_catalog.designer.rules_support import picker_definition
 from tests.forms_catalog.test_review_browser import login, no_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -211,4 +213,38 @@ def test_the_condition_picker_with_the_keyboard_only(portal, browser):  # noqa: 
             {"eq": [{"field": "event_kind"}, "konzert"]},
             {"ge": [{"field": "expected_visitors"}, 500]},
         ]
+    }
+
+
+def test_the_condition_picker_without_javascript(live_server, browser):
+    """Without JavaScript "Auswahl übernehmen" brings the values of a changed field."""
+    editor = make_staff("kz_ohne_js", "kompetenzzentrum", login=False)
+    service = ServiceFactory(slug="ohne-js", name_de="Ohne JavaScript")
+    draft = form_version_create_draft(
+        service=service, user=editor.user, definition=picker_definition()
+    )
+    context = browser.new_context(java_script_enabled=False, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/admin/login/?next=/admin/")
+    page.fill("#id_username", editor.user.username)
+    page.fill("#id_password", editor.password)
+    page.fill("#id_otp_token", current_totp(editor.user))
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/")
+    page.goto(rules_page(live_server.url, draft, "steps/weiteres/fields/note"))
+    page.select_option("#id_cond-0-field", "start")
+    # Nothing follows the change without JavaScript: the value is still a text input.
+    expect(page.locator("#id_cond-0-value")).to_have_attribute("type", "text")
+    page.get_by_role("button", name="Auswahl übernehmen").first.click()
+    expect(page.locator("#id_cond-0-value")).to_have_attribute("type", "date")
+    page.select_option("#id_cond-0-op", "ge")
+    page.fill("#id_cond-0-value", "2026-06-01")
+    page.get_by_role("button", name="Bedingung speichern").click()
+    expect(page.locator(".messagelist")).to_contain_text("Die Bedingung wurde gespeichert.")
+    # (axe-core needs JavaScript; the same page is checked with it above.)
+    context.close()
+    draft.refresh_from_db()
+    assert draft.definition["steps"][1]["fields"][0]["visible_if"] == {
+        "ge": [{"field": "start"}, {"date": "2026-06-01"}]
     }
