@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import block_admin  # noqa: F401 - registers the block library pages
 from .checks import definition_errors
+from .designer.rule_views import fees_view, rules_view
 from .designer.views import Designer, frame_view, problem_links
 from .fim.services import fim_schema_import, form_version_export_fim
 from .fim.xdf_read import MAX_XML_BYTES, FimImportError
@@ -566,8 +567,27 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.publish_view),
                 name="forms_catalog_formversion_publish",
             ),
+            # Designer pickers for conditions, validations and fees
+            # (forms_catalog/designer/rule_views.py); the structure editor's own
+            # designer URLs are wired next to these.
+            path(
+                "<int:pk>/designer/regeln/",
+                self.admin_site.admin_view(self.designer_rules_view),
+                name="forms_catalog_formversion_designer_rules",
+            ),
+            path(
+                "<int:pk>/designer/gebuehren/",
+                self.admin_site.admin_view(self.designer_fees_view),
+                name="forms_catalog_formversion_designer_fees",
+            ),
         ]
         return extra + super().get_urls()
+
+    def designer_rules_view(self, request, pk: int):
+        return rules_view(self, request, pk)
+
+    def designer_fees_view(self, request, pk: int):
+        return fees_view(self, request, pk)
 
     def _version_for_view(self, request, pk: int) -> FormVersion:
         version = get_object_or_404(FormVersion.objects.select_related("service"), pk=pk)
