@@ -190,6 +190,43 @@ def build_three_step_form(page, pages: Pages) -> None:
     click_and_wait(page, page.get_by_role("link", name="Abbrechen"))
 
 
+def add_condition_validation_and_fee(page, pages: Pages) -> None:
+    """With the pickers, no JSON: "Kinder" only for a renewal, the date of birth before
+    today, and a fixed fee of 25,00 €."""
+    select(page, "Kinder", "Kinder")
+    click_and_wait(page, page.get_by_role("link", name="Bedingung bearbeiten"))
+    expect(page.locator("#cond-heading")).to_contain_text("Kinder")
+    page.select_option("#id_cond-0-field", "art_des_antrags")
+    expect(page.locator("#id_cond-0-value")).to_contain_text("Verlängerung")
+    page.select_option("#id_cond-0-value", "verlaengerung")
+    click_and_wait(page, page.get_by_role("button", name="Bedingung speichern"))
+    expect(page.locator(".messagelist")).to_contain_text("Die Bedingung wurde gespeichert.")
+    pages.check("rules page with a condition")
+
+    open_tab(page, "Aufbau")
+    select(page, "1. Angaben zur Person", "Angaben zur Person")
+    click_and_wait(page, page.get_by_role("link", name="Bedingung bearbeiten"))
+    page.select_option("#id_rule-left", "geburtsdatum")
+    page.select_option("#id_rule-op", "lt")
+    page.check("input[name=rule-right_kind][value=today]")
+    page.fill("#id_rule-message_de", "Das Geburtsdatum muss vor dem heutigen Tag liegen.")
+    page.fill("#id_rule-message_en", "The date of birth must be before today.")
+    page.check("input[name=rule-show_at][value=geburtsdatum]")
+    click_and_wait(page, page.get_by_role("button", name="Prüfregel speichern"))
+    expect(page.locator(".messagelist")).to_contain_text("wurde gespeichert")
+    pages.check("rules page with a validation")
+
+    open_tab(page, "Gebühren")
+    page.fill("#id_line-label_de", "Bearbeitungsgebühr")
+    page.fill("#id_line-label_en", "Processing fee")
+    page.check("input[name=line-amount_kind][value=fixed]")
+    page.fill("#id_line-amount", "25,00")
+    click_and_wait(page, page.get_by_role("button", name="Gebührenposition speichern"))
+    expect(page.locator("#fee-lines")).to_contain_text("25,00 €")
+    pages.check("fees page with a line")
+    open_tab(page, "Aufbau")
+
+
 def preview(page, pages: Pages, base: str) -> None:
     select(page, "1. Angaben zur Person", "Angaben zur Person")
     open_tab(page, "Vorschau")
@@ -265,6 +302,9 @@ def citizen_files(page, base: str, ags: str, slug: str, folder: Path) -> None:
     fill_step(page, "unterlagen", {"nachweis": make_file(folder, "nachweis.pdf")})
     submit_step(page)
     expect(page.locator("main")).to_contain_text("Mustermann")
+    # The fee from the picker, and the children that only a renewal asks for.
+    expect(page.locator("main")).to_contain_text("25,00")
+    expect(page.locator("main")).to_contain_text("Lina")
     submit_from_check_page(page)
 
 
@@ -287,6 +327,7 @@ def test_an_editor_builds_a_form_from_nothing_a_second_approves_and_a_citizen_fi
         pages=pages,
     )
     build_three_step_form(page, pages)
+    add_condition_validation_and_fee(page, pages)
     preview(page, pages, base)
     check_and_submit_for_review(page, pages)
     context.close()
@@ -298,6 +339,11 @@ def test_an_editor_builds_a_form_from_nothing_a_second_approves_and_a_citizen_fi
     assert [s["id"] for s in steps] == ["angaben_zur_person", "antrag", "unterlagen"]
     kinds = [f["type"] for s in steps for f in s["fields"]]
     assert kinds == ["text", "date", "email", "choice", "group", "file"]
+    assert steps[1]["fields"][1]["visible_if"] == {
+        "eq": [{"field": "art_des_antrags"}, "verlaengerung"]
+    }
+    assert [rule["fields"] for rule in steps[0]["rules"]] == [["geburtsdatum"]]
+    assert [line["amount"] for line in version.definition["fees"]["lines"]] == [25]
 
     context, page = login(browser, base, reviewer)
     approve_and_publish(page, base, version)
