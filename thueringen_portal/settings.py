@@ -131,6 +131,15 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Per process, for template fragments that only change with a deployment and the
+# language (the page chrome of templates/base.html: static links, footer links).
+# In memory, because a round trip to Redis would cost more than rendering them.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-pages",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 100},
+}
 
 # --- Celery ------------------------------------------------------------------
 # Without a broker the tasks run in-process (embedded default). With one, the
