@@ -1,6 +1,8 @@
 """Funnel statistics per form version: how far citizens get, where they stop, which fields fail.
 
-Computed by SQL over the drafts alone (`submissions.Draft`): every draft row,
+Computed by SQL over the drafts alone (`submissions.Draft`), for the days that
+can no longer change through their daily and monthly sums (`funnel_rollup.py`,
+made by SQL from the same rows; the page adds the open days live): every draft row,
 purged ones included, carries the positions of the steps it reached
 (`steps_reached`, `furthest_step`), when it was submitted, and how often each
 field was refused (`field_errors`). There is no separate event log that could
@@ -15,7 +17,8 @@ Definitions (shown on the page):
 - abandoned at step i: not submitted, step i is the furthest it got, and it
   is expired or untouched for more than `ABANDONED_AFTER`; the others are
   still in progress;
-- time to complete: submitted_at - created_at, median by percentile_cont;
+- time to complete: submitted_at - created_at in whole minutes, median as
+  percentile_cont (interpolated between the two middle values);
 - field failures: how many step posts refused the field; the share is the
   drafts with at least one failure of it divided by the drafts that reached
   its step.
@@ -24,7 +27,7 @@ Definitions (shown on the page):
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.utils import timezone, translation
@@ -36,11 +39,16 @@ from forms_catalog.selectors import compiled_form
 from municipalities.models import Gemeinde
 from submissions.models import Draft
 
+from .funnel_rollup import month_start, next_month
+from .models import FunnelRollup, FunnelRollupState
+
 ABANDONED_AFTER = datetime.timedelta(days=1)
 # Bit 63 of the signed bigint is never set (see Draft.steps_reached).
 MAX_POSITION = 62
 # The key of errors that concern a step as a whole, not one field.
 PAGE_KEY_PREFIX = ":"
+# Whole minutes from start to submission: the median's unit, the same live and rolled up.
+MINUTES_SQL = "floor(extract(epoch FROM d.submitted_at - d.created_at) / 60)::integer"
 
 
 @dataclass(frozen=True)
@@ -177,19 +185,214 @@ def _check_label(language: str) -> str:
         return gettext("Prüfseite")
 
 
+@dataclass
+class _Sums:
+    """What one version's figures are summed from: raw draft rows and roll-up rows alike."""
+
+    started: int = 0
+    submitted: int = 0
+    abandoned: int = 0
+    reached: dict[int, int] = field(default_factory=dict)  # position -> drafts
+    abandoned_at: dict[int, int] = field(default_factory=dict)  # furthest position -> drafts
+    minutes: dict[int, int] = field(default_factory=dict)  # whole minutes to submit -> drafts
+    errors: dict[str, list[int]] = field(default_factory=dict)  # key -> [posts, drafts]
+
+    def add(self, mapping: dict, key, value) -> None:
+        mapping[key] = mapping.get(key, 0) + int(value or 0)
+
+
+def median_minutes(histogram: dict[int, int]) -> datetime.timedelta | None:
+    """The median of whole minutes given as {minutes: drafts}, interpolated between the two
+    middle values as PostgreSQL's percentile_cont(0.5) does."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    middle = 0.5 * (total - 1)
+    lower_rank, upper_rank = int(middle), int(middle) + (middle % 1 > 0)
+    lower = upper = None
+    seen = 0
+    for minutes in sorted(histogram):
+        count = histogram[minutes]
+        if lower is None and lower_rank < seen + count:
+            lower = minutes
+        if upper_rank < seen + count:
+            upper = minutes
+            break
+        seen += count
+    value = lower + (upper - lower) * (middle - lower_rank)
+    return datetime.timedelta(minutes=value)
+
+
+def _raw_sums(
+    sums: dict[int, _Sums], *, flt: FunnelFilter, now: datetime.datetime, positions: int,
+    detailed: bool,
+) -> None:  # fmt: skip
+    """Add the figures of the draft rows in `flt` (live, from the table itself)."""
+    where, params = _where(flt)
+    bit_sums = "".join(f", SUM((d.steps_reached >> {i}) & 1)" for i in range(positions))
+    table = Draft._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT d.form_version_id, d.furthest_step, COUNT(*),
+                   COUNT(*) FILTER (WHERE d.submitted_at IS NOT NULL),
+                   COUNT(*) FILTER (WHERE d.submitted_at IS NULL
+                                    AND (d.expires_at <= %s OR d.updated_at < %s))
+                   {bit_sums}
+            FROM {table} d WHERE {where}
+            GROUP BY d.form_version_id, d.furthest_step
+            """,  # noqa: S608 - only our table name and generated column list
+            [now, now - ABANDONED_AFTER, *params],
+        )
+        for version_id, furthest, started, submitted, abandoned, *bits in cursor.fetchall():
+            figures = sums.setdefault(version_id, _Sums())
+            figures.started += started
+            figures.submitted += submitted
+            figures.abandoned += abandoned
+            if furthest is not None:
+                figures.add(figures.abandoned_at, furthest, abandoned)
+            for position, count in enumerate(bits):
+                figures.add(figures.reached, position, count)
+        cursor.execute(
+            f"""
+            SELECT d.form_version_id, {MINUTES_SQL}, COUNT(*)
+            FROM {table} d WHERE {where} AND d.submitted_at IS NOT NULL
+            GROUP BY 1, 2
+            """,  # noqa: S608
+            params,
+        )
+        for version_id, minutes, count in cursor.fetchall():
+            sums.setdefault(version_id, _Sums()).add(sums[version_id].minutes, minutes, count)
+        if detailed:
+            cursor.execute(
+                f"""
+                SELECT d.form_version_id, e.key, SUM(e.value::integer), COUNT(*)
+                FROM {table} d, jsonb_each_text(d.field_errors) e
+                WHERE {where} AND d.field_errors <> '{{}}'::jsonb
+                GROUP BY d.form_version_id, e.key
+                """,  # noqa: S608
+                params,
+            )
+            for version_id, key, total, drafts in cursor.fetchall():
+                entry = sums.setdefault(version_id, _Sums()).errors.setdefault(key, [0, 0])
+                entry[0] += int(total or 0)
+                entry[1] += int(drafts or 0)
+
+
+def _rollup_ranges(
+    start: datetime.date | None, end: datetime.date
+) -> tuple[list[tuple[datetime.date | None, datetime.date]], list[tuple]]:
+    """Split the days [start, end) into whole months and the single days around them:
+    (month ranges, day ranges), each as [from, to) with from None meaning "from the first"."""
+    months_to = month_start(end)
+    months_from = None if start is None else (start if start.day == 1 else next_month(start))
+    if months_from is not None and months_from >= months_to:
+        return [], [(start, end)]
+    days = [(start, months_from)] if start is not None and start < months_from else []
+    if months_to < end:
+        days.append((months_to, end))
+    return [(months_from, months_to)], days
+
+
+def _rollup_sums(
+    sums: dict[int, _Sums], *, flt: FunnelFilter, start: datetime.date | None,
+    end: datetime.date, detailed: bool,
+) -> None:  # fmt: skip
+    """Add the rolled-up figures of the closed days [start, end) (start None: from the first)."""
+    month_ranges, day_ranges = _rollup_ranges(start, end)
+    periods, params = [], []
+    for period, ranges in (
+        (FunnelRollup.Period.MONTH, month_ranges),
+        (FunnelRollup.Period.DAY, day_ranges),
+    ):
+        for low, high in ranges:
+            if low is None:
+                periods.append("(r.period = %s AND r.start < %s)")
+                params += [period, high]
+            else:
+                periods.append("(r.period = %s AND r.start >= %s AND r.start < %s)")
+                params += [period, low, high]
+    if not periods:
+        return
+    conditions = ["r.kreis = %s", f"({' OR '.join(periods)})"]
+    params = [flt.kreis_id or 0, *params]
+    if flt.service_id is not None:
+        conditions.append("r.service_id = %s")
+        params.append(flt.service_id)
+    if flt.version_id is not None:
+        conditions.append("r.form_version_id = %s")
+        params.append(flt.version_id)
+    where = " AND ".join(conditions)
+    table = FunnelRollup._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.form_version_id, SUM(r.started), SUM(r.submitted), SUM(r.abandoned)
+            FROM {table} r WHERE {where} GROUP BY 1
+            """,  # noqa: S608 - our table name; values are parameters
+            params,
+        )
+        for version_id, started, submitted, abandoned in cursor.fetchall():
+            figures = sums.setdefault(version_id, _Sums())
+            figures.started += int(started)
+            figures.submitted += int(submitted)
+            figures.abandoned += int(abandoned)
+        cursor.execute(
+            f"""
+            SELECT r.form_version_id, u.m, SUM(u.c)
+            FROM {table} r, unnest(r.minutes, r.minute_counts) AS u(m, c)
+            WHERE {where} GROUP BY 1, 2
+            """,  # noqa: S608
+            params,
+        )
+        for version_id, minutes, count in cursor.fetchall():
+            sums.setdefault(version_id, _Sums()).add(sums[version_id].minutes, minutes, count)
+        if not detailed:
+            return
+        cursor.execute(
+            f"""
+            SELECT r.form_version_id, u.i - 1, SUM(u.reached), SUM(u.abandoned)
+            FROM {table} r,
+                 unnest(r.reached, r.abandoned_at) WITH ORDINALITY AS u(reached, abandoned, i)
+            WHERE {where} GROUP BY 1, 2
+            """,  # noqa: S608
+            params,
+        )
+        for version_id, position, reached, abandoned in cursor.fetchall():
+            figures = sums.setdefault(version_id, _Sums())
+            figures.add(figures.reached, position, reached)
+            figures.add(figures.abandoned_at, position, abandoned)
+        cursor.execute(
+            f"""
+            SELECT r.form_version_id, u.k, SUM(u.f), SUM(u.n)
+            FROM {table} r, unnest(r.error_keys, r.error_failures, r.error_drafts) AS u(k, f, n)
+            WHERE {where} GROUP BY 1, 2
+            """,  # noqa: S608
+            params,
+        )
+        for version_id, key, total, drafts in cursor.fetchall():
+            entry = sums.setdefault(version_id, _Sums()).errors.setdefault(key, [0, 0])
+            entry[0] += int(total or 0)
+            entry[1] += int(drafts or 0)
+
+
 def funnel_versions(
-    *, flt: FunnelFilter, now: datetime.datetime | None = None, language: str = "de"
+    *,
+    flt: FunnelFilter,
+    now: datetime.datetime | None = None,
+    language: str = "de",
+    rolled_up: bool = True,
 ) -> list[VersionFunnel]:
     """Funnel figures of every form version with drafts in `flt`, newest service/version first.
 
-    Three queries whatever the number of versions: counts per version and
-    furthest step (with the reached steps as bit sums), the medians, and the
-    field failures. The step and field tables are filled only when the filter
-    names a service or a version; the overview needs only the totals and gets
-    them with the medians from one query.
+    Closed days (before the roll-up's horizon) come from the roll-up
+    (`funnel_rollup.py`: whole months and single days), the open days live
+    from the draft rows; `rolled_up=False` computes everything from the draft
+    rows (the figures are the same). The step and field tables are filled only
+    when the filter names a service or a version. The median time to complete
+    is taken over whole minutes (the page shows minutes).
     """
     now = now or timezone.now()
-    where, params = _where(flt)
     detailed = flt.service_id is not None or flt.version_id is not None
     positions = 0
     layouts: dict[int, FormVersion] = {}
@@ -209,90 +412,49 @@ def funnel_versions(
             MAX_POSITION + 1,
             max((len(compiled_form(version=v).step_ids()) + 1 for v in candidates), default=0),
         )
-    bit_sums = "".join(f", SUM((d.steps_reached >> {i}) & 1)" for i in range(positions))
-    table = Draft._meta.db_table
-    median = "percentile_cont(0.5) WITHIN GROUP (ORDER BY d.submitted_at - d.created_at)"
-    with connection.cursor() as cursor:
-        # Per furthest step for the step tables; per version only for the overview, which
-        # then takes the median from the same scan (NULL durations, not submitted, are skipped).
-        cursor.execute(
-            f"""
-            SELECT d.form_version_id, {"d.furthest_step" if detailed else median}, COUNT(*),
-                   COUNT(*) FILTER (WHERE d.submitted_at IS NOT NULL),
-                   COUNT(*) FILTER (WHERE d.submitted_at IS NULL
-                                    AND (d.expires_at <= %s OR d.updated_at < %s))
-                   {bit_sums}
-            FROM {table} d WHERE {where}
-            GROUP BY d.form_version_id{", d.furthest_step" if detailed else ""}
-            """,  # noqa: S608 - only our table name and generated column list
-            [now, now - ABANDONED_AFTER, *params],
+    sums: dict[int, _Sums] = {}
+    horizon = None
+    if rolled_up:
+        horizon = (
+            FunnelRollupState.objects.filter(pk=1).values_list("closed_until", flat=True).first()
         )
-        rows = cursor.fetchall()
-        if detailed:
-            cursor.execute(
-                f"""
-                SELECT d.form_version_id, {median}
-                FROM {table} d WHERE {where} AND d.submitted_at IS NOT NULL
-                GROUP BY d.form_version_id
-                """,  # noqa: S608
-                params,
-            )
-            medians = dict(cursor.fetchall())
-        else:
-            medians = {row[0]: row[1] for row in rows}
-            rows = [(row[0], None, *row[2:]) for row in rows]
-        failures: list[tuple] = []
-        if detailed:
-            cursor.execute(
-                f"""
-                SELECT d.form_version_id, e.key, SUM(e.value::integer), COUNT(*)
-                FROM {table} d, jsonb_each_text(d.field_errors) e
-                WHERE {where} AND d.field_errors <> '{{}}'::jsonb
-                GROUP BY d.form_version_id, e.key
-                """,  # noqa: S608
-                params,
-            )
-            failures = cursor.fetchall()
+    if horizon is not None and (flt.date_from is None or flt.date_from < horizon):
+        end = horizon
+        if flt.date_to is not None:
+            end = min(end, flt.date_to + datetime.timedelta(days=1))
+        _rollup_sums(sums, flt=flt, start=flt.date_from, end=end, detailed=detailed)
+        if flt.date_to is None or flt.date_to >= horizon:
+            live = replace(flt, date_from=horizon)
+            _raw_sums(sums, flt=live, now=now, positions=positions, detailed=detailed)
+    else:
+        _raw_sums(sums, flt=flt, now=now, positions=positions, detailed=detailed)
+    sums = {k: v for k, v in sums.items() if v.started}
     versions = {
         v.id: v
         for v in FormVersion.objects.select_related("service")
         .defer("definition")
-        .filter(id__in={row[0] for row in rows})
+        .filter(id__in=sums)
     }
-    result: dict[int, VersionFunnel] = {}
-    reached_by_version: dict[int, list[int]] = {}
-    for version_id, furthest, started, submitted, abandoned, *bits in rows:
+    result: list[VersionFunnel] = []
+    for version_id, figures in sums.items():
         version = versions[version_id]
-        funnel = result.get(version_id)
-        if funnel is None:
-            funnel = result[version_id] = VersionFunnel(
-                version_id=version_id,
-                service_id=version.service_id,
-                service_name=version.service.name(language),
-                number=version.number,
-                median_to_complete=medians.get(version_id),
-            )
-            if detailed:
-                funnel.steps, funnel.fields = _step_layout(layouts[version_id], language)
-            reached_by_version[version_id] = [0] * positions
-        funnel.started += started
-        funnel.submitted += submitted
-        funnel.abandoned += abandoned
-        reached = reached_by_version[version_id]
-        for i, count in enumerate(bits):
-            reached[i] += int(count or 0)
-        if detailed and furthest is not None and furthest < len(funnel.steps):
-            funnel.steps[furthest].abandoned += abandoned
-    for version_id, funnel in result.items():
-        reached = reached_by_version[version_id]
-        for step in funnel.steps:
-            step.reached = reached[step.position] if step.position < len(reached) else 0
-        for figures in funnel.fields:
-            figures.reached = reached[figures.position] if figures.position < len(reached) else 0
-    by_key = {(f.key, v): f for v, funnel in result.items() for f in funnel.fields}
-    for version_id, key, total, drafts in failures:
-        figures = by_key.get((key, version_id))
-        if figures is not None:
-            figures.failures += int(total or 0)
-            figures.drafts_failed += int(drafts or 0)
-    return sorted(result.values(), key=lambda f: (f.service_name, -f.number))
+        funnel = VersionFunnel(
+            version_id=version_id,
+            service_id=version.service_id,
+            service_name=version.service.name(language),
+            number=version.number,
+            started=figures.started,
+            submitted=figures.submitted,
+            abandoned=figures.abandoned,
+            median_to_complete=median_minutes(figures.minutes),
+        )
+        if detailed:
+            funnel.steps, funnel.fields = _step_layout(layouts[version_id], language)
+            for step in funnel.steps:
+                step.reached = figures.reached.get(step.position, 0)
+                step.abandoned = figures.abandoned_at.get(step.position, 0)
+            for item in funnel.fields:
+                item.reached = figures.reached.get(item.position, 0)
+                item.failures, item.drafts_failed = figures.errors.get(item.key, (0, 0))
+        result.append(funnel)
+    return sorted(result, key=lambda f: (f.service_name, -f.number))

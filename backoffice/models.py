@@ -7,6 +7,7 @@ so no row was copied when they moved (migration backoffice 0001).
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -336,3 +337,64 @@ class DecisionTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.outcome} {self.office_id or '-'}"
+
+
+class FunnelRollup(models.Model):
+    """Funnel figures of the drafts started on one day (or in one month) for one form version
+    and one Kreis (0: all of Thüringen), computed by SQL from the draft rows.
+
+    Only for days whose drafts can no longer change (submitted or expired, and
+    before today): see backoffice/funnel_rollup.py. The funnel page adds the
+    open days live from the draft rows, so the figures are the same as a
+    computation over the raw rows. Nothing personal: counts per step position,
+    time to complete per whole minute, refused posts per field key.
+    """
+
+    class Period(models.TextChoices):
+        DAY = "d", _("Tag")
+        MONTH = "m", _("Monat")
+
+    period = models.CharField(max_length=1, choices=Period.choices)
+    start = models.DateField()
+    form_version = models.ForeignKey(
+        "forms_catalog.FormVersion", on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.ForeignKey("forms_catalog.Service", on_delete=models.CASCADE, related_name="+")
+    # The Kreis of the drafts' Gemeinde; 0 is the row for all of Thüringen.
+    kreis = models.IntegerField()
+    started = models.IntegerField()
+    submitted = models.IntegerField()
+    abandoned = models.IntegerField()
+    # Index i: drafts that reached / were abandoned at step position i.
+    reached = ArrayField(models.IntegerField(), default=list)
+    abandoned_at = ArrayField(models.IntegerField(), default=list)
+    # Time from start to submission in whole minutes, and how many drafts took it.
+    minutes = ArrayField(models.IntegerField(), default=list)
+    minute_counts = ArrayField(models.IntegerField(), default=list)
+    # Per field key: refused posts, and drafts with at least one.
+    error_keys = ArrayField(models.TextField(), default=list)
+    error_failures = ArrayField(models.IntegerField(), default=list)
+    error_drafts = ArrayField(models.IntegerField(), default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "start", "form_version", "kreis"], name="unique_funnel_rollup"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["kreis", "period", "start"], name="funnel_rollup_range_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.start} v{self.form_version_id} k{self.kreis}"
+
+
+class FunnelRollupState(models.Model):
+    """The one row that says up to which day the roll-up is complete (exclusive)."""
+
+    closed_until = models.DateField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"funnel roll-up closed until {self.closed_until}"

@@ -1,4 +1,5 @@
-"""Funnel statistics at 1,000,000 drafts: the selector and the whole page, p50/p95 per filter.
+"""Funnel statistics at 1,000,000 drafts: the selector and the whole page, p50/p95 per filter,
+computed from the raw draft rows and with the roll-up of the closed days (funnel_rollup.py).
 
 Uses a dedicated benchmark database (`<DATABASE name>_bench_funnel`, never the
 test database), fills it once through PostgreSQL (INSERT ... SELECT
@@ -6,8 +7,11 @@ generate_series: six services with two versions of five steps each, drafts
 over two years, most of them purged, a third with refused fields) and keeps it
 for later runs (`--rebuild` starts over). A Kompetenzzentrum user then opens
 the funnel page with each filter; the timings are in-process server times
-(selector, audit entry, rendering). Figures only: nothing passes or fails on
-time. Goal: under 200 ms.
+(selector, audit entry, rendering). The page reads the roll-up (refreshed
+first, timed: the first refresh rolls up two years, later ones only the days
+closed since); the selector runs both ways, from the raw rows
+(`rolled_up=False`) and with the roll-up. Figures only: nothing passes or
+fails on time. Goal: under 200 ms.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/bench_funnel.py [--rows N] [--rebuild]
 """
@@ -43,7 +47,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from backoffice.funnel_rollup import funnel_rollup_refresh  # noqa: E402
 from backoffice.funnel_selectors import FunnelFilter, funnel_versions  # noqa: E402
+from backoffice.models import FunnelRollup  # noqa: E402
 from backoffice.staff import staff_create, staff_password_change  # noqa: E402
 from forms_catalog.models import FormVersion, Service  # noqa: E402
 from forms_catalog.services import definition_checksum  # noqa: E402
@@ -239,6 +245,16 @@ def main() -> None:
     reference_data()
     generate(args.rows)
     total = Draft.objects.count()
+    started = time.perf_counter()
+    horizon = funnel_rollup_refresh(rebuild=True)
+    rebuild_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    funnel_rollup_refresh()
+    print(
+        f"roll-up: rebuild of every closed day {rebuild_seconds:.1f} s, a later refresh "
+        f"{time.perf_counter() - started:.2f} s; closed before {horizon} "
+        f"({FunnelRollup.objects.count():,} rows)"
+    )
     client = kz_client()
     service = Service.objects.get(slug="hundeanmeldung")
     version = service.versions.order_by("-number").first()
@@ -284,13 +300,15 @@ def main() -> None:
     ]
     print(f"database: {bench_db}; drafts: {total:,}; load average {os.getloadavg()[0]:.1f}")
     print(
-        "page: whole request in-process (wall); SQL: its queries (wall); selector: "
-        "funnel_versions alone, serial (no parallel workers); DB CPU: CPU time of the database "
-        "process for it; app CPU: CPU time of this process for the page"
+        "page: whole request in-process with the roll-up (wall); SQL: its queries (wall); "
+        "raw / rolled: funnel_versions alone from the raw rows / with the roll-up, serial (no "
+        "parallel workers), wall and CPU time of the database process; app CPU: CPU time of "
+        "this process for the page"
     )
     print(
         f"{'scenario':34} {'drafts':>9} {'page p50':>9} {'page p95':>9} {'SQL p50':>8} "
-        f"{'selector p50':>13} {'DB CPU p50':>11} {'app CPU p50':>12}"
+        f"{'raw p50':>8} {'raw DB CPU':>11} {'rolled p50':>11} {'rolled DB CPU':>14} "
+        f"{'app CPU p50':>12}"
     )
     url = "/admin/backoffice/statistik/formulare/"
     for label, query, flt in scenarios:
@@ -308,16 +326,17 @@ def main() -> None:
                 # CPU time of this process: the request's cost without waiting for a busy machine.
                 cpu_timings.append((time.process_time() - cpu_started) * 1000)
             sql_timings.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
-        selector_timings, db_cpu_timings = [], []
+        selector = {True: ([], []), False: ([], [])}
         with connection.cursor() as cursor:
             # Serial, so that the database process's CPU time is all the work.
             cursor.execute("SET max_parallel_workers_per_gather = 0")
-        for _ in range(args.repeat):
-            cpu_before = backend_cpu_ms()
-            started = time.perf_counter()
-            funnels = funnel_versions(flt=flt)
-            selector_timings.append((time.perf_counter() - started) * 1000)
-            db_cpu_timings.append(backend_cpu_ms() - cpu_before)
+        for rolled_up, (wall, cpu) in selector.items():
+            for _ in range(args.repeat):
+                cpu_before = backend_cpu_ms()
+                started = time.perf_counter()
+                funnels = funnel_versions(flt=flt, rolled_up=rolled_up)
+                wall.append((time.perf_counter() - started) * 1000)
+                cpu.append(backend_cpu_ms() - cpu_before)
         with connection.cursor() as cursor:
             cursor.execute("RESET max_parallel_workers_per_gather")
         drafts = sum(f.started for f in funnels)
@@ -327,8 +346,10 @@ def main() -> None:
         print(
             f"{label:34} {drafts:9,d} {statistics.median(timings):9.1f} "
             f"{percentile(timings, 0.95):9.1f} {statistics.median(sql_timings):8.1f} "
-            f"{statistics.median(selector_timings):13.1f} "
-            f"{statistics.median(db_cpu_timings):11.1f} {statistics.median(cpu_timings):12.1f}"
+            f"{statistics.median(selector[False][0]):8.1f} "
+            f"{statistics.median(selector[False][1]):11.1f} "
+            f"{statistics.median(selector[True][0]):11.1f} "
+            f"{statistics.median(selector[True][1]):14.1f} {statistics.median(cpu_timings):12.1f}"
         )
     # The plan of the counting query of the heaviest detailed scenario, for the record.
     with connection.cursor() as cursor:

@@ -8,10 +8,13 @@ valid step contributes, and a final check of all answers.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django import forms
 
+from forms_catalog.definition import GroupSpec
+from forms_catalog.fields import field_type
 from forms_catalog.models import FormVersion
 from forms_catalog.selectors import compiled_form
 
@@ -48,9 +51,21 @@ class FormFlow:
         """Earlier files of the valid step that its answers delete or replace."""
         return form.released_attachment_ids()
 
-    def problems(self, answers: dict[str, Any]) -> list[tuple[str, str, str]]:
-        """[(step id, field, message)] of a complete application; empty when it may be submitted."""
-        return self.compiled.validate_answers(answers, language=self.language)
+    def problems(
+        self, answers: dict[str, Any], steps: Collection[str] | None = None
+    ) -> list[tuple[str, str, str]]:
+        """[(step id, field, message)] of a complete application; empty when it may be submitted.
+
+        With `steps`, only those steps are checked (against all the answers)."""
+        return self.compiled.validate_answers(answers, language=self.language, steps=steps)
+
+    def step_receives_files(self, step_id: str) -> bool:
+        """Whether any field of the step (inside groups too) takes files."""
+        for item in self.compiled.definition.step(step_id).items:
+            specs = item.fields if isinstance(item, GroupSpec) else [item]
+            if any(field_type(spec.type).receives_files for spec in specs):
+                return True
+        return False
 
     def form_data(self, step_id: str, answers: dict[str, Any], prefix: str) -> dict[str, Any]:
         """POST-like data reproducing stored answers (to show a stored step's errors again)."""

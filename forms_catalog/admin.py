@@ -26,7 +26,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import block_admin  # noqa: F401 - registers the block library pages
 from .checks import definition_errors
+from .designer.rule_views import fees_view, rules_view
+from .designer.views import Designer, frame_view, problem_links
 from .fim.services import fim_schema_import, form_version_export_fim
 from .fim.xdf_read import MAX_XML_BYTES, FimImportError
 from .models import EDITOR_PERMISSION, FormVersion, Service
@@ -79,7 +82,14 @@ class EditorOnlyMixin:
 
 @admin.register(Service)
 class ServiceAdmin(EditorOnlyMixin, admin.ModelAdmin):
-    list_display = ("name_de", "slug", "leistungsschluessel", "current_version", "is_active")
+    list_display = (
+        "name_de",
+        "slug",
+        "leistungsschluessel",
+        "current_version",
+        "is_active",
+        "designer_link",
+    )
     search_fields = ("name_de", "name_en", "slug", "leistungsschluessel")
     list_filter = ("is_active",)
     actions = ["create_draft"]
@@ -87,7 +97,7 @@ class ServiceAdmin(EditorOnlyMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # services are referenced by submissions; deactivate instead
 
-    def get_readonly_fields(self, request, obj=None):
+    def _readonly_without_designer(self, request, obj=None):
         # The retention period decides when citizens' data is erased statewide:
         # platform administrators only. A read-only field is not part of the
         # form, so a forged POST cannot change it either.
@@ -100,6 +110,35 @@ class ServiceAdmin(EditorOnlyMixin, admin.ModelAdmin):
     def current_version(self, obj: Service) -> str:
         version = published_version(service=obj)
         return f"v{version.number}" if version else "—"
+
+    @admin.display(description=_("Formular"))
+    def designer_link(self, obj: Service) -> str:
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:forms_catalog_service_designer", args=[obj.pk]),
+            _("Formular gestalten"),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = self._readonly_without_designer(request, obj)
+        return [*fields, "designer_link"] if obj is not None else fields
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "designer_link"]
+        return ["designer_link", *fields] if obj is not None else fields
+
+    def get_urls(self):
+        designer = Designer(self)
+        return [
+            path(
+                "<int:pk>/gestalten/",
+                self.admin_site.admin_view(designer.service_entry),
+                name="forms_catalog_service_designer",
+            ),
+            *super().get_urls(),
+        ]
 
     @admin.action(
         description=_("Neuen Entwurf aus der neuesten Version anlegen"), permissions=["publish"]
@@ -145,7 +184,7 @@ class DefinitionField(forms.CharField):
 
 
 class FormVersionForm(forms.ModelForm):
-    definition = DefinitionField(label=_("Definition (JSON)"))
+    definition = DefinitionField(label=_("Expertenansicht: Definition (JSON)"))
 
     class Meta:
         model = FormVersion
@@ -343,9 +382,13 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
         css = {"all": ["forms_catalog/review.css"]}
 
     def get_fields(self, request, obj=None):
+        # The JSON is the platform administrators' expert view; editors use the designer.
+        expert = request.user.is_superuser
         if obj is None:
-            return ["service", "definition", "change_note"]
-        return [
+            return (
+                ["service", "definition", "change_note"] if expert else ["service", "change_note"]
+            )
+        fields = [
             "service",
             "number",
             "status",
@@ -360,6 +403,7 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
             "published_at",
             "published_by",
         ]
+        return fields if expert else [f for f in fields if f != "definition"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)
@@ -372,7 +416,13 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and obj.status != FormVersion.Status.DRAFT:
             kwargs["fields"] = []
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not request.user.is_superuser and "definition" in form.base_fields:
+            # A declared field stays in a ModelForm whatever `fields` says: without the
+            # expert view it must not be part of the form (nor required) at all.
+            form = type(form.__name__, (form,), {})
+            form.base_fields = {k: v for k, v in form.base_fields.items() if k != "definition"}
+        return form
 
     def get_fieldsets(self, request, obj=None):
         fields = self.get_fields(request, obj)
@@ -401,7 +451,7 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
             try:
                 form_version_update_draft(
                     version=obj,
-                    definition=form.cleaned_data["definition"],
+                    definition=form.cleaned_data.get("definition"),
                     change_note=form.cleaned_data.get("change_note", ""),
                     user=request.user,
                 )
@@ -412,7 +462,8 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
             created = form_version_create_draft(
                 service=form.cleaned_data["service"],
                 user=request.user,
-                definition=form.cleaned_data["definition"],
+                # Without the expert view: a copy of the latest version, or an empty form.
+                definition=form.cleaned_data.get("definition"),
                 change_note=form.cleaned_data.get("change_note", ""),
             )
         except FormVersionError as exc:
@@ -424,7 +475,14 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
     def tools(self, obj: FormVersion):
         if not obj.pk:
             return "—"
-        return format_html(
+        designer = ""
+        if obj.status == FormVersion.Status.DRAFT:
+            designer = format_html(
+                '<a href="{}">{}</a> · ',
+                reverse("admin:forms_catalog_formversion_designer", args=[obj.pk]),
+                _("Formular gestalten"),
+            )
+        return designer + format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:forms_catalog_formversion_review", args=[obj.pk]),
             _("Prüfung und Veröffentlichung"),
@@ -456,7 +514,29 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
 
     # -- preview and diff ---------------------------------------------------
     def get_urls(self):
+        designer = Designer(self)
         extra = [
+            # The designer (forms_catalog/designer/views.py).
+            path(
+                "<int:pk>/designer/",
+                self.admin_site.admin_view(designer.structure),
+                name="forms_catalog_formversion_designer",
+            ),
+            path(
+                "<int:pk>/designer/vorschau/",
+                self.admin_site.admin_view(designer.preview),
+                name="forms_catalog_formversion_designer_preview",
+            ),
+            path(
+                "<int:pk>/designer/vorschau/seite/",
+                frame_view(self.admin_site.admin_view(designer.preview_frame)),
+                name="forms_catalog_formversion_designer_preview_frame",
+            ),
+            path(
+                "<int:pk>/designer/pruefen/",
+                self.admin_site.admin_view(designer.check),
+                name="forms_catalog_formversion_designer_check",
+            ),
             path(
                 "<int:pk>/preview/",
                 self.admin_site.admin_view(self.preview_view),
@@ -487,8 +567,27 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.publish_view),
                 name="forms_catalog_formversion_publish",
             ),
+            # Designer pickers for conditions, validations and fees
+            # (forms_catalog/designer/rule_views.py); the structure editor's own
+            # designer URLs are wired next to these.
+            path(
+                "<int:pk>/designer/regeln/",
+                self.admin_site.admin_view(self.designer_rules_view),
+                name="forms_catalog_formversion_designer_rules",
+            ),
+            path(
+                "<int:pk>/designer/gebuehren/",
+                self.admin_site.admin_view(self.designer_fees_view),
+                name="forms_catalog_formversion_designer_fees",
+            ),
         ]
         return extra + super().get_urls()
+
+    def designer_rules_view(self, request, pk: int):
+        return rules_view(self, request, pk)
+
+    def designer_fees_view(self, request, pk: int):
+        return fees_view(self, request, pk)
 
     def _version_for_view(self, request, pk: int) -> FormVersion:
         version = get_object_or_404(FormVersion.objects.select_related("service"), pk=pk)
@@ -621,8 +720,9 @@ class FormVersionAdmin(EditorOnlyMixin, admin.ModelAdmin):
                 messages.success(request, gettext("Die Veröffentlichung ist geplant."))
         except FormVersionError as exc:
             form.add_error(None, exc.message)
-            for error in exc.errors[:50]:
-                form.add_error(None, str(error))
+            # The definition's problems as the designer's "Prüfen" lists them: German, by
+            # step and field, each linking to the element (the JSON path as detail).
+            form.problems = problem_links(version, exc.errors[:200])
             return None
         return reverse("admin:forms_catalog_formversion_review", args=[version.pk])
 

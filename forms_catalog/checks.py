@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from jsonschema import Draft202012Validator
 
 from . import expressions
+from .blocks import block_errors_named
 from .compiler import CompiledForm
 from .fields import field_schema, field_type
 
@@ -81,12 +82,11 @@ def definition_errors(definition: Any, *, render: bool = True) -> list[Definitio
     if size > MAX_DEFINITION_BYTES:
         return [DefinitionError("", f"definition too large ({size} bytes, at most 1 MB)")]
     errors = schema_errors(definition)
-    if errors:
-        return errors
-    errors = semantic_errors(definition)
-    if errors or not render:
-        return errors
-    return render_errors(definition)
+    if not errors:
+        errors = semantic_errors(definition)
+    if not errors and render:
+        errors = render_errors(definition)
+    return block_errors_named(definition, errors)
 
 
 def semantic_errors(definition: dict[str, Any]) -> list[DefinitionError]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
 from typing import Any
 
 from .definition import Definition, FieldSpec, GroupSpec, StepSpec, parse, tr
@@ -179,15 +180,24 @@ class CompiledForm:
         return data
 
     def validate_answers(
-        self, answers: dict[str, Any], *, language: str = "de", today: datetime.date | None = None
+        self,
+        answers: dict[str, Any],
+        *,
+        language: str = "de",
+        today: datetime.date | None = None,
+        steps: Collection[str] | None = None,
     ) -> list[tuple[str, str, str]]:
         """Re-check a complete set of stored answers, step by step.
 
         Returns [(step id, field name, message)]; empty when the application is
-        complete and valid. Use before submitting a draft.
+        complete and valid. Use before submitting a draft. With `steps`, only
+        those steps are checked (each still against all the answers, so rules
+        and conditions that read other steps apply as before).
         """
         problems: list[tuple[str, str, str]] = []
         for step in self.definition.steps:
+            if steps is not None and step.id not in steps:
+                continue
             if not self.step_is_visible(step.id, answers, today):
                 continue
             form = self._forms[step.id](

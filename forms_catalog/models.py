@@ -193,3 +193,75 @@ class FormVersionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version.number}: {self.get_action_display()}"
+
+
+class Block(models.Model):
+    """A reusable field group (Baustein) of the form library: person, address, bank account.
+
+    Forms use a block by reference: a group with `"block": {"slug", "version"}`
+    whose fields are the fields of that (immutable) block version, their ids
+    prefixed with the group's id. See forms_catalog/blocks.py.
+    """
+
+    slug = models.SlugField(_("Kennung"), max_length=60, unique=True)
+    name_de = models.CharField(_("Name (deutsch)"), max_length=200)
+    name_en = models.CharField(_("Name (englisch)"), max_length=200)
+    description_de = models.TextField(_("Beschreibung"), blank=True, default="")
+
+    class Meta:
+        ordering = ["name_de"]
+        verbose_name = _("Baustein")
+        verbose_name_plural = _("Bausteine")
+
+    def __str__(self) -> str:
+        return self.name_de
+
+
+class BlockVersion(models.Model):
+    """One version of a block. Immutable once published; forms reference it by number.
+
+    Life cycle: draft -> in review -> published (approved by a second editor)
+    -> retired (when the next version is published); in review can go back to
+    draft. `content` is {"label": {de, en}, "help"?: {de, en}, "fields": [...]}
+    with fields in the form definition's field format (no groups).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Entwurf")
+        IN_REVIEW = "in_review", _("zur Prüfung")
+        PUBLISHED = "published", _("veröffentlicht")
+        RETIRED = "retired", pgettext_lazy("block version status", "abgelöst")
+
+    block = models.ForeignKey(
+        Block, on_delete=models.PROTECT, related_name="versions", verbose_name=_("Baustein")
+    )
+    number = models.PositiveIntegerField(_("Version"))
+    status = models.CharField(
+        _("Status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    content = models.JSONField(_("Inhalt"))
+    checksum = models.CharField(_("Prüfsumme"), max_length=64, blank=True, default="")
+    change_note = models.TextField(_("Änderungshinweis"), blank=True, default="")
+    # Users who created, edited or submitted this version: none of them may approve it.
+    contributor_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("freigegeben von"),
+    )
+    published_at = models.DateTimeField(_("veröffentlicht am"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["block", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["block", "number"], name="unique_block_version_number"),
+        ]
+        verbose_name = _("Bausteinversion")
+        verbose_name_plural = _("Bausteinversionen")
+
+    def __str__(self) -> str:
+        return f"{self.block.name_de} v{self.number} ({self.get_status_display()})"

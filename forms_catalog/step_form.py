@@ -8,16 +8,23 @@ its raw input (`fields`); all messages are in the form's language.
 from __future__ import annotations
 
 import datetime
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.forms.utils import ErrorDict
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 
 from . import expressions, validators
 from .definition import FieldSpec, GroupSpec, StepSpec, tr
@@ -31,6 +38,24 @@ if TYPE_CHECKING:
     from .compiler import CompiledForm
 
 StoreUpload = Callable[[str, Any, str], dict[str, Any]]
+
+FIELDS_TEMPLATE = "forms_catalog/step_fields.html"
+# Rendered fields of unbound step forms, per process (see StepForm.fields_html).
+# A few KB each; the key holds the CompiledForm itself, so an entry of a changed
+# draft definition (a new CompiledForm, see selectors.compiled_form) is never
+# reused and simply ages out.
+_FRAGMENT_CACHE_SIZE = 512
+_fragments: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
+_fragments_lock = threading.Lock()
+
+
+def fields_html_cache_clear(**_kwargs: Any) -> None:
+    """Forget every cached rendering (settings such as upload limits are part of the HTML)."""
+    with _fragments_lock:
+        _fragments.clear()
+
+
+setting_changed.connect(fields_html_cache_clear, dispatch_uid="forms-catalog-fields-html")
 
 
 def form_language(language: str | None) -> str:
@@ -450,9 +475,12 @@ class StepForm(forms.Form):
                 ]
             )
 
-    @property
+    @cached_property
     def ui(self) -> dict[str, str]:
-        """Fixed interface texts in the form's language (for the templates)."""
+        """Fixed interface texts in the form's language (for the templates).
+
+        Computed once per form: every field template reads it, and each reading
+        would switch the active translation twice."""
         with self._in_language():
             return ui_texts()
 
@@ -460,6 +488,69 @@ class StepForm(forms.Form):
         return f"id_{self.add_prefix(name)}"
 
     # -- rendering --------------------------------------------------------
+    def fields_html(self) -> SafeString:
+        """The step's fields as HTML (what `forms_catalog/step_fields.html` renders).
+
+        An unbound form's HTML depends only on the definition, the language,
+        today's date and the answers the step shows or its conditions read, so it
+        is rendered once per process for each combination of those (published
+        versions never change, see selectors.compiled_form) and reused: the first
+        visit of a step is the same page for every citizen. A bound form (errors,
+        typed input) is always rendered afresh.
+        """
+        key = self._fields_html_key()
+        if key is not None:
+            with _fragments_lock:
+                cached = _fragments.get(key)
+                if cached is not None:
+                    _fragments.move_to_end(key)
+                    return cached
+        html = mark_safe(render_to_string(FIELDS_TEMPLATE, {"form": self}))  # noqa: S308 - template output
+        if key is not None:
+            with _fragments_lock:
+                _fragments[key] = html
+                while len(_fragments) > _FRAGMENT_CACHE_SIZE:
+                    _fragments.popitem(last=False)
+        return html
+
+    def _fields_html_key(self) -> tuple[Any, ...] | None:
+        """Everything an unbound form's rendering depends on, or None (not cacheable)."""
+        if self.is_bound or self.pending_action or self.upload_errors or self.group_errors:
+            return None
+        own_keys = self.compiled.step_keys[self.step.id]
+        own = {k: v for k, v in self.saved_answers.items() if k in own_keys}
+        read = self._referenced_ids() - own_keys
+        earlier = self._earlier_values()
+        outside = {k: earlier[k] for k in sorted(read) if k in earlier}
+        try:
+            answers = json.dumps([own, outside], sort_keys=True, default=repr)
+        except (TypeError, ValueError):
+            return None
+        return (
+            self.compiled,
+            self.step.id,
+            self.prefix,
+            self.auto_id,
+            self.language,
+            get_language(),
+            self.today,
+            tuple(sorted(self.item_counts.items())),
+            answers,
+        )
+
+    def _referenced_ids(self) -> set[str]:
+        """Ids the conditions of this step's fields and groups read (and their groups)."""
+        refs: set[str] = set()
+        for item in self.step.items:
+            refs |= expressions.references(item.visible_if)
+            if isinstance(item, GroupSpec):
+                for spec in item.fields:
+                    refs |= expressions.references(spec.visible_if)
+        for group_id, group in self.compiled.definition.groups.items():
+            if any(spec.id in refs for spec in group.fields):
+                refs.add(group_id)
+        return refs
+
     def nodes(self) -> list[FieldNode | GroupNode]:
         """The render tree of this step (what templates/forms_catalog/step_fields.html walks)."""
         self.errors  # noqa: B018 - validation first, so the nodes carry the errors

@@ -7,11 +7,13 @@ is slow and only PDF workers need it), one FontConfiguration is reused per
 process, and its URL fetcher serves the project's static files only: a
 rendered document can never make the worker fetch anything from a network.
 
-The templates name their stylesheet with ``{% static %}``, which gives the
-hashed name (``pdf.3f2a….css``) when the manifest storage of production is on
-and the plain name otherwise; the fetcher resolves either through the
-staticfiles storage (the collected STATIC_ROOT) and falls back to the source
-folders, so the PDFs look the same in every configuration.
+The stylesheet is named by ``static()``, which gives the hashed name
+(``pdf.3f2a….css``) when the manifest storage of production is on and the
+plain name otherwise; the fetcher resolves either through the staticfiles
+storage (the collected STATIC_ROOT) and falls back to the source folders, so
+the PDFs look the same in every configuration. It is parsed once per process
+(`pdf_stylesheet`) and handed to WeasyPrint with every document, instead of
+being linked from the templates and fetched and parsed for each one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import timezone, translation
 
 from forms_catalog.selectors import export_answers, fee_statement, summarize
@@ -134,10 +137,52 @@ def url_fetcher():
     return _fetcher
 
 
+STYLESHEET = "submissions/pdf.css"
+# The parsed stylesheet, per process, with the file it was parsed from: reused while
+# that file is unchanged (static files change only with a deployment).
+_stylesheet: tuple[tuple[str, int, int], Any] | None = None
+
+
+def stylesheet_url() -> str:
+    """The stylesheet's URL as the fetcher sees it (hashed name with manifest storage)."""
+    return STATIC_BASE + static(STYLESHEET).lstrip("/")
+
+
+def pdf_stylesheet():
+    """The PDF stylesheet, parsed once per process; None (logged as an error) when its
+    file cannot be found, so the PDF is still complete, but unstyled.
+
+    Resolved through the same URL and fetcher rules as any resource of the
+    templates, so a missing hashed file is noticed exactly as before; only the
+    parsing is not repeated for every document.
+    """
+    global _stylesheet
+    url = stylesheet_url()
+    try:
+        path = static_file_for(url)
+        stat = path.stat()
+    except (RefusedURL, OSError) as exc:
+        logger.error("PDF resource not loaded, the document lacks it: %s", exc)
+        return None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if _stylesheet is None or _stylesheet[0] != key:
+        css = _weasyprint().CSS(
+            string=path.read_text(encoding="utf-8"),
+            base_url=url,
+            url_fetcher=url_fetcher(),
+            font_config=font_configuration(),
+        )
+        _stylesheet = (key, css)
+    return _stylesheet[1]
+
+
 def render_html_to_pdf(html: str, *, attachments: list | None = None) -> bytes:
+    """A tagged PDF/A-3b of `html` with the PDF stylesheet (the templates link none)."""
     weasyprint = _weasyprint()
     document = weasyprint.HTML(string=html, base_url=STATIC_BASE, url_fetcher=url_fetcher())
+    stylesheet = pdf_stylesheet()
     return document.write_pdf(
+        stylesheets=[stylesheet] if stylesheet is not None else [],
         font_config=font_configuration(),
         pdf_tags=True,
         pdf_variant=PDF_VARIANT,

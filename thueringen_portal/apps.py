@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.core.cache import caches
+from django.core.signals import setting_changed
+
+
+def _forget_page_fragments(**_kwargs) -> None:
+    """The "pages" cache holds rendered chrome (static URLs, links): a changed setting
+    (tests override STATIC_URL, storages, languages) must not see an old rendering."""
+    caches["pages"].clear()
 
 
 class PortalConfig(AppConfig):
@@ -6,3 +14,6 @@ class PortalConfig(AppConfig):
 
     name = "thueringen_portal"
     verbose_name = "Thüringen-Portal"
+
+    def ready(self) -> None:
+        setting_changed.connect(_forget_page_fragments, dispatch_uid="portal-page-fragments")

@@ -131,6 +131,15 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Per process, for template fragments that only change with a deployment and the
+# language (the page chrome of templates/base.html: static links, footer links).
+# In memory, because a round trip to Redis would cost more than rendering them.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-pages",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 100},
+}
 
 # --- Celery ------------------------------------------------------------------
 # Without a broker the tasks run in-process (embedded default). With one, the
@@ -483,6 +492,11 @@ CELERY_BEAT_SCHEDULE["submissions.purge_expired"] = {
 CELERY_BEAT_SCHEDULE["submissions.notify_pending_case_status"] = {
     "task": "submissions.tasks.notify_pending_case_status",
     "schedule": 5 * 60,
+}
+# The funnel statistics' roll-up of the days whose drafts can no longer change.
+CELERY_BEAT_SCHEDULE["backoffice.funnel_rollup_refresh"] = {
+    "task": "backoffice.tasks.funnel_rollup_refresh",
+    "schedule": env_int("PORTAL_FUNNEL_ROLLUP_INTERVAL_SECONDS", 60 * 60),
 }
 
 # --- Citizen-side security ------------------------------------------------------

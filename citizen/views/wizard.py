@@ -230,8 +230,12 @@ class DraftWizard(View):
         earlier = self.progress.visible[: self.progress.visible.index(step)]
         if earlier:
             # Done once is not enough: a later change elsewhere may have made an
-            # earlier step invalid (cross-field rules), so check the stored answers.
-            for problem_step, _field, _message in self.flow.problems(self.progress.answers):
+            # earlier step invalid (cross-field rules), so check the stored answers
+            # of the earlier steps (only those: this step is validated by its own
+            # form, later ones by the check page), once per request.
+            for problem_step, _field, _message in self.flow.problems(
+                self.progress.answers, steps=earlier
+            ):
                 if problem_step in earlier:
                     draft_step_reopen(draft=self.draft, step=problem_step)
                     return redirect(self.get_step_url(problem_step))
@@ -288,7 +292,10 @@ class DraftWizard(View):
             attachment_prune(draft=self.draft, answers=self.draft.data.get("answers", {}))
             return self._show_again(step, form)
         draft_step_accept(draft=self.draft, step=step, answers=answers)
-        attachment_prune(draft=self.draft, answers=answers)
+        if self.flow.step_receives_files(step):
+            # A step without file fields neither stores nor releases a file, so
+            # the answers refer to the same files as before: nothing to prune.
+            attachment_prune(draft=self.draft, answers=answers)
         progress = DraftProgress(self.draft, self.flow)
         if request.POST.get(RETURN_TO_CHECK):
             target = progress.first_incomplete()

@@ -77,6 +77,26 @@ class DefinitionProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class DesignerSetting:
+    """One setting of a field type as the form designer offers it in its side panel.
+
+    `kind` says how it is edited and stored: "bool", "int", "number" (int or
+    decimal), "text", "translated" ({de, en}), "date" (YYYY-MM-DD), "select"
+    (one of `choices`), "options" (the choice list: value + label DE/EN),
+    "extensions" (file types), "megabytes" (stored as bytes). Labels are German
+    (gettext_lazy). Keys are the definition's JSON keys of the type.
+    """
+
+    key: str
+    kind: str
+    label: Any
+    help: Any = ""
+    choices: tuple[tuple[str, Any], ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
 class FieldType:
     """Base class of the field types. Subclasses set `name` and override what differs."""
 
@@ -94,6 +114,12 @@ class FieldType:
     # ("text", "yesno", "list", "number", "money"; see static/portal/conditions.js);
     # None: a condition on this field is not evaluated in the browser.
     client_kind: ClassVar[str | None] = None
+    # The form designer (forms_catalog/designer): the type's name for editors, the
+    # type's own settings in the side panel (label, hint, required, role and
+    # autocomplete are common to all types) and the keys a new field starts with.
+    designer_title: ClassVar[Any] = ""
+    designer_settings: ClassVar[tuple[DesignerSetting, ...]] = ()
+    designer_defaults: ClassVar[dict[str, Any]] = {}
 
     # -- definition -------------------------------------------------------------
     def definition_problems(

@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..definition import tr
-from .base import CleanContext, DefinitionProblem, FieldType, raw_text, register
+from .base import CleanContext, DefinitionProblem, DesignerSetting, FieldType, raw_text, register
 from .text import label_of
 
 OPTIONS_SCHEMA = {
@@ -66,6 +67,16 @@ class SingleChoice(FieldType):
 class ChoiceType(SingleChoice):
     name = "choice"
     schema_required = ("options",)
+    designer_title = _("Auswahl (eine Antwort)")
+    designer_settings = (
+        DesignerSetting("options", "options", _("Antwortmöglichkeiten")),
+        DesignerSetting(
+            "widget",
+            "select",
+            _("Darstellung"),
+            choices=(("radio", _("Optionsfelder")), ("select", _("Auswahlliste"))),
+        ),
+    )
     schema_properties: ClassVar[dict[str, Any]] = {
         "options": OPTIONS_SCHEMA,
         "widget": {"enum": ["radio", "select"]},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .base import CleanContext, FieldType, raw_text, register
 from .choice import not_offered
@@ -14,6 +15,7 @@ from .text import label_of
 @register
 class ConsentType(FieldType):
     name = "consent"
+    designer_title = _("Bestätigung (Kästchen zum Ankreuzen)")
 
     def clean(self, spec, raw: Any, ctx: CleanContext) -> bool | None:
         text = raw_text(raw).strip()[:200]

@@ -10,10 +10,19 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .. import validators
 from ..expressions import full_years
-from .base import CleanContext, DefinitionProblem, FieldType, getlist, raw_text, register
+from .base import (
+    CleanContext,
+    DefinitionProblem,
+    DesignerSetting,
+    FieldType,
+    getlist,
+    raw_text,
+    register,
+)
 from .text import label_of
 
 _PARTS = ("day", "month", "year")
@@ -35,6 +44,16 @@ class DatePartsWidget(forms.Widget):
 class DateType(FieldType):
     name = "date"
     widget_class = DatePartsWidget
+    designer_title = _("Datum")
+    designer_settings = (
+        DesignerSetting("past", "bool", _("Nur Daten in der Vergangenheit")),
+        DesignerSetting("future", "bool", _("Nur Daten in der Zukunft")),
+        DesignerSetting("min_date", "date", _("Frühestes Datum")),
+        DesignerSetting("max_date", "date", _("Spätestes Datum")),
+        DesignerSetting(
+            "min_age", "int", _("Mindestalter in Jahren (bei Geburtsdaten)"), minimum=0, maximum=150
+        ),
+    )
     schema_properties: ClassVar[dict[str, Any]] = {
         "past": {"type": "boolean"},
         "future": {"type": "boolean"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .base import register
 from .text import TextLike, label_of
@@ -13,6 +14,9 @@ from .text import TextLike, label_of
 @register
 class EmailType(TextLike):
     name = "email"
+    designer_title = _("E-Mail-Adresse")
+    # A fixed format: nothing to set beyond what every field has.
+    designer_settings = ()
     default_max_length = 254
     input_type = "email"
     autocomplete = "email"

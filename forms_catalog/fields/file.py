@@ -24,10 +24,11 @@ from django.core.checks import register as register_check
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .. import validators
 from ..definition import FieldSpec
-from .base import CleanContext, DefinitionProblem, FieldType, getlist, register
+from .base import CleanContext, DefinitionProblem, DesignerSetting, FieldType, getlist, register
 from .text import label_of
 
 DEFAULT_MAX_FILES = 10
@@ -222,6 +223,19 @@ class FileType(FieldType):
     widget_class = FilesWidget
     receives_files = True
     schema_required = ("extensions",)
+    designer_title = _("Datei-Upload")
+    designer_settings = (
+        DesignerSetting("extensions", "extensions", _("Erlaubte Dateitypen")),
+        DesignerSetting(
+            "max_size",
+            "megabytes",
+            _("Höchstgröße je Datei (MB)"),
+            help=_("Leer lassen für die Grenze der Plattform."),
+        ),
+        DesignerSetting("multiple", "bool", _("Mehrere Dateien erlaubt")),
+        DesignerSetting("max_files", "int", _("Höchstens Dateien"), minimum=1, maximum=30),
+    )
+    designer_defaults: ClassVar[dict[str, Any]] = {"extensions": ["pdf", "jpg", "png"]}
     schema_properties: ClassVar[dict[str, Any]] = {
         "extensions": {
             "type": "array",

@@ -39,6 +39,9 @@ def iban_is_valid(value: str) -> bool:
 @register
 class IbanType(TextLike):
     name = "iban"
+    designer_title = "IBAN"  # the same word in both languages
+    # A fixed format: nothing to set beyond what every field has.
+    designer_settings = ()
     default_max_length = 42
 
     def check_format(self, spec, value, ctx):

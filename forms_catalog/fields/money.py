@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..definition import parse_decimal
 from .base import register
@@ -19,6 +20,7 @@ def format_money(amount: Decimal) -> str:
 @register
 class MoneyType(NumberLike):
     name = "money"
+    designer_title = _("Betrag in Euro")
     client_kind = "money"
     money = True
     inputmode = "decimal"

@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from .base import CleanContext, FieldType, getlist, raw_text, register
+from .base import CleanContext, DesignerSetting, FieldType, getlist, raw_text, register
 from .choice import OPTIONS_SCHEMA, not_offered, option_nodes, unique_options
 from .text import label_of
 
@@ -27,6 +28,12 @@ class MultichoiceType(FieldType):
     client_kind = "list"
     widget_class = MultiValueWidget
     schema_required = ("options",)
+    designer_title = _("Mehrfachauswahl")
+    designer_settings = (
+        DesignerSetting("options", "options", _("Antwortmöglichkeiten")),
+        DesignerSetting("min_choices", "int", _("Mindestens gewählt"), minimum=1, maximum=300),
+        DesignerSetting("max_choices", "int", _("Höchstens gewählt"), minimum=1, maximum=300),
+    )
     schema_properties: ClassVar[dict[str, Any]] = {
         "options": OPTIONS_SCHEMA,
         "min_choices": {"type": "integer", "minimum": 1},

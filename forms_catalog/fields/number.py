@@ -9,9 +9,10 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..definition import FieldSpec, parse_decimal, tr
-from .base import CleanContext, FieldType, raw_text, register
+from .base import CleanContext, DesignerSetting, FieldType, raw_text, register
 from .text import label_of
 
 
@@ -85,6 +86,10 @@ class NumberLike(FieldType):
     money: ClassVar[bool] = False
     client_kind = "number"
     inputmode: ClassVar[str] = "numeric"
+    designer_settings: ClassVar[tuple[DesignerSetting, ...]] = (
+        DesignerSetting("min", "number", _("Kleinster Wert")),
+        DesignerSetting("max", "number", _("Größter Wert")),
+    )
     schema_properties: ClassVar[dict[str, Any]] = {
         "min": {"type": "number"},
         "max": {"type": "number"},
@@ -180,6 +185,12 @@ class NumberLike(FieldType):
 @register
 class NumberType(NumberLike):
     name = "number"
+    designer_title = _("Zahl")
+    designer_settings = (
+        *NumberLike.designer_settings,
+        DesignerSetting("decimals", "int", _("Nachkommastellen"), minimum=0, maximum=4),
+        DesignerSetting("unit", "translated", _("Einheit (z. B. m²)")),
+    )
 
     def display(self, spec, value, language):
         number = parse_decimal(value)

@@ -10,6 +10,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .base import register
 from .text import TextLike, label_of
@@ -20,6 +21,9 @@ _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()/\-]{4,38}$")
 @register
 class PhoneType(TextLike):
     name = "phone"
+    designer_title = _("Telefonnummer (wie eingegeben)")
+    # A fixed format: nothing to set beyond what every field has.
+    designer_settings = ()
     default_max_length = 40
     input_type = "tel"
     autocomplete = "tel"

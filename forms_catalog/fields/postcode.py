@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .. import validators
 from .base import register
@@ -13,6 +14,9 @@ from .text import TextLike, label_of
 @register
 class PostcodeType(TextLike):
     name = "postcode"
+    designer_title = _("Postleitzahl")
+    # A fixed format: nothing to set beyond what every field has.
+    designer_settings = ()
     default_max_length = 10
     inputmode = "numeric"
 

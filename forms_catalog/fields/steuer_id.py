@@ -6,6 +6,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from stdnum.de import idnr
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -36,6 +37,9 @@ def steuer_id_is_valid(value: str) -> bool:
 @register
 class SteuerIdType(TextLike):
     name = "steuer_id"
+    designer_title = _("Steuer-Identifikationsnummer")
+    # A fixed format: nothing to set beyond what every field has.
+    designer_settings = ()
     default_max_length = 20
     inputmode = "numeric"
 

@@ -13,6 +13,7 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .base import register
 from .text import TextLike, label_of
@@ -37,6 +38,9 @@ def parse_telephone(value: str) -> phonenumbers.PhoneNumber | None:
 @register
 class TelephoneType(TextLike):
     name = "telephone"
+    designer_title = _("Telefonnummer (geprüft, international)")
+    # A fixed format: nothing to set beyond what every field has.
+    designer_settings = ()
     default_max_length = 40
     input_type = "tel"
     inputmode = "tel"

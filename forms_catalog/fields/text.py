@@ -7,13 +7,38 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .. import validators
 from ..definition import FieldSpec, tr
-from .base import RAW_CAP, CleanContext, DefinitionProblem, FieldType, raw_text, register
+from .base import (
+    RAW_CAP,
+    CleanContext,
+    DefinitionProblem,
+    DesignerSetting,
+    FieldType,
+    raw_text,
+    register,
+)
 
 # A quantified group that itself contains a quantifier: (a+)+, (\\d*)*, (x+){2,}.
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+
+
+LENGTH_SETTINGS = (
+    DesignerSetting("min_length", "int", _("Mindestlänge (Zeichen)"), minimum=0, maximum=20000),
+    DesignerSetting("max_length", "int", _("Höchstlänge (Zeichen)"), minimum=1, maximum=20000),
+)
+PATTERN_SETTINGS = (
+    DesignerSetting(
+        "pattern",
+        "text",
+        _("Muster (regulärer Ausdruck)"),
+        help=_("Die ganze Eingabe muss passen, z. B. [0-9]{5} für fünf Ziffern."),
+        maximum=500,
+    ),
+    DesignerSetting("pattern_message", "translated", _("Meldung, wenn das Muster nicht passt")),
+)
 
 
 def label_of(spec: FieldSpec, ctx: CleanContext) -> str:
@@ -29,6 +54,7 @@ class TextLike(FieldType):
     input_type: ClassVar[str] = "text"
     inputmode: ClassVar[str] = ""
     autocomplete: ClassVar[str] = ""
+    designer_settings = LENGTH_SETTINGS + PATTERN_SETTINGS
     schema_properties: ClassVar[dict[str, Any]] = {
         "min_length": {"type": "integer", "minimum": 0},
         "max_length": {"type": "integer", "minimum": 1, "maximum": 20000},
@@ -128,3 +154,4 @@ class TextLike(FieldType):
 @register
 class TextType(TextLike):
     name = "text"
+    designer_title = _("Text (eine Zeile)")

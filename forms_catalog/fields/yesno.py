@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .base import CleanContext, raw_text, register
 from .choice import SingleChoice, not_offered
@@ -14,6 +15,7 @@ from .text import label_of
 @register
 class YesNoType(SingleChoice):
     name = "yesno"
+    designer_title = _("Ja/Nein-Frage")
     client_kind = "yesno"
 
     def options(self, spec):

@@ -1,4 +1,5 @@
-"""Load the catalogue files (forms_catalog/catalogue/*.json). Idempotent."""
+"""Load the catalogue files (forms_catalog/catalogue/*.json and the block library in
+catalogue/blocks/*.json, blocks first). Idempotent."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from forms_catalog.block_services import block_catalogue_load
 from forms_catalog.services import catalogue_load
 
 
@@ -19,7 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--path", help="a catalogue folder or a single .json file")
 
     def handle(self, *args, path: str | None = None, **options):
-        report = catalogue_load(path=Path(path) if path else None)
+        # The block library of the catalogue folder (none for a single file): blocks first,
+        # so the forms that use a block change (as new drafts) in the same run.
+        folder = Path(path) if path else None
+        if folder is None or folder.is_dir():
+            self._load_blocks(folder / "blocks" if folder else None)
+        report = catalogue_load(path=folder)
         for entry in report.published:
             self.stdout.write(f"published {entry}")
         if report.unchanged:
@@ -30,3 +37,16 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {problem}")
         if report.failed:
             raise CommandError(f"{len(report.failed)} catalogue file(s) refused")
+
+    def _load_blocks(self, folder: Path | None) -> None:
+        blocks = block_catalogue_load(path=folder)
+        for entry in blocks.published:
+            self.stdout.write(f"published block {entry}")
+        for version in blocks.forms.drafts_created:
+            self.stdout.write(f"new draft {version.service.slug} v{version.number}")
+        for name, problems in blocks.failed.items():
+            self.stderr.write(f"{name}:")
+            for problem in problems:
+                self.stderr.write(f"  {problem}")
+        if blocks.failed:
+            raise CommandError(f"{len(blocks.failed)} block(s) refused")
