@@ -194,6 +194,9 @@ def _path_of_field_name(field_path: str) -> str:
     return field_path
 
 
+ANSWER_FILES_PATH = "rueckfrage"
+
+
 def case_documents(*, submission: Submission) -> list[DocumentGroup]:
     """The case's uploads grouped by the field they were uploaded for, in the form's order.
 
@@ -219,10 +222,19 @@ def case_documents(*, submission: Submission) -> list[DocumentGroup]:
     by_answer = _attachment_paths(submission.answers)
     groups: dict[str, DocumentGroup] = {}
     for attachment in attachments:
-        path = by_answer.get(str(attachment.pk)) or _path_of_field_name(attachment.field_path)
+        if attachment.info_request_id is not None:
+            # Sent with an answer to a Rückfrage, not for a field of the form.
+            path = ANSWER_FILES_PATH
+        else:
+            path = by_answer.get(str(attachment.pk)) or _path_of_field_name(attachment.field_path)
         group = groups.get(path)
         if group is None:
-            label = labels.get(path) or str(_("Weitere Unterlagen (%(field)s)") % {"field": path})
+            if path == ANSWER_FILES_PATH:
+                label = str(_("Antworten auf Rückfragen"))
+            else:
+                label = labels.get(path) or str(
+                    _("Weitere Unterlagen (%(field)s)") % {"field": path}
+                )
             group = groups[path] = DocumentGroup(path=path, label=label)
         group.attachments.append(attachment)
     order = {path: position for position, path in enumerate(labels)}

@@ -144,6 +144,10 @@ def test_clerk_citizen_and_lead_work_one_case_and_another_office_gets_404_everyw
     expect(
         page.get_by_test_id("info-answer-files").get_by_role("link", name="nachweis.pdf")
     ).to_be_visible()
+    # The answer's file is also among the case's documents, under its own heading.
+    documents = page.locator("section[aria-labelledby=case-documents]")
+    expect(documents).to_contain_text("Antworten auf Rückfragen")
+    expect(documents).to_contain_text("nachweis.pdf")
     panel = page.locator("section.decision-panel")
     panel.get_by_label("bewilligen").check()
     page.fill("#id_decision_message", "Ihr Hund ist angemeldet.")
