@@ -27,11 +27,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from ..block_services import BlockError, block_reference_insert
 from ..checks import DefinitionError, definition_errors
 from ..compiler import CompiledForm
 from ..definition import tr
 from ..fields import registered
-from ..models import EDITOR_PERMISSION, FormVersion, Service
+from ..models import EDITOR_PERMISSION, Block, BlockVersion, FormVersion, Service
 from ..services import FormVersionError, form_version_create_draft, form_version_update_draft
 from .edits import (
     DIRECTIONS,
@@ -249,6 +250,7 @@ class Designer:
             fim=located.element.get("fim") if located else None,
             rules_url=_optional_url("rules", version),
             add_target_label=_add_target_label(located),
+            blocks=_published_blocks() if located is not None and located.group is None else [],
         )
         return TemplateResponse(request, "admin/forms_catalog/designer/structure.html", context)
 
@@ -256,6 +258,8 @@ class Designer:
         action = request.POST.get("action", "")
         element = request.POST.get("element", "")[:300] or None
         definition = version.definition
+        if action == "add_block" and request.POST.get("checksum") == version.checksum:
+            return self._add_block(request, version, element)
         if request.POST.get("checksum") != version.checksum:
             messages.error(
                 request,
@@ -336,6 +340,34 @@ class Designer:
             return redirect(designer_url(version, element))
         messages.success(request, done)
         return HttpResponseRedirect(designer_url(version, path))
+
+    def _add_block(self, request: HttpRequest, version: FormVersion, element: str | None):
+        """Insert a published block (reusable field group) into the selected element's step,
+        by reference (forms_catalog.block_services): its fields are the block's."""
+        try:
+            located = find(version.definition, element)
+        except ElementNotFound:
+            messages.error(
+                request,
+                _("Dieses Element gibt es im Entwurf nicht (mehr). Bitte wählen Sie es neu aus."),
+            )
+            return redirect(designer_url(version))
+        step_id = located.path.split("/")[1]
+        raw = request.POST.get("block", "")
+        block = Block.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if block is None:
+            messages.error(request, _("Bitte wählen Sie einen Baustein."))
+            return redirect(designer_url(version, located.path))
+        group_id = request.POST.get("group_id", "").strip()[:63] or block.slug.replace("-", "_")
+        try:
+            block_reference_insert(
+                version=version, user=request.user, step_id=step_id, block=block, group_id=group_id
+            )
+        except BlockError as exc:
+            messages.error(request, exc.message)
+            return redirect(designer_url(version, located.path))
+        messages.success(request, _("Baustein „%(name)s“ eingefügt.") % {"name": block.name_de})
+        return HttpResponseRedirect(designer_url(version, f"steps/{step_id}/fields/{group_id}"))
 
     # -- preview --------------------------------------------------------------------
     def preview(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -504,6 +536,14 @@ def problem_links(version: FormVersion, errors: list[DefinitionError]) -> list[d
         {"problem": p, "url": designer_url(version, p.element) if p.element else None}
         for p in describe(version.definition, errors)
     ]
+
+
+def _published_blocks() -> list[Block]:
+    return list(
+        Block.objects.filter(versions__status=BlockVersion.Status.PUBLISHED)
+        .distinct()
+        .order_by("name_de")
+    )
 
 
 def _element_form(located: Located, kind: str):

@@ -7,13 +7,15 @@ import copy
 
 import pytest
 from django import forms
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
+from forms_catalog.block_services import block_catalogue_load
 from forms_catalog.designer.edits import set_options, update_element
 from forms_catalog.designer.paths import all_paths, find
 from forms_catalog.designer.settings_form import element_form
-from forms_catalog.models import FormVersion, FormVersionEvent
+from forms_catalog.models import Block, FormVersion, FormVersionEvent
 from forms_catalog.services import (
     catalogue_load,
     form_version_create_draft,
@@ -336,3 +338,38 @@ def test_saving_every_side_panel_unchanged_keeps_every_catalogue_definition():
                 version.service.slug,
                 path,
             )
+
+
+def test_a_block_is_inserted_by_reference_from_the_side_panel(editor_client, draft):
+    assert not block_catalogue_load().failed
+    person = Block.objects.get(slug="person")
+    post(editor_client, draft, action="add_step", title_de="Angaben")
+    page = editor_client.get(url(draft, element="steps/angaben")).content.decode()
+    assert "Baustein einfügen" in page and person.name_de in page
+    response = post(
+        editor_client,
+        draft,
+        action="add_block",
+        element="steps/angaben",
+        block=str(person.pk),
+        group_id="antragsteller",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url(draft, element="steps/angaben/fields/antragsteller")
+    draft.refresh_from_db()
+    group = draft.definition["steps"][0]["fields"][0]
+    assert group["block"]["slug"] == "person" and group["id"] == "antragsteller"
+    assert all(f["id"].startswith("antragsteller_") for f in group["fields"])
+    # The same id again, a forged block id and no block at all: a German message, no change.
+    before = draft.definition
+    for data in (
+        {"block": str(person.pk), "group_id": "antragsteller"},
+        {"block": "999999"},
+        {"block": "<script>"},
+    ):
+        response = post(editor_client, draft, action="add_block", element="steps/angaben", **data)
+        assert response.status_code == 302
+        messages = [str(m) for m in get_messages(response.wsgi_request)]
+        assert messages and ("Baustein" in messages[-1] or "Kennung" in messages[-1]), messages
+        draft.refresh_from_db()
+        assert draft.definition == before
