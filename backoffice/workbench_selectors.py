@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,15 +31,14 @@ SECTION_COUNT_CAP = 500
 # conditions holds on `today` (the local date). Further conditions, such as a
 # Rückfrage whose deadline has passed, are added to this list.
 def _rueckfrage_overdue(today: datetime.date) -> Q:
-    # Waiting for the citizen and the open question's deadline has passed
-    # (an Exists, so a case with several questions is listed once).
-    open_and_overdue = InfoRequest.objects.filter(
-        submission=OuterRef("pk"),
-        deadline__lt=today,
-        answered_at__isnull=True,
-        cancelled_at__isnull=True,
-    )
-    return Q(Exists(open_and_overdue), status=Submission.Status.INFO_REQUESTED)
+    # Waiting for the citizen and the open question's deadline has passed. The open
+    # questions past their deadline are read first, from their own partial index
+    # (few at any time); an EXISTS inside the OR made PostgreSQL check every case
+    # waiting for an answer in the office, row by row (over 100 ms at 1M cases).
+    overdue = InfoRequest.objects.filter(
+        deadline__lt=today, answered_at__isnull=True, cancelled_at__isnull=True
+    ).values_list("submission_id", flat=True)
+    return Q(pk__in=list(overdue), status=Submission.Status.INFO_REQUESTED)
 
 
 DUE_CONDITIONS: list[Callable[[datetime.date], Q]] = [

@@ -36,7 +36,7 @@ from backoffice.workbench_selectors import (
     due_q,
     workbench_sections,
 )
-from submissions.models import Attachment, Submission, SubmissionEvent
+from submissions.models import Attachment, InfoRequest, Submission, SubmissionEvent
 from tests.backoffice.backoffice_support import make_case, make_staff, two_offices
 from tests.factories import FormVersionFactory, SubmissionFactory, days_ago
 
@@ -623,3 +623,34 @@ def test_case_page_speaks_german_with_real_names_and_local_time():
     assert template.index("{# panels: _rueckfrage.html, _decision.html are included here #}") < (
         template.index('id="case-messages"')
     )
+
+
+def test_an_overdue_rueckfrage_is_due_and_an_answered_or_open_one_is_not(desk):
+    office, clerk, cases = desk
+    today = timezone.localdate()
+    overdue = SubmissionFactory(office=office, status="info_requested")
+    answered = SubmissionFactory(office=office, status="info_requested")
+    still_open = SubmissionFactory(office=office, status="info_requested")
+    InfoRequest.objects.create(
+        submission=overdue, question="?", deadline=today - datetime.timedelta(days=1)
+    )
+    InfoRequest.objects.create(
+        submission=answered,
+        question="?",
+        deadline=today - datetime.timedelta(days=1),
+        answered_at=timezone.now(),
+    )
+    InfoRequest.objects.create(
+        submission=still_open, question="?", deadline=today + datetime.timedelta(days=1)
+    )
+    due = {s.key: s for s in workbench_sections(user=clerk.user)}["due"]
+    assert {case.reference for case in due.cases} == {
+        cases["due"].reference,
+        overdue.reference,
+    }
+    assert due.count == 2
+    response = clerk.client.get(f"{BASE}/?faellig=ja")
+    assert {c.reference for c in response.context["cl"].result_list} == {
+        cases["due"].reference,
+        overdue.reference,
+    }
