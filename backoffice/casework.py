@@ -104,28 +104,52 @@ def case_transition(
             update_fields.append("decided_at")
         locked.save(update_fields=update_fields)
         tally_status_changed(submission=locked, from_status=from_status, to_status=to_status)
-        event = SubmissionEvent.objects.create(
-            submission=locked,
+        event = status_change_record(
+            locked=locked,
             kind="status_changed",
             from_status=from_status,
             to_status=to_status,
             comment=comment,
-            visible_to_citizen=True,
-            actor=actor,
-        )
-        audit_record(
             actor=actor,
             action=AuditEntry.Action.TRANSITION,
-            submission=locked,
-            ip_address=ip_address,
             detail=f"{from_status} -> {to_status}",
+            ip_address=ip_address,
         )
-        if locked.applicant_email:
-            notification = StatusNotification.objects.create(
-                event=event, recipient=locked.applicant_email
-            )
-            _enqueue_notification(notification.pk, reference=locked.reference, on_commit=True)
     submission.refresh_from_db()
+    return event
+
+
+def status_change_record(
+    *,
+    locked: Submission,
+    kind: str,
+    from_status: str,
+    to_status: str,
+    comment: str,
+    actor,
+    action: str,
+    detail: str,
+    ip_address: str | None,
+) -> SubmissionEvent:
+    """Record a status change the citizen sees: history event, audit entry, and the
+    citizen's e-mail after commit. Call inside the transaction, with the row locked."""
+    event = SubmissionEvent.objects.create(
+        submission=locked,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
+        visible_to_citizen=True,
+        actor=actor,
+    )
+    audit_record(
+        actor=actor, action=action, submission=locked, ip_address=ip_address, detail=detail
+    )
+    if locked.applicant_email:
+        notification = StatusNotification.objects.create(
+            event=event, recipient=locked.applicant_email
+        )
+        _enqueue_notification(notification.pk, reference=locked.reference, on_commit=True)
     return event
 
 

@@ -24,7 +24,12 @@ from submissions.tallies import tally_status_changed
 
 from .audit import audit_record
 from .case_selectors import FINAL_STATUSES, is_platform_admin, office_ids_for_user
-from .casework import _enqueue_notification, _require_case_access, case_transition
+from .casework import (
+    _enqueue_notification,
+    _require_case_access,
+    case_transition,
+    status_change_record,
+)
 from .models import AuditEntry, DecisionTemplate, StaffMembership, StatusNotification
 from .texts import CaseWorkError, text_clean
 
@@ -388,27 +393,17 @@ def case_reopen(
         DecisionLetter.objects.filter(submission=locked, superseded_at__isnull=True).update(
             superseded_at=timezone.now()
         )
-        event = SubmissionEvent.objects.create(
-            submission=locked,
+        event = status_change_record(
+            locked=locked,
             kind="case_reopened",
             from_status=from_status,
             to_status=Status.IN_PROGRESS,
             comment=reason,
-            visible_to_citizen=True,
-            actor=actor,
-        )
-        audit_record(
             actor=actor,
             action=AuditEntry.Action.REOPEN,
-            submission=locked,
-            ip_address=ip_address,
             detail=f"{from_status} -> {Status.IN_PROGRESS}: {reason}",
+            ip_address=ip_address,
         )
-        if locked.applicant_email:
-            notification = StatusNotification.objects.create(
-                event=event, recipient=locked.applicant_email
-            )
-            _enqueue_notification(notification.pk, reference=locked.reference, on_commit=True)
     submission.refresh_from_db()
     return event
 
