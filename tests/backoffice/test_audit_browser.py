@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.backoffice.backoffice_support import current_totp, make_staff, two_offices
 from tests.factories import SubmissionFactory
@@ -45,9 +48,8 @@ def test_lead_audit_list_overview_and_bulk_assign_are_accessible(live_server, br
     page.goto(url + "/admin/backoffice/uebersicht/")
     _axe(page, "overview", reports)
     page.locator("#content-main section table").first.locator("td").last.locator("a").click()
-    assert "behoerde=" in page.url and "status__in=" in page.url
-    page.wait_for_selector("#result_list tbody tr")
-    assert page.locator("#result_list tbody tr").count() == 6
+    page.wait_for_url(re.compile(r"behoerde=.*status__in=|status__in=.*behoerde="))
+    expect(page.locator("#result_list tbody tr")).to_have_count(6)
 
     # Bulk assignment of all six to the clerk.
     page.check("#action-toggle")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.backoffice.backoffice_support import make_staff
 from tests.backoffice.test_admin_browser import WCAG_AA, _keyboard_login
@@ -25,9 +28,11 @@ def test_funnel_page_filters_and_has_no_wcag_violations(live_server, browser):
     page.click("text=Formular-Statistik")
     page.select_option("#id_leistung", label="Hundeanmeldung")
     page.click("input[type=submit][value=Anzeigen]")
+    # The filtered page is read only once it has loaded (the click only starts the navigation).
+    page.wait_for_url(re.compile(r"leistung=\d+"))
     # The step table: 14 started, all reached the first step, 8 the check page.
     table = page.locator("table", has=page.locator("caption", has_text="Schritte"))
-    assert table.locator("tbody tr").count() == 5
+    expect(table.locator("tbody tr")).to_have_count(5)
     first = table.locator("tbody tr").first
     assert "14" in first.inner_text() and "100,0 %" in first.inner_text()
     assert first.locator(".funnel-bar").evaluate("e => e.getBoundingClientRect().width") > 50
