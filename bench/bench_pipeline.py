@@ -1,23 +1,30 @@
 #!/usr/bin/env python3
 """Benchmark of the submission pipeline (prints figures; never passes or fails on time).
 
-1. PDF render time per page of the office copy, for each of the five catalogue forms,
-   and its ratio to a bare WeasyPrint render of the same HTML (wall clock and CPU).
-2. Submit-to-delivered latency (p50/p95) with 2 worker processes.
-3. Drain rate of a backlog of submissions queued while no worker ran (default 10,000;
+1. Submit-to-delivered latency (p50/p95), one submission per second.
+2. Drain rate of a backlog of submissions queued while no worker ran (default 10,000;
    ``--backlog N`` for a smaller run, e.g. 300), the workers' CPU seconds per submission
    (their own accounting in /proc), the bound that implies (cores ÷ CPU seconds per
    submission), the drain rate as a fraction of it, and the task hand-offs per
-   submission (tasks the workers received, from their logs).
+   submission (tasks the workers received, from their logs). Next to it, where the
+   rest of the machine went: the workers' time off the CPU (blocked on I/O, or
+   runnable but waiting for a core, from /proc/<pid>/schedstat) and the CPU of
+   PostgreSQL (this run's connections), Redis and this process (the local SMTP and
+   webhook stand-ins run here as threads) per submission.
 
-``--skip-render`` leaves out part 1 (the PDF benchmark of its own).
+Workers run as deployed: ``--workers`` Celery worker nodes (default 2), each with
+``--concurrency`` prefork pool processes (default: the deployment default,
+``CELERY_WORKER_CONCURRENCY``, split over the nodes: 2 pool processes per core in
+all), so one process's wait for PostgreSQL, Redis or a mail server is filled by
+another's work. The PDFs themselves are measured by ``bench/bench_pdf.py``.
 
 Prints the load average, since other work on the machine slows every figure.
 
 Runs against a fresh PostgreSQL database created for the run (like the tests),
-a throwaway redis-server on a random port, a local SMTP server and a local
-webhook receiver, so it touches no other data. Needs DATABASE_URL (PostgreSQL)
-and REDIS_URL set as for `make test`; `make bench` does that.
+a throwaway redis-server on a random port (append-only, fsync every second, as
+in docker-compose.yml), a local SMTP server and a local webhook receiver, so it
+touches no other data. Needs DATABASE_URL (PostgreSQL) and REDIS_URL set as for
+`make test`; `make bench` does that.
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ import argparse
 import logging
 import os
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -42,21 +48,14 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backlog", type=int, default=10_000, help="submissions in the backlog")
     parser.add_argument("--latency-samples", type=int, default=60)
-    parser.add_argument("--render-rounds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--skip-render", action="store_true", help="leave out part 1")
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker nodes")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="pool processes per node (default: the deployment default split over the nodes)",
+    )
     return parser.parse_args()
-
-
-class PdfProblems(logging.Handler):
-    """Keeps the errors of the PDF renderer (a stylesheet it could not load, for one)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -68,13 +67,8 @@ def percentile(values: list[float], share: float) -> float:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pids: list[int]) -> float:
-    """CPU seconds (user + system) the processes and all their descendants have used.
-
-    Read from the kernel's own accounting (/proc/<pid>/stat): utime and stime of
-    every live process in the trees, plus cutime and cstime (the children a
-    process has already reaped, such as a replaced Celery pool process).
-    """
+def _proc_table() -> tuple[dict[int, int], dict[int, list[str]]]:
+    """Parent and stat fields of every process (the fields after the command name)."""
     parents: dict[int, int] = {}
     stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
@@ -88,17 +82,82 @@ def process_cpu_seconds(pids: list[int]) -> float:
         fields = raw[raw.rindex(")") + 2 :].split()
         stats[int(entry.name)] = fields
         parents[int(entry.name)] = int(fields[1])
+    return parents, stats
+
+
+def process_tree(pids: list[int]) -> set[int]:
+    """The processes and all their live descendants."""
+    parents, _ = _proc_table()
     tree = set(pids)
     grew = True
     while grew:
         children = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= children
         grew = bool(children)
+    return tree
+
+
+def process_cpu_seconds(pids: list[int], *, descendants: bool = True) -> float:
+    """CPU seconds (user + system) the processes (and all their descendants) have used.
+
+    Read from the kernel's own accounting (/proc/<pid>/stat): utime and stime of
+    every live process in the trees, plus cutime and cstime (the children a
+    process has already reaped, such as a replaced Celery pool process).
+    """
+    if descendants:
+        _, stats = _proc_table()
+        tree = process_tree(pids)
+    else:
+        # Only these processes: no scan of every process (this runs on each poll).
+        stats = {}
+        for pid in pids:
+            try:
+                raw = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            stats[pid] = raw[raw.rindex(")") + 2 :].split()
+        tree = set(pids)
     ticks = 0
     for pid in tree & stats.keys():
         # Fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 here.
         ticks += sum(int(value) for value in stats[pid][11:15])
     return ticks / CLOCK_TICKS
+
+
+def run_and_wait_seconds(pids: set[int]) -> tuple[float, float]:
+    """Seconds on a CPU and seconds runnable but waiting for one, summed over all threads.
+
+    From /proc/<pid>/task/<tid>/schedstat (nanoseconds on the CPU, nanoseconds
+    waiting on a run queue, time slices). Whatever else of the wall clock a
+    process did not spend in these two, it was blocked: waiting for PostgreSQL,
+    Redis, a server, or for work.
+    """
+    running = waiting = 0
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                on_cpu, on_queue, _ = (task / "schedstat").read_text().split()
+            except (OSError, ValueError):
+                continue
+            running += int(on_cpu)
+            waiting += int(on_queue)
+    return running / 1e9, waiting / 1e9
+
+
+def postgres_backends(database: str) -> list[int]:
+    """The server processes of the connections to ``database`` other than this one's."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 TASK_RECEIVED = re.compile(r"Task (submissions\.tasks\.\w+)\[[^\]]+\] received")
@@ -238,6 +297,11 @@ def main() -> int:
     (workdir / "redis").mkdir()
     broker = ThrowawayRedis(workdir / "redis")
     broker.start()
+    # As docker-compose.yml runs Redis: append-only, fsync once a second (the
+    # throwaway server's default, fsync on every write, is for the restart tests).
+    import redis
+
+    redis.Redis.from_url(broker.url).config_set("appendfsync", "everysec")
     media = workdir / "media"
     media.mkdir()
     os.environ.update(
@@ -254,13 +318,11 @@ def main() -> int:
 
     django.setup()
     logging.disable(logging.WARNING)
-    pdf_problems = PdfProblems()
-    for name in ("weasyprint", "submissions.pdf"):
-        logging.getLogger(name).addHandler(pdf_problems)
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
     from django.conf import settings
+    from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
     from django.utils import timezone
 
@@ -271,17 +333,11 @@ def main() -> int:
     workers = []
     smtp = receiver = None
     try:
-        import weasyprint
-        from django.template.loader import render_to_string
-        from django.utils import translation
-
         from forms_catalog.models import FormVersion, Service
         from municipalities.models import ResponsibilityRule
         from submissions.models import Submission
-        from submissions.pdf import STATIC_BASE, render_office_copy, url_fetcher
-        from submissions.pdf import _context as pdf_context
         from submissions.services import submission_submit
-        from tests.factories import GemeindeFactory, OfficeFactory, SubmissionFactory
+        from tests.factories import GemeindeFactory, OfficeFactory
         from tests.submissions.conftest import make_draft
         from tests.support.smtp import SMTPServer
         from tests.support.webhook import WebhookReceiver
@@ -296,7 +352,7 @@ def main() -> int:
             "webhook_secret": "bench-secret",  # a local test receiver
         }
         # Offices at both levels, so every form routes whichever level its rule names.
-        office = OfficeFactory(verband=gemeinde.verband, **channels)
+        OfficeFactory(verband=gemeinde.verband, **channels)
         OfficeFactory(kreis=gemeinde.kreis, kind="kreis", **channels)
         versions = catalogue_versions()
         from_catalogue = versions is not None
@@ -336,60 +392,6 @@ def main() -> int:
             f"{cores()} CPUs; {load_note()} at the start "
             "(other work on the machine slows every figure)"
         )
-        print(
-            "\n1. PDF render time of the office copy (WeasyPrint, this process), and a bare "
-            "WeasyPrint render of the same HTML (default options: no PDF/A-3b, no tags, no "
-            "attachment, no shared font configuration)"
-        )
-        render_office_copy(
-            submission=SubmissionFactory(
-                form_version=versions["hundeanmeldung"], gemeinde=gemeinde, office=office
-            )
-        )  # warm-up: fonts, imports
-        for slug in [] if args.skip_render else FORMS:
-            submission = SubmissionFactory(
-                form_version=versions[slug],
-                gemeinde=gemeinde,
-                office=office,
-                answers=answers_for(slug),
-            )
-            timings, bare_timings, cpu, bare_cpu = [], [], [], []
-            with translation.override("de"):
-                html = render_to_string(
-                    "submissions/pdf/office_copy.html", pdf_context(submission, language="de")
-                )
-            for _ in range(args.render_rounds):
-                start, start_cpu = time.perf_counter(), time.process_time()
-                pdf = render_office_copy(submission=submission)
-                timings.append(time.perf_counter() - start)
-                cpu.append(time.process_time() - start_cpu)
-                start, start_cpu = time.perf_counter(), time.process_time()
-                weasyprint.HTML(
-                    string=html, base_url=STATIC_BASE, url_fetcher=url_fetcher()
-                ).write_pdf()
-                bare_timings.append(time.perf_counter() - start)
-                bare_cpu.append(time.process_time() - start_cpu)
-            import io
-
-            import pypdf
-
-            pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
-            best = statistics.median(timings)
-            bare = statistics.median(bare_timings)
-            own_cpu, plain_cpu = statistics.median(cpu), statistics.median(bare_cpu)
-            # CPU time as well: on a shared machine it varies less than the wall clock.
-            print(
-                f"   {slug:24s} {pages} page(s), {best * 1000:6.1f} ms per document "
-                f"({own_cpu * 1000:.0f} ms CPU), {best * 1000 / pages:5.1f} ms per page; "
-                f"bare WeasyPrint {bare * 1000:6.1f} ms ({plain_cpu * 1000:.0f} ms CPU): "
-                f"ratio {best / bare:.2f} × wall clock, {own_cpu / plain_cpu:.2f} × CPU"
-            )
-        problems = [record.getMessage() for record in pdf_problems.records]
-        print(
-            "   stylesheet loaded in every render (manifest static files, collected STATIC_ROOT): "
-            + (f"NO, these figures are of unstyled PDFs: {problems[0]}" if problems else "yes")
-        )
-
         env = worker_env(
             {
                 "CELERY_BROKER_URL": broker.url,
@@ -399,11 +401,18 @@ def main() -> int:
             }
         )
 
+        # As deployed: the pool processes a node gets by default on this machine
+        # (CELERY_WORKER_CONCURRENCY), shared out over the nodes started here.
+        concurrency = args.concurrency or max(
+            1, settings.CELERY_WORKER_CONCURRENCY // max(1, args.workers)
+        )
+        pool = f"{args.workers} worker nodes × {concurrency} pool processes on {cores()} cores"
+
         def start_workers() -> None:
             for n in range(args.workers):
                 worker = WorkerProcess(
                     queues="default,pdf,delivery,email",
-                    concurrency=1,
+                    concurrency=concurrency,
                     log_path=workdir / f"worker-{time.monotonic_ns()}-{n}.log",
                     env=env,
                 )
@@ -425,39 +434,47 @@ def main() -> int:
             submission, _ = submission_submit(draft=draft, answers=answers_for(slug), language="de")
             return submission
 
-        def wait_delivered(ids: list[int], timeout: float) -> bool:
+        def wait_delivered(ids: list[int], timeout: float, on_poll=None) -> bool:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
+                if on_poll is not None:
+                    on_poll()
                 done = Submission.objects.filter(
                     pk__in=ids, delivered_at__isnull=False, citizen_notified_at__isnull=False
                 ).count()
                 if done == len(ids):
                     return True
-                time.sleep(0.2)
+                # The figures come from the rows' timestamps, not from this loop,
+                # so it polls gently: its CPU competes with the workers'.
+                time.sleep(0.5)
             return False
 
-        print(
-            f"\n2. Submit-to-delivered latency, {args.workers} worker processes (concurrency 1), "
-            "one submission per second"
-        )
+        print(f"\n1. Submit-to-delivered latency, {pool}, one submission per second")
         start_workers()
         ids = []
         for i in range(args.latency_samples):
             ids.append(submit(FORMS[i % len(FORMS)]).pk)
             time.sleep(1.0)  # light load: one submission per second
         wait_delivered(ids, timeout=600)
-        latencies = [
-            (s.delivered_at - s.submitted_at).total_seconds()
-            for s in Submission.objects.filter(pk__in=ids, delivered_at__isnull=False)
-        ]
+        delivered = list(Submission.objects.filter(pk__in=ids, delivered_at__isnull=False))
+        latencies = [(s.delivered_at - s.submitted_at).total_seconds() for s in delivered]
+        # Where the time goes: up to the PDFs (queue wait, render, the inbox in the
+        # same transaction), and from them to the last outside channel.
+        to_pdfs = [(s.pdfs_rendered_at - s.submitted_at).total_seconds() for s in delivered]
+        to_channels = [(s.delivered_at - s.pdfs_rendered_at).total_seconds() for s in delivered]
         print(
             f"   {len(latencies)}/{len(ids)} delivered; p50 {percentile(latencies, 0.5):.2f} s, "
             f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s "
             "(all channels: inbox, office e-mail, webhook)"
         )
+        print(
+            f"   of which submit → PDFs and inbox recorded p50 {percentile(to_pdfs, 0.5):.2f} s, "
+            f"p95 {percentile(to_pdfs, 0.95):.2f} s; → last outside channel recorded "
+            f"p50 {percentile(to_channels, 0.5):.2f} s, p95 {percentile(to_channels, 0.95):.2f} s"
+        )
         stop_workers()
 
-        print(f"\n3. Draining a backlog of {args.backlog} submissions, {args.workers} workers")
+        print(f"\n2. Draining a backlog of {args.backlog} submissions, {pool}")
         start = time.perf_counter()
         backlog = [submit(FORMS[i % len(FORMS)]).pk for i in range(args.backlog)]
         print(f"   queued in {time.perf_counter() - start:.1f} s (submit service, this process)")
@@ -466,15 +483,48 @@ def main() -> int:
         # From here on the workers' CPU time is the pipeline's work (their start-up,
         # Django and Celery imports, is behind them once they report ready).
         ready = time.perf_counter()
+        ready_wall = time.time()
         worker_pids = [worker.pid for worker in workers]
         drain_logs = [worker.log_path for worker in workers]
+        pool_pids = process_tree(worker_pids) - set(worker_pids)
         cpu_before = process_cpu_seconds(worker_pids)
+        pool_before = run_and_wait_seconds(pool_pids)
+        own_before = process_cpu_seconds([os.getpid()], descendants=False)
+        redis_before = process_cpu_seconds([broker.process.pid])
+        database = connection.settings_dict["NAME"]
+        # PostgreSQL's CPU for this run: its server processes for the workers'
+        # connections, read on every poll (a connection may close in between).
+        backend_cpu: dict[int, float] = dict.fromkeys(postgres_backends(database), 0.0)
+        backend_start = {pid: process_cpu_seconds([pid], descendants=False) for pid in backend_cpu}
+
+        def sample_backends() -> None:
+            for pid in postgres_backends(database):
+                used = process_cpu_seconds([pid], descendants=False)
+                if used:
+                    backend_cpu[pid] = used - backend_start.get(pid, 0.0)
+
         done_before = Submission.objects.filter(
             pk__in=backlog, delivered_at__isnull=False, citizen_notified_at__isnull=False
         ).count()
-        finished = wait_delivered(backlog, timeout=max(600, args.backlog * 2))
+        finished = wait_delivered(
+            backlog, timeout=max(600, args.backlog * 2), on_poll=sample_backends
+        )
         cpu_used = process_cpu_seconds(worker_pids) - cpu_before
         end = time.perf_counter()
+        sample_backends()
+        pool_after = run_and_wait_seconds(pool_pids)
+        own_cpu = process_cpu_seconds([os.getpid()], descendants=False) - own_before
+        redis_cpu = process_cpu_seconds([broker.process.pid]) - redis_before
+        postgres_cpu = sum(backend_cpu.values())
+        # The drain ends with the last completion the workers recorded (not when
+        # the polling loop above noticed it).
+        last = max(
+            max(s.delivered_at, s.citizen_notified_at)
+            for s in Submission.objects.filter(
+                pk__in=backlog, delivered_at__isnull=False, citizen_notified_at__isnull=False
+            )
+        )
+        drain_seconds = min(end - ready, last.timestamp() - ready_wall)
         elapsed = end - start
         done = Submission.objects.filter(pk__in=backlog, delivered_at__isnull=False).count()
         print(
@@ -486,7 +536,7 @@ def main() -> int:
         if measured > 0 and cpu_used > 0:
             per_submission = cpu_used / measured
             bound = cores() / per_submission
-            rate = measured / (end - ready)
+            rate = measured / drain_seconds
             print(
                 f"   worker CPU (their own accounting, /proc): {cpu_used:.1f} s for {measured} "
                 f"submissions = {per_submission:.3f} CPU-s per submission"
@@ -497,11 +547,27 @@ def main() -> int:
             )
             # On a shared machine the workers get less than the cores: how much they
             # got, and the drain rate against what that share allows.
-            share = cpu_used / (end - ready)
+            share = cpu_used / drain_seconds
             print(
                 f"   the workers were on CPU {share:.2f} of {cores()} cores on average; "
                 f"drain rate / (that share ÷ CPU-s per submission) = "
                 f"{rate / (share / per_submission):.2f}"
+            )
+            # Where the pool processes' wall clock went, per submission: on a CPU,
+            # runnable but waiting for one (other work on the machine), or blocked
+            # (PostgreSQL, Redis, the stand-in servers, or no work to take).
+            span = (end - ready) * len(pool_pids)  # the span the schedstat figures cover
+            on_cpu = pool_after[0] - pool_before[0]
+            queued = pool_after[1] - pool_before[1]
+            print(
+                f"   {len(pool_pids)} pool processes, per submission: on a CPU "
+                f"{on_cpu / measured:.3f} s, waiting for a CPU {queued / measured:.3f} s, "
+                f"blocked {(span - on_cpu - queued) / measured:.3f} s"
+            )
+            print(
+                f"   other CPU per submission: PostgreSQL (this run's connections) "
+                f"{postgres_cpu / measured:.3f} s, Redis {redis_cpu / measured:.3f} s, "
+                f"this process (SMTP and webhook stand-ins, polling) {own_cpu / measured:.3f} s"
             )
         received = tasks_received(drain_logs)
         if done:

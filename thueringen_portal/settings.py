@@ -153,6 +153,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Pool processes per worker node: two per core by default, so that one
+# process's wait (PostgreSQL commits, Redis round trips of acks_late and
+# prefetch 1, the office's mail or webhook server) is filled by another's CPU
+# work. With one per core the workers left a third of the cores idle while
+# the queue was full (bench/bench_pipeline.py).
+CELERY_WORKER_CONCURRENCY = env_int(
+    "CELERY_WORKER_CONCURRENCY",
+    2 * (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1),
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Berlin"
