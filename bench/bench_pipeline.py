@@ -148,6 +148,19 @@ def run_and_wait_seconds(pids: set[int]) -> tuple[float, float]:
     return running / 1e9, waiting / 1e9
 
 
+def database_counters(database: str) -> tuple[int, int, float]:
+    """Sessions opened, transactions committed, and milliseconds spent in statements so far."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sessions, xact_commit, active_time FROM pg_stat_database WHERE datname = %s",
+            [database],
+        )
+        sessions, commits, active = cursor.fetchone()
+    return int(sessions), int(commits), float(active)
+
+
 def postgres_backends(database: str) -> list[int]:
     """The server processes of the connections to ``database`` other than this one's."""
     from django.db import connection
@@ -497,7 +510,12 @@ def main() -> int:
         backend_cpu: dict[int, float] = dict.fromkeys(postgres_backends(database), 0.0)
         backend_start = {pid: process_cpu_seconds([pid], descendants=False) for pid in backend_cpu}
 
+        polls = 0
+        counters_before = database_counters(database)
+
         def sample_backends() -> None:
+            nonlocal polls
+            polls += 1
             for pid in postgres_backends(database):
                 used = process_cpu_seconds([pid], descendants=False)
                 if used:
@@ -516,6 +534,12 @@ def main() -> int:
         own_cpu = process_cpu_seconds([os.getpid()], descendants=False) - own_before
         redis_cpu = process_cpu_seconds([broker.process.pid]) - redis_before
         postgres_cpu = sum(backend_cpu.values())
+        time.sleep(1.5)  # PostgreSQL publishes its statistics about once a second
+        counters_after = database_counters(database)
+        # This process's own transactions: two per poll (the list of connections,
+        # the count; the last reading lists only), the count before the drain and
+        # the first reading of the counters.
+        own_commits = 2 * polls + 1
         # The drain ends with the last completion the workers recorded (not when
         # the polling loop above noticed it).
         last = max(
@@ -563,6 +587,14 @@ def main() -> int:
                 f"   {len(pool_pids)} pool processes, per submission: on a CPU "
                 f"{on_cpu / measured:.3f} s, waiting for a CPU {queued / measured:.3f} s, "
                 f"blocked {(span - on_cpu - queued) / measured:.3f} s"
+            )
+            sessions = counters_after[0] - counters_before[0]
+            commits = counters_after[1] - counters_before[1] - own_commits
+            active = (counters_after[2] - counters_before[2]) / 1000
+            print(
+                f"   PostgreSQL per submission: {sessions / measured:.2f} connections opened, "
+                f"{commits / measured:.1f} transactions committed, "
+                f"{active / measured * 1000:.1f} ms executing statements (pg_stat_database)"
             )
             print(
                 f"   other CPU per submission: PostgreSQL (this run's connections) "
