@@ -158,15 +158,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # prefetch 1, the office's mail or webhook server) is filled by another's CPU
 # work. With one per core the workers left a third of the cores idle while
 # the queue was full (bench/bench_pipeline.py).
+CELERY_WORKER_CONCURRENCY = env_int(
+    "CELERY_WORKER_CONCURRENCY",
+    2 * (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1),
+)
 # Celery's Django fix-up closes the database connection around every task
 # unless this is set; it then closes it only every this many tasks. The
 # worker's own signal handlers (thueringen_portal/celery.py) close broken
 # connections and those past CONN_MAX_AGE, as for a web request.
 CELERY_DB_REUSE_MAX = 1000
-CELERY_WORKER_CONCURRENCY = env_int(
-    "CELERY_WORKER_CONCURRENCY",
-    2 * (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1),
-)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Berlin"
