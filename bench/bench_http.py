@@ -365,6 +365,33 @@ class CpuMeter:
         return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
+# The tables the measured requests write: the portal's drafts, the baseline's rows
+# and the sessions both servers share.
+WRITTEN_TABLES = ("submissions_draft", "bench_baseline_entry", "django_session")
+
+
+def autovacuum_on() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return cursor.fetchone()[0] == "on"
+
+
+def vacuum_written_tables() -> None:
+    """VACUUM what the requests write, before each run, so no run inherits the dead rows
+    of the runs before it.
+
+    A step POST updates its draft in place, and the draft's indexed columns change
+    with every save (its expiry, the funnel's updated_at), so each POST leaves a dead
+    row and an entry in each of the draft's indexes; the baseline only appends.
+    Deployed, autovacuum clears them (PostgreSQL's default); a server with autovacuum
+    off (as test servers often are) would let later runs wade through the debris of
+    earlier ones, and the portal's figures would sink with the run's position.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {', '.join(WRITTEN_TABLES)}")
+    connection.close()
+
+
 def run_wrk(wrk: str, base: str, script: Path, duration: int) -> tuple[float, int]:
     """(requests/s, requests) of one wrk run."""
     result = subprocess.run(
@@ -425,6 +452,12 @@ def main() -> int:
         }
         bases = {"portal": portal.base, "baseline": baseline.base}
         print(
+            "autovacuum is "
+            + ("on" if autovacuum_on() else "OFF on this server")
+            + f"; {', '.join(WRITTEN_TABLES)} are vacuumed before each run",
+            flush=True,
+        )
+        print(
             f"gunicorn -w {args.workers} each, wrk -t{args.threads} -c{args.connections}, "
             f"{args.rounds} alternating rounds of {args.duration} s, requests over "
             f"{args.sessions} sessions; {os.cpu_count()} CPUs; load average before: "
@@ -432,6 +465,7 @@ def main() -> int:
             flush=True,
         )
         for key, script in scripts.items():  # warm-up: imports, caches, connections
+            vacuum_written_tables()
             run_wrk(wrk, bases[key[0]], script, 2)
         meters = {"portal": CpuMeter(portal, bench_db), "baseline": CpuMeter(baseline, bench_db)}
         rates: dict[tuple[str, str], list[float]] = {key: [] for key in scripts}
@@ -442,6 +476,7 @@ def main() -> int:
         for method in ("GET", "POST"):
             for n in range(args.rounds):
                 for server in ("portal", "baseline"):
+                    vacuum_written_tables()
                     before = meters[server].sample()
                     rate, requests = run_wrk(
                         wrk, bases[server], scripts[(server, method)], args.duration
