@@ -176,7 +176,7 @@ class Server:
             try:
                 Browser(self.base).request(path)
                 return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out while the workers boot
                 time.sleep(0.3)
         raise SystemExit(f"{self.name} did not answer in {timeout} s")
 
