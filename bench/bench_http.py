@@ -14,6 +14,14 @@ Each wrk run spreads its requests over several sessions (one draft each), so
 no two connections wait for the same row lock. Prints requests/s of each run
 and the ratios portal ÷ baseline. Figures only: nothing passes or fails.
 
+Requests/s move with whatever else runs on the machine, so each run also
+reports the CPU time per request the server spent: its gunicorn workers' own
+accounting (/proc/<pid>/stat, user + system) and that of the PostgreSQL
+backends connected to the benchmark database (where /proc shows them: same
+machine, permission to read). The CPU ratio (baseline CPU ÷ portal CPU per
+request) is what the throughput ratio tends to when the CPU is the bound, and
+it moves far less with load.
+
 Uses a kept benchmark database (`<DATABASE name>_bench_http`, the official
 Gemeinden and the catalogue loaded once; `--rebuild` starts over) and REDIS_URL
 as the portal's cache. Needs `wrk` (Debian package; installed with apt-get when
@@ -168,7 +176,7 @@ class Server:
             try:
                 Browser(self.base).request(path)
                 return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out while the workers boot
                 time.sleep(0.3)
         raise SystemExit(f"{self.name} did not answer in {timeout} s")
 
@@ -292,7 +300,100 @@ def wrk_script(path: Path, sessions: list[tuple[str, str, str]], method: str) ->
     return path
 
 
-def run_wrk(wrk: str, base: str, script: Path, duration: int) -> float:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far, from /proc; None when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def child_pids(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent:
+            children.append(int(entry.name))
+    return children
+
+
+def database_backend_pids(database: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the benchmark database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()  # not one of the servers' backends: keep it out of the next sample
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds of a server's workers and of the database backends during one run."""
+
+    def __init__(self, server: Server, database: str) -> None:
+        self.server = server
+        self.database = database
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        groups = {
+            "web": child_pids(self.server.process.pid),
+            "db": database_backend_pids(self.database),
+        }
+        return {
+            name: {pid: cpu for pid in pids if (cpu := process_cpu_seconds(pid)) is not None}
+            for name, pids in groups.items()
+        }
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float | None:
+        """CPU spent between two samples; a process new in `after` counts from zero (a
+        backend that ended in between is missed: the connections are kept for 60 s)."""
+        if not after:
+            return None
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+# The tables the measured requests write: the portal's drafts, the baseline's rows
+# and the sessions both servers share.
+WRITTEN_TABLES = ("submissions_draft", "bench_baseline_entry", "django_session")
+
+
+def autovacuum_on() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return cursor.fetchone()[0] == "on"
+
+
+def vacuum_written_tables() -> None:
+    """VACUUM what the requests write, before each run, so no run inherits the dead rows
+    of the runs before it.
+
+    A step POST updates its draft in place, and the draft's indexed columns change
+    with every save (its expiry, the funnel's updated_at), so each POST leaves a dead
+    row and an entry in each of the draft's indexes; the baseline only appends.
+    Deployed, autovacuum clears them (PostgreSQL's default); a server with autovacuum
+    off (as test servers often are) would let later runs wade through the debris of
+    earlier ones, and the portal's figures would sink with the run's position.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {', '.join(WRITTEN_TABLES)}")
+    connection.close()
+
+
+def run_wrk(wrk: str, base: str, script: Path, duration: int) -> tuple[float, int]:
+    """(requests/s, requests) of one wrk run."""
     result = subprocess.run(
         [
             wrk,
@@ -317,7 +418,8 @@ def run_wrk(wrk: str, base: str, script: Path, duration: int) -> float:
         raise SystemExit(f"requests were not answered as expected:\n{output}")
     if errors:
         print(f"      ({errors.group(0)})")
-    return float(rate.group(1))
+    total = re.search(r"(\d+) requests in", output)
+    return float(rate.group(1)), int(total.group(1)) if total else 0
 
 
 def main() -> int:
@@ -350,6 +452,12 @@ def main() -> int:
         }
         bases = {"portal": portal.base, "baseline": baseline.base}
         print(
+            "autovacuum is "
+            + ("on" if autovacuum_on() else "OFF on this server")
+            + f"; {', '.join(WRITTEN_TABLES)} are vacuumed before each run",
+            flush=True,
+        )
+        print(
             f"gunicorn -w {args.workers} each, wrk -t{args.threads} -c{args.connections}, "
             f"{args.rounds} alternating rounds of {args.duration} s, requests over "
             f"{args.sessions} sessions; {os.cpu_count()} CPUs; load average before: "
@@ -357,14 +465,31 @@ def main() -> int:
             flush=True,
         )
         for key, script in scripts.items():  # warm-up: imports, caches, connections
+            vacuum_written_tables()
             run_wrk(wrk, bases[key[0]], script, 2)
+        meters = {"portal": CpuMeter(portal, bench_db), "baseline": CpuMeter(baseline, bench_db)}
         rates: dict[tuple[str, str], list[float]] = {key: [] for key in scripts}
+        # CPU milliseconds per request: {(server, method): {"web": [...], "db": [...]}}
+        cpu: dict[tuple[str, str], dict[str, list[float]]] = {
+            key: {"web": [], "db": []} for key in scripts
+        }
         for method in ("GET", "POST"):
             for n in range(args.rounds):
                 for server in ("portal", "baseline"):
-                    rate = run_wrk(wrk, bases[server], scripts[(server, method)], args.duration)
+                    vacuum_written_tables()
+                    before = meters[server].sample()
+                    rate, requests = run_wrk(
+                        wrk, bases[server], scripts[(server, method)], args.duration
+                    )
+                    after = meters[server].sample()
                     rates[(server, method)].append(rate)
-                    print(f"   round {n + 1} {method:4s} {server:8s} {rate:8.1f} requests/s")
+                    line = f"   round {n + 1} {method:4s} {server:8s} {rate:8.1f} requests/s"
+                    for part in ("web", "db"):
+                        spent = CpuMeter.spent(before[part], after[part])
+                        if spent is not None and requests:
+                            cpu[(server, method)][part].append(spent * 1000 / requests)
+                            line += f"   {part} CPU {spent * 1000 / requests:5.2f} ms/request"
+                    print(line, flush=True)
         labels = {
             "GET": "wizard step GET (Hundeanmeldung, first step, existing session)",
             "POST": "valid step POST saving the draft vs POST inserting one JSON row",
@@ -383,6 +508,28 @@ def main() -> int:
                 + ", ".join(f"{r:.2f}" for r in per_round)
                 + ")"
             )
+            portal_cpu, baseline_cpu = cpu[("portal", method)], cpu[("baseline", method)]
+            if portal_cpu["web"] and baseline_cpu["web"]:
+                totals = {}
+                for name, figures in (("portal", portal_cpu), ("baseline", baseline_cpu)):
+                    web = statistics.median(figures["web"])
+                    db = statistics.median(figures["db"]) if figures["db"] else None
+                    totals[name] = web + (db or 0.0)
+                    print(
+                        f"   {name} CPU per request (median): web {web:.2f} ms"
+                        + (f" + database {db:.2f} ms" if db is not None else "")
+                    )
+                web_ratio = statistics.median(baseline_cpu["web"]) / statistics.median(
+                    portal_cpu["web"]
+                )
+                print(
+                    f"   CPU ratio baseline ÷ portal: web {web_ratio:.2f} ×"
+                    + (
+                        f", web + database {totals['baseline'] / totals['portal']:.2f} ×"
+                        if portal_cpu["db"] and baseline_cpu["db"]
+                        else ""
+                    )
+                )
         print(
             "load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()),
             flush=True,

@@ -8,11 +8,16 @@ whose token is never stored (only its SHA-256).
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 import uuid
+import weakref
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
@@ -128,14 +133,137 @@ def draft_for_session(*, request: HttpRequest, draft_id: object) -> Draft | None
     draft_id = str(draft_id)
     if draft_id not in request.session.get(SESSION_KEY, []):
         return None
-    # Every wizard request runs this: sliced rather than .first(), whose ORDER BY
-    # on the primary key adds nothing to a lookup by it and costs compile time.
-    found = list(
-        Draft.objects.select_related("service", "gemeinde", "form_version").filter(
-            id=draft_id, submitted_at__isnull=True, expires_at__gt=timezone.now()
-        )[:1]
-    )
-    return found[0] if found else None
+    return _open_draft_joined(draft_id=draft_id)
+
+
+# Every wizard, check-page and attachment request looks its draft up, so the lookup is
+# one query written once (`_DraftLookup`) instead of a `select_related` the ORM compiles
+# anew on every request: that compilation (three joins, about 45 columns) cost more CPU
+# than the rest of a valid step POST. The rows become model instances exactly as the
+# ORM would make them (the fields' own converters, `Model.from_db`, the related rows
+# cached on the draft).
+#
+# The version's `definition` (10-20 KB of JSON, compressed in the table) is read only
+# where compiled_form needs it on every call: a version still in draft or without a
+# checksum (forms_catalog.selectors.compiled_form keys its cache on id and checksum).
+# A published version's compiled form is cached, so reading, sending and decoding its
+# definition on every request was wasted; it is a deferred field then (loaded with one
+# query by whatever reads it: a cache miss).
+
+
+class _DraftLookup:
+    """The SQL of the joined draft lookup and how to turn its row into instances."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        meta = Draft._meta
+        # (model, attnames, number of columns) per joined table, in SELECT order.
+        self.parts: list[tuple[type[models.Model], list[str], int]] = []
+        self.cols: list[Any] = []
+        columns: list[str] = []
+        joins: list[str] = []
+        for alias, model, link in (
+            ("d", Draft, None),
+            ("s", Service, "service"),
+            ("g", Gemeinde, "gemeinde"),
+            ("v", FormVersion, "form_version"),
+        ):
+            fields = [
+                f
+                for f in model._meta.concrete_fields
+                if not (model is FormVersion and f.attname == "definition")
+            ]
+            self.parts.append((model, [f.attname for f in fields], len(fields)))
+            self.cols += [f.get_col(alias) for f in fields]
+            columns += [f"{alias}.{quote(f.column)}" for f in fields]
+            if link is not None:
+                fk = meta.get_field(link)
+                joins.append(
+                    f"INNER JOIN {quote(model._meta.db_table)} {alias} "
+                    f"ON {alias}.{quote(fk.target_field.column)} = d.{quote(fk.column)}"
+                )
+        definition = FormVersion._meta.get_field("definition")
+        self.definition_col = definition.get_col("v")
+        columns.append(
+            f"CASE WHEN v.{quote('status')} = %s OR v.{quote('checksum')} = '' "
+            f"THEN v.{quote(definition.column)} END"
+        )
+        column = {
+            name: quote(meta.get_field(name).column) for name in ("submitted_at", "expires_at")
+        }
+        # Names come from the models' metadata; the values are parameters.
+        self.sql = (
+            f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} d {' '.join(joins)} "  # noqa: S608
+            f"WHERE d.{quote(meta.pk.column)} = %s AND d.{column['submitted_at']} IS NULL "
+            f"AND d.{column['expires_at']} > %s"
+        )
+        self._converters: weakref.WeakKeyDictionary[
+            BaseDatabaseWrapper, list[tuple[int, list[Callable[..., Any]]]]
+        ] = weakref.WeakKeyDictionary()
+
+    def converters(self, conn: BaseDatabaseWrapper) -> list[tuple[int, list[Callable[..., Any]]]]:
+        """[(column index, converters)] of the columns that need converting on `conn`, as
+        the ORM's compiler collects them: the backend's, then the field's (JSON decoding)."""
+        found = self._converters.get(conn)
+        if found is None:
+            found = []
+            for index, col in enumerate([*self.cols, self.definition_col]):
+                converters = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+                if converters:
+                    found.append((index, converters))
+            self._converters[conn] = found
+        return found
+
+    def fetch(self, *, draft_id: str) -> Draft | None:
+        conn = connections[DEFAULT_DB_ALIAS]
+        pk = Draft._meta.pk
+        params = [
+            FormVersion.Status.DRAFT.value,
+            pk.get_db_prep_value(pk.to_python(draft_id), conn),
+            conn.ops.adapt_datetimefield_value(timezone.now()),
+        ]
+        with conn.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = list(row)
+        cols = [*self.cols, self.definition_col]
+        for index, converters in self.converters(conn):
+            for convert in converters:
+                values[index] = convert(values[index], cols[index], conn)
+        instances = []
+        start = 0
+        for model, attnames, count in self.parts:
+            instances.append(model.from_db(conn.alias, attnames, values[start : start + count]))
+            start += count
+        draft, *related = instances
+        if row[-1] is not None:  # a definition compiled_form reads on every call
+            related[-1].definition = values[-1]
+        for name, instance in zip(("service", "gemeinde", "form_version"), related, strict=True):
+            Draft._meta.get_field(name).set_cached_value(draft, instance)
+        return draft
+
+
+@functools.cache
+def _draft_lookup() -> _DraftLookup:
+    return _DraftLookup()
+
+
+def _open_draft_joined(*, draft_id: str) -> Draft | None:
+    """The open (not submitted, not expired) draft with its service, Gemeinde and version."""
+    return _draft_lookup().fetch(draft_id=draft_id)
+
+
+# What a step save writes (the funnel's fields with it).
+STEP_SAVE_FIELDS = (
+    "data",
+    "current_step",
+    "expires_at",
+    "steps_reached",
+    "furthest_step",
+    "updated_at",
+)
 
 
 def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
@@ -146,16 +274,36 @@ def draft_save_data(*, draft: Draft, data: dict, current_step: str) -> None:
     draft.data = data
     draft.current_step = current_step[:100]
     draft.expires_at = _expiry()
-    draft.save(
-        update_fields=[
-            "data",
-            "current_step",
-            "expires_at",
-            "steps_reached",
-            "furthest_step",
-            "updated_at",
-        ]
-    )
+    _draft_update(draft=draft, fields=STEP_SAVE_FIELDS)
+
+
+@functools.cache
+def _update_sql(fields: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    meta = Draft._meta
+    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in fields)
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - names from the model's metadata
+
+
+def _draft_update(*, draft: Draft, fields: tuple[str, ...]) -> None:
+    """`draft.save(update_fields=fields)` without compiling the UPDATE on every request.
+
+    The values are prepared as `save()` prepares them (`pre_save`: `updated_at`'s
+    auto_now; `get_db_prep_save`: JSON). Draft has no save() override and nothing
+    listens to its save signals (DESIGN: no logic in signals), so nothing is skipped.
+    Like `save(update_fields=...)`, a draft whose row is gone raises DatabaseError.
+    """
+    conn = connections[DEFAULT_DB_ALIAS]
+    meta = Draft._meta
+    values = []
+    for name in fields:
+        field = meta.get_field(name)
+        values.append(field.get_db_prep_save(field.pre_save(draft, False), conn))
+    values.append(meta.pk.get_db_prep_value(draft.pk, conn))
+    with conn.cursor() as cursor:
+        cursor.execute(_update_sql(fields), values)
+        if cursor.rowcount != 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 def draft_step_position(*, draft: Draft, step: str | None) -> int | None:
