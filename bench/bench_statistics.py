@@ -281,15 +281,29 @@ def main() -> None:
     print(f"load average {load()} at the end")
 
     if os.environ.get("BENCH_EXPLAIN", "1") != "0":
-        print("\nEXPLAIN (ANALYZE, BUFFERS) of the overview's counts (busiest office):")
-        with CaptureQueriesContext(connection) as queries:
-            office_overview(office_ids={office.pk})
-        with connection.cursor() as cursor:
-            for query in queries.captured_queries:
-                if "submissions_submission" not in query["sql"]:
-                    continue
-                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
-                print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
+        explain(
+            "the statewide statistics' read of the month's tallies (Kreise)",
+            lambda: statewide_statistics(),
+            "submissiontally",
+        )
+        explain(
+            "the overview's counts (busiest office)",
+            lambda: office_overview(office_ids={office.pk}),
+            "submissions_submission",
+        )
+
+
+def explain(label: str, function, table: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the queries of `function` that read `table`."""
+    print(f"\nEXPLAIN (ANALYZE, BUFFERS) of {label}:")
+    with CaptureQueriesContext(connection) as queries:
+        function()
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            if f'"{table}"' not in query["sql"]:
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+            print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
 
 
 if __name__ == "__main__":

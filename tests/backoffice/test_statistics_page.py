@@ -1,5 +1,6 @@
 """The statewide statistics page: Kreise by default, one Kreis's Gemeinden on request,
-sorted by name or count, the CSV of every Gemeinde; from the tallies, counts only."""
+sorted by name or count, the CSV of every Gemeinde; from the tallies and the funnel
+roll-up, counts only."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from backoffice.models import AuditEntry
+from backoffice.case_selectors import statewide_statistics
+from backoffice.funnel_rollup import funnel_rollup_refresh
+from backoffice.models import AuditEntry, FunnelRollup, FunnelRollupState
 from submissions.models import Submission
 from submissions.tallies import tallies_rebuild
 from tests.backoffice.backoffice_support import make_staff, two_offices
+from tests.backoffice.test_funnel_rollup import build_history
+from tests.backoffice.test_funnel_selectors import NOW as FUNNEL_NOW
 from tests.factories import FormVersionFactory, GemeindeFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,9 +175,12 @@ def test_csv_and_page_are_404_for_office_staff(state):
 def test_query_counts_of_the_page_are_pinned(state):
     client = state["editor"].client
     client.get(URL)  # warm-up (content types, permissions)
+    # Session, user, OTP, permissions, the statistics' reads (service months, services,
+    # Kreise, the month's tallies, the areas, roll-up state, live drafts, decisions), the
+    # audit entry and the session; with a roll-up horizon one more (its rows).
     for url, expected in (
-        (URL, 25),
-        (f"{URL}?kreis={state['kreis_a'].key}", 25),
+        (URL, 26),
+        (f"{URL}?kreis={state['kreis_a'].key}", 26),
         (f"{URL}gemeinden.csv", 13),
     ):
         with CaptureQueriesContext(connection) as queries:
@@ -192,3 +200,16 @@ def test_decided_cases_in_an_old_month_do_not_change_the_month_shown(state):
     tallies_rebuild()
     body = state["editor"].client.get(f"{URL}?kreis={state['kreis_a'].key}").content.decode()
     assert set(dict(_rows(body))["Cedorf"]) == {"0"}
+
+
+def test_completion_from_the_funnel_roll_up_equals_the_count_over_all_drafts():
+    build_history()  # 600 drafts over five months: submitted, expired, still open
+    horizon = funnel_rollup_refresh(now=FUNNEL_NOW)
+    months = FunnelRollup.objects.filter(kreis=0, period=FunnelRollup.Period.MONTH)
+    assert months.exists() and horizon.day != 1  # whole months and single days are read
+    rolled_up = statewide_statistics(now=FUNNEL_NOW).completion
+    FunnelRollupState.objects.all().delete()  # no horizon: every draft is counted
+    counted = statewide_statistics(now=FUNNEL_NOW).completion
+    assert rolled_up == counted
+    assert sum(started for _month, started, _submitted, _rate in counted) == 600
+    assert any(submitted for _month, _started, submitted, _rate in counted)
