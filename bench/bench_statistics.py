@@ -150,13 +150,30 @@ def show(rows: list[tuple[str, tuple]]) -> None:
         print(f"{label:52} {p50:7.1f} {worst:7.1f} {cpu:8.1f} {sql:8.1f} {queries:7d}")
 
 
-def _all_visible(cursor) -> float:
-    """The share of the submissions table's pages the visibility map marks all-visible."""
+def _all_visible(cursor, table: str = "submissions_submission") -> float:
+    """The share of `table`'s pages the visibility map marks all-visible."""
     cursor.execute(
-        "SELECT relallvisible::float / greatest(relpages, 1) FROM pg_class "
-        "WHERE relname = 'submissions_submission'"
+        "SELECT relallvisible::float / greatest(relpages, 1) FROM pg_class WHERE relname = %s",
+        [table],
     )
     return cursor.fetchone()[0]
+
+
+def vacuumed(table: str) -> None:
+    """VACUUM (ANALYZE) a table that autovacuum has not reached yet (generated or rebuilt
+    rows): what it would do. Without it, an index-only scan still reads the table's pages
+    to check visibility (--no-vacuum measures that)."""
+    with connection.cursor() as cursor:
+        visible = _all_visible(cursor, table)
+        if visible >= 0.5 or args.no_vacuum:
+            print(f"{table}: {visible:.0%} of its pages marked all-visible")
+            return
+        started = time.perf_counter()
+        cursor.execute(f"VACUUM (ANALYZE) {table}")
+        print(
+            f"VACUUM (ANALYZE) {table}: {time.perf_counter() - started:.1f} s "
+            f"(all-visible pages {visible:.0%} before, {_all_visible(cursor, table):.0%} after)"
+        )
 
 
 def load() -> str:
@@ -180,6 +197,7 @@ def main() -> None:
         )
         tallied = SubmissionTally.objects.aggregate(n=Sum("count"))["n"]
     print(f"tallied submissions {tallied:,} = COUNT(*) {total:,}: {tallied == total}")
+    vacuumed("submissions_submissiontally")
 
     # 1. Statewide statistics.
     client, _user = staff_client("bench_stats_kz", "kompetenzzentrum", [])
@@ -224,22 +242,8 @@ def main() -> None:
             "WHERE office_id = %s AND id %% 5 = 0 AND assigned_to_id IS NULL",
             [lead.pk, office.pk],
         )
-        visible = _all_visible(cursor)
-        if visible < 0.5 and not args.no_vacuum:
-            # A generated table that autovacuum has not reached yet: what it would do.
-            # Without it, an index-only scan still reads the table's pages to check
-            # visibility (--no-vacuum measures that).
-            started = time.perf_counter()
-            cursor.execute("VACUUM (ANALYZE) submissions_submission")
-            print(
-                f"\nVACUUM (ANALYZE) submissions_submission: {time.perf_counter() - started:.1f} s "
-                f"(all-visible pages {visible:.0%} before)"
-            )
-            visible = _all_visible(cursor)
-    print(
-        f"\n2. Office overview of '{office.name}' ({office_cases:,} cases, the busiest office); "
-        f"{visible:.0%} of the table's pages marked all-visible"
-    )
+    vacuumed("submissions_submission")
+    print(f"\n2. Office overview of '{office.name}' ({office_cases:,} cases, the busiest office)")
     now = timezone.now()
     same = office_overview(office_ids={office.pk}, now=now) == office_overview_scanned(
         office_ids={office.pk}, now=now
@@ -284,7 +288,7 @@ def main() -> None:
         explain(
             "the statewide statistics' read of the month's tallies (Kreise)",
             lambda: statewide_statistics(),
-            "submissiontally",
+            "submissions_submissiontally",
         )
         explain(
             "the overview's counts (busiest office)",

@@ -156,10 +156,7 @@ def tallies_rebuild() -> dict[str, int]:
             Submission.objects.annotate(month=TruncMonth("submitted_at"))
             .values("month", "gemeinde_id", "service_id", "status")
             .annotate(n=Count("id"))
-            # Written month by month, as the upserts of a live month append them: the
-            # statistics read one month's rows, from a few hundred pages instead of
-            # thousands scattered in the order of a hash aggregate.
-            .order_by("month", "gemeinde_id", "service_id", "status")
+            .order_by()
         )
         SubmissionTally.objects.bulk_create(
             (

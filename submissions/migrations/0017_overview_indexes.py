@@ -1,4 +1,5 @@
-"""Indexes for the office overview (chosen with EXPLAIN on 1,000,000 rows, see bench/).
+"""Indexes for the office overview and the statewide statistics (chosen with EXPLAIN on
+1,000,000 rows, see bench/bench_statistics.py).
 
 The overview counts each office's open cases by age and assignee and its
 decisions of the last 30 days. With these two indexes both are index-only
@@ -20,22 +21,30 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS sub_office_decided_idx "
     "ON submissions_submission (office_id, decided_at) INCLUDE (status) "
     "WHERE decided_at IS NOT NULL",
+    # The statewide statistics read one month of the per-Gemeinde tally (tens of thousands
+    # of rows a month at 1M submissions, spread over the table by the upserts and
+    # rebuilds): from the index alone.
+    "CREATE INDEX IF NOT EXISTS submission_tally_month_idx "
+    "ON submissions_submissiontally (month, gemeinde_id, service_id) INCLUDE (count)",
 ]
-DROP = ["sub_open_office_assignee_idx", "sub_office_decided_idx"]
+DROP = ["sub_open_office_assignee_idx", "sub_office_decided_idx", "submission_tally_month_idx"]
 # An index-only scan reads a table page after all when the visibility map does
 # not mark it all-visible, i.e. when a row on it changed since the last VACUUM.
 # PostgreSQL's default waits for 20 % of the rows to change (200,000 at 1M);
 # the open cases, which the overview counts, are the ones that change. After
 # 1 % of the rows changed or were added, autovacuum runs (it skips the pages
 # that are all-visible already, so a run costs little).
-AUTOVACUUM = (
-    "ALTER TABLE submissions_submission SET (autovacuum_vacuum_scale_factor = 0.01, "
+# The tallies change with every submit and transition: the same for them.
+AUTOVACUUM = [
+    f"ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0.01, "
     "autovacuum_vacuum_insert_scale_factor = 0.01)"
-)
-AUTOVACUUM_RESET = (
-    "ALTER TABLE submissions_submission RESET (autovacuum_vacuum_scale_factor, "
+    for table in ("submissions_submission", "submissions_submissiontally")
+]
+AUTOVACUUM_RESET = [
+    f"ALTER TABLE {table} RESET (autovacuum_vacuum_scale_factor, "
     "autovacuum_vacuum_insert_scale_factor)"
-)
+    for table in ("submissions_submission", "submissions_submissiontally")
+]
 
 
 def create(apps, schema_editor):
@@ -43,7 +52,8 @@ def create(apps, schema_editor):
         return
     for sql in INDEXES:
         schema_editor.execute(sql)
-    schema_editor.execute(AUTOVACUUM)
+    for sql in AUTOVACUUM:
+        schema_editor.execute(sql)
 
 
 def drop(apps, schema_editor):
@@ -51,7 +61,8 @@ def drop(apps, schema_editor):
         return
     for name in DROP:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-    schema_editor.execute(AUTOVACUUM_RESET)
+    for sql in AUTOVACUUM_RESET:
+        schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):

@@ -110,4 +110,4 @@ def test_office_overview_page_query_count_is_pinned():
     # navigation and the session. Three of them read the submissions, each from an index.
     overview = [q["sql"] for q in queries.captured_queries if "submissions_submission" in q["sql"]]
     assert len(overview) == 3, overview
-    assert len(queries) == 24, "\n".join(q["sql"][:200] for q in queries.captured_queries)
+    assert len(queries) == 23, "\n".join(q["sql"][:200] for q in queries.captured_queries)
