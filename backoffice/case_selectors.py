@@ -188,7 +188,7 @@ def office_overview(
     Three grouped counts, each read from an index alone (no table rows): the
     open cases from ``sub_open_office_assignee_idx`` (partial, open statuses:
     office, assignee, submission time), those received in 30 days from
-    ``sub_office_submitted_idx``, those decided in 30 days from
+    the case list's (office, submitted_at) index, those decided in 30 days from
     ``sub_office_decided_idx``. Same conditions as one grouped scan of the
     office's cases (``tests/backoffice/overview_reference.py`` is that scan,
     and the tests compare both), at a fraction of the cost: the busiest office
