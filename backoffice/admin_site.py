@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from functools import partial, update_wrapper
 
 from django import forms
@@ -26,7 +25,7 @@ from submissions.client_address import client_address_resolve
 
 from . import case_selectors, workbench_selectors
 from .audit import audit_record
-from .disclosure import SMALL_COUNT, total_display
+from .disclosure import SMALL_COUNT
 from .funnel import funnel_statistics_view
 from .models import AuditEntry
 from .staff import (
@@ -35,6 +34,7 @@ from .staff import (
     staff_login_failure_record,
     staff_password_change,
 )
+from .statewide import statewide_csv_view, statewide_statistics_view
 
 # Models that moved from the submissions app to this one; their admin pages
 # moved with the app label and the old addresses lead there.
@@ -177,8 +177,19 @@ class PortalAdminSite(OTPAdminSite):
             ),
             path(
                 "backoffice/statistik/",
-                self.admin_view(self.statewide_statistics_view),
+                self.admin_view(
+                    update_wrapper(
+                        partial(statewide_statistics_view, site=self), statewide_statistics_view
+                    )
+                ),
                 name="backoffice_statewide_statistics",
+            ),
+            path(
+                "backoffice/statistik/gemeinden.csv",
+                self.admin_view(
+                    update_wrapper(partial(statewide_csv_view, site=self), statewide_csv_view)
+                ),
+                name="backoffice_statewide_csv",
             ),
             path(
                 "backoffice/statistik/formulare/",
@@ -284,47 +295,3 @@ class PortalAdminSite(OTPAdminSite):
             "small_count": SMALL_COUNT,
         }
         return TemplateResponse(request, "admin/portal/office_overview.html", context)
-
-    def statewide_statistics_view(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if not (
-            user.has_perm("backoffice.view_statewide_statistics")
-            or case_selectors.is_platform_admin(user=user)
-        ):
-            raise Http404
-        selected = None
-        raw = request.GET.get("monat", "")
-        if raw:
-            try:
-                selected = datetime.datetime.strptime(raw[:7], "%Y-%m").date()
-            except ValueError:
-                selected = None
-        # Read from the tallies kept in the submit and transition transactions:
-        # fast without a cache, and current to the last commit.
-        statistics = case_selectors.statewide_statistics(selected_month=selected)
-        audit_record(
-            actor=user,
-            action=AuditEntry.Action.VIEW_STATISTICS,
-            ip_address=client_address_resolve(request=request),
-            detail="statewide statistics",
-        )
-        table = []
-        for month in statistics.months:
-            counts = [
-                statistics.per_service_month.get((month, name), 0) for name in statistics.services
-            ]
-            # Over all services of the month, also those no longer listed.
-            cells = [
-                count
-                for (row_month, _name), count in statistics.per_service_month.items()
-                if row_month == month
-            ]
-            table.append((month, counts, total_display(cells=cells)))
-        context = {
-            **self.each_context(request),
-            "title": _("Landesweite Statistik"),
-            "statistics": statistics,
-            "service_month_table": table,
-            "small_count": SMALL_COUNT,
-        }
-        return TemplateResponse(request, "admin/portal/statewide_statistics.html", context)

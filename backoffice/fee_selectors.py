@@ -18,7 +18,7 @@ from forms_catalog.selectors import declared_parameters
 from municipalities.model_fees import LocalFeeParameter
 from municipalities.models import Gemeinde, Gemeindeverband, Office
 
-from .case_selectors import User, is_platform_admin, office_ids_for_user
+from .case_selectors import User, _memo, is_platform_admin, office_ids_for_user
 from .models import StaffMembership
 from .roles import KOMPETENZZENTRUM_GROUP
 
@@ -37,6 +37,12 @@ class FeeScope:
 
 
 def fee_scope_for_user(*, user: User) -> FeeScope:
+    """Memoised for the request (on request.user): the admin's navigation asks for every
+    model's permissions on every page, ten times two queries for an office lead."""
+    return _memo(user, "fee_scope", lambda: _fee_scope(user=user))
+
+
+def _fee_scope(*, user: User) -> FeeScope:
     if is_platform_admin(user=user):
         return FeeScope(everything=True)
     office_ids = office_ids_for_user(user=user, roles=(StaffMembership.Role.LEAD,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.backoffice.backoffice_support import current_totp, make_case, make_staff, two_offices
 
@@ -76,6 +77,19 @@ def test_back_office_pages_have_no_wcag_violations(live_server, browser):
     page = context.new_page()
     _keyboard_login(page, live_server.url, editor)
     _check(page, live_server.url, "/admin/backoffice/statistik/", reports)
+    # Into one Kreis's Gemeinden with the keyboard: the Kreis's name is a link.
+    kreis = case.gemeinde.kreis
+    page.focus(f"table.area-figures a[href*='kreis={kreis.key}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/admin/backoffice/statistik/?*kreis={kreis.key}*")
+    expect(page.locator("#per-area")).to_contain_text(f"Anträge je Gemeinde in {kreis.name}")
+    expect(page.locator("table.area-figures tbody")).to_contain_text(case.gemeinde.name)
+    results = Axe().run(page, options=WCAG_AA)
+    if results.violations_count:
+        reports.append(f"statistics of one Kreis:\n{results.generate_report()}")
+    # A refused choice shows the error summary, also checked.
+    _check(page, live_server.url, "/admin/backoffice/statistik/?monat=13-2026", reports)
+    expect(page.locator(".errornote")).to_contain_text("Monat")
     context.close()
     assert not reports, "\n".join(reports)
 

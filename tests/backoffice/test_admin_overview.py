@@ -78,7 +78,17 @@ def test_statewide_statistics_per_service_month_completion_and_median():
     june, may = datetime.date(2026, 6, 1), datetime.date(2026, 5, 1)
     assert stats.per_service_month[(june, "Hundeanmeldung")] == 2
     assert stats.per_service_month[(may, "Hundeanmeldung")] == 1
-    assert ("Rhönblick", "Hundeanmeldung", 2) in [row[1:] for row in stats.per_municipality]
+    # The Kreise by default; the Gemeinden of one Kreis on request.
+    kreis = gemeinde.kreis
+    [kreis_row] = [row for row in stats.area_rows if row.key == kreis.key]
+    assert kreis_row.name == kreis.name and kreis_row.total == 2
+    assert kreis_row.counts[stats.services.index("Hundeanmeldung")] == 2
+    in_kreis = statewide_statistics(
+        now=NOW, selected_month=datetime.date(2026, 6, 1), kreis_key=kreis.key
+    )
+    assert in_kreis.selected_kreis == (kreis.key, kreis.name)
+    [village] = [row for row in in_kreis.area_rows if row.name == "Rhönblick"]
+    assert (village.key, village.total) == (gemeinde.ags, 2)
     assert stats.completion[-1] == (june, 4, 2, 0.5)
     [(name, count, median)] = stats.median_processing
     assert (name, count) == ("Hundeanmeldung", 2)
