@@ -214,8 +214,11 @@ def test_right_password_with_a_bad_code_gives_the_same_response_as_a_wrong_passw
 def test_a_throttled_authenticator_gives_the_same_response_as_a_wrong_password(clerk):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    # Ten failures throttle the device for 2**9 s (django-otp's default factor of one
+    # second), not the 4 s of three failures, which a loaded machine outlasted
+    # between the two logins below (the right login then succeeded).
     TOTPDevice.objects.filter(user=clerk.user).update(
-        throttling_failure_count=3, throttling_failure_timestamp=timezone.now()
+        throttling_failure_count=10, throttling_failure_timestamp=timezone.now()
     )
     wrong_password = _login(Client(), "clerk_sec", "Falsches-Passwort-2026", "123456")
     throttled = _login(Client(), "clerk_sec", clerk.password, current_totp(clerk.user))
