@@ -26,7 +26,9 @@ TEST_ENV = \
 # Test processes (pytest-xdist): most of the suite waits on real workers, browsers
 # and servers rather than computing, so more processes than cores pay off; one
 # file stays in one process (module fixtures such as a collected STATIC_ROOT).
-PYTEST_ARGS ?= -n 3 --dist loadfile
+# The longest files are handed out first (tests/support/file_order.py);
+# --no-loadscope-reorder keeps xdist from re-sorting them by number of tests.
+PYTEST_ARGS ?= -n 3 --dist loadfile --no-loadscope-reorder
 
 .PHONY: install run test lint format bench clean messages
 
