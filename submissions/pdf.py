@@ -254,7 +254,9 @@ class AttachmentLine:
     content_type: str
 
 
-def _context(submission: Submission, *, language: str) -> dict[str, Any]:
+def _context(submission: Submission, *, language: str, with_answers: bool = True) -> dict[str, Any]:
+    """The template context; `with_answers=False` for documents that show no answers (the
+    receipt): summarising them is a good part of a one-page receipt's work."""
     version = submission.form_version
     service = submission.service
     return {
@@ -265,7 +267,11 @@ def _context(submission: Submission, *, language: str) -> dict[str, Any]:
         "gemeinde": submission.gemeinde,
         "office": submission.office,
         "submitted_at": timezone.localtime(submission.submitted_at),
-        "sections": summarize(version=version, answers=submission.answers, language=language),
+        "sections": (
+            summarize(version=version, answers=submission.answers, language=language)
+            if with_answers
+            else []
+        ),
         "attachments": [
             AttachmentLine(a.original_name, a.size, a.content_type)
             for a in submission.attachments.all()
@@ -308,7 +314,7 @@ def render_receipt(*, submission: Submission) -> bytes:
     """The citizen's receipt, in their language: reference, office, what happens next."""
     language = submission.language if submission.language in {"de", "en"} else "de"
     with translation.override(language):
-        context = _context(submission, language=language)
+        context = _context(submission, language=language, with_answers=False)
         context["office_lines"] = office_contact_lines(office=submission.office)
         # "Steuer, jährlich" for the dog tax: the same words as the service page.
         context["fee"] = fee_statement(
