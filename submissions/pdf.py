@@ -217,13 +217,17 @@ def html_class():
     if _html_class is None:
         weasyprint = _weasyprint()
         from weasyprint import html as weasyprint_html
+        from weasyprint.css.counters import CounterStyle
 
         trimmed = trimmed_user_agent_css(weasyprint_html.UA)
         if trimmed is None:
             logger.warning("WeasyPrint's user-agent stylesheet changed: PDFs use it untrimmed")
             _html_class = weasyprint.HTML
         else:
-            sheet = weasyprint.CSS(string=trimmed, counter_style=weasyprint_html.UA_COUNTER_STYLE)
+            # A fresh counter-style registry: the stock one already holds the UA's
+            # ``@counter-style`` rules (``disc`` and ``decimal`` may be defined only once);
+            # documents get those from `_ua_counter_style`, which is not overridden.
+            sheet = weasyprint.CSS(string=trimmed, counter_style=CounterStyle())
 
             class TrimmedHTML(weasyprint.HTML):
                 def _ua_stylesheets(self, forms=False):
