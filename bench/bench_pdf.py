@@ -6,7 +6,8 @@ stylesheet per process) and, alternating with it in the same process, a bare
 WeasyPrint render of the very same HTML with the same options (PDF/A-3b, tags,
 the same JSON attachment, the same stylesheet) but nothing reused: a new
 FontConfiguration, the stylesheet read and parsed again. Prints ms per document and per page (wall
-clock and CPU) and the ratios. Then what the requirements cost: the same HTML
+clock and CPU), the ratios and, independent of the machine's load, the Python
+function calls of one portal render (cProfile). Then what the requirements cost: the same HTML
 rendered bare without options, with tags only and with PDF/A-3b only.
 
 Figures only: nothing passes or fails. Uses a kept benchmark database
@@ -20,9 +21,11 @@ deployed.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import logging
 import os
+import pstats
 import shutil
 import statistics
 import sys
@@ -218,6 +221,11 @@ def main() -> int:
             plain.append(wall)
             plain_cpu.append(cpu)
         pages = len(pypdf.PdfReader(io.BytesIO(document)).pages)
+        # Load-independent: the Python function calls of one portal render (the machine is
+        # shared, CPU time varies with it; this count changes only with the work done).
+        profile = cProfile.Profile()
+        profile.runcall(pdf.render_office_copy, submission=submission)
+        calls = pstats.Stats(profile).total_calls
         p, b = statistics.median(own), statistics.median(plain)
         pc, bc = statistics.median(own_cpu), statistics.median(plain_cpu)
         totals["portal"].append(p / pages)
@@ -227,7 +235,7 @@ def main() -> int:
         print(
             f"   {slug:24s} {pages} page(s): portal {p * 1000:6.1f} ms ({pc * 1000:5.1f} ms CPU), "
             f"{p * 1000 / pages:5.1f} ms/page; bare {b * 1000:6.1f} ms ({bc * 1000:5.1f} ms CPU); "
-            f"ratio {p / b:.2f} × wall, {pc / bc:.2f} × CPU"
+            f"ratio {p / b:.2f} × wall, {pc / bc:.2f} × CPU; {calls:,} Python calls per render"
         )
         costs = {}
         for name, options in variants.items():

@@ -99,6 +99,10 @@ def assert_styled(pdf: bytes, errors: list[str]) -> None:
     # Label and value are blocks of their own: never glued into one word.
     assert not any("NameBecker" in line.replace(" ", "") for line in lines), lines
     assert "Name" in lines and "Becker" in lines, lines
+    # The facts of the head stand beside their terms (one visual line each), the reference
+    # also in the page head: both come from the stylesheet only.
+    assert "Aktenzeichen TH-2026-7K3M-Q9XD" in lines, lines
+    assert lines[0] == "TH-2026-7K3M-Q9XD", lines
     # The letterhead's municipality is set large and bold on its own line.
     assert "Gemeinde Rhönblick" in lines, lines
 
@@ -168,5 +172,8 @@ def test_missing_stylesheet_is_logged_as_error_and_the_pdf_still_rendered(
     ours = [r for r in caplog.records if r.name == "submissions.pdf"]
     assert ours and all(r.levelno == logging.ERROR for r in ours)
     assert hashed in ours[0].getMessage()
-    # And the layout check above would have caught it.
-    assert any("NameBecker" in line.replace(" ", "") for line in layout_lines(pdf))
+    # And the layout check above would have caught it: unstyled, a term stands above its
+    # value and no page head repeats the reference.
+    lines = layout_lines(pdf)
+    assert "Aktenzeichen TH-2026-7K3M-Q9XD" not in lines, lines
+    assert lines[0] != "TH-2026-7K3M-Q9XD", lines
