@@ -210,7 +210,7 @@ def html_class():
     """``weasyprint.HTML`` with the trimmed user-agent stylesheet, built once per process.
 
     Lays out exactly like the stock class: only the styles of pseudo-elements that
-    never generate a box are left out (tests/submissions/test_pdf_speed_parts.py
+    never generate a box are left out (tests/submissions/test_pdf_layout.py
     compares the text and pages of both).
     """
     global _html_class

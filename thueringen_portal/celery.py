@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery, Task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thueringen_portal.settings")
@@ -33,3 +33,19 @@ def _close_old_db_connections(sender: Task | None = None, **kwargs) -> None:
 
 task_prerun.connect(_close_old_db_connections, weak=False, dispatch_uid="portal-db-prerun")
 task_postrun.connect(_close_old_db_connections, weak=False, dispatch_uid="portal-db-postrun")
+
+
+def _preload_weasyprint(**_kwargs) -> None:
+    """Import WeasyPrint in the worker's main process, before the pool forks.
+
+    The import costs about 0.8 s of CPU (cffi bindings of pango, its CSS tables);
+    done here, every pool process inherits it, and the first PDF of each process
+    after a start or a replaced process no longer waits for it (those first PDFs
+    were the slowest 5 % of submit → delivered at one submission per second,
+    bench/bench_pipeline.py). Only the modules: fonts and documents, whose C state
+    must not cross a fork, are still made in each pool process (submissions.pdf).
+    """
+    import weasyprint  # noqa: F401  (lazily everywhere else: the web processes never need it)
+
+
+worker_init.connect(_preload_weasyprint, weak=False, dispatch_uid="portal-preload-weasyprint")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -42,3 +43,24 @@ def test_regression_worker_keeps_its_database_connection_between_tasks(celery_wo
         )
         seen.append(other_backends())
     assert seen[0] == seen[1] == seen[2], seen
+
+
+def _pool_children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+@pytest.mark.worker
+def test_pool_processes_start_with_weasyprint_loaded(celery_worker):
+    # The first PDF of each pool process waited ~0.8 s for WeasyPrint's import
+    # (the slowest 5 % of submit → delivered); the main process now imports it
+    # before forking, so a pool process has pango mapped before any task ran.
+    wait_until(
+        lambda: bool(_pool_children(celery_worker.pid)),
+        timeout=10,
+        message=f"the worker has no pool process:\n{celery_worker.log()}",
+    )
+    for child in _pool_children(celery_worker.pid):
+        maps = Path(f"/proc/{child}/maps").read_text()
+        assert "libpango" in maps, f"pool process {child} started without WeasyPrint"
+    assert "Task" not in celery_worker.log(), "a task ran before the check"
