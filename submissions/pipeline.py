@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime
 import logging
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from celery import current_app
 from django.conf import settings
@@ -33,7 +35,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Exists, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -226,6 +228,11 @@ def pipeline_resolve_office(*, submission_id: int, claim: Claim | None = None) -
 
 # --- Step 2: PDFs ------------------------------------------------------------
 
+# What the two documents (and the inbox) read of a submission, fetched with it.
+_SUBMISSION_WITH_DOCUMENT_DATA = Submission.objects.select_related(
+    "form_version__service", "service", "gemeinde", "office"
+).prefetch_related("attachments")
+
 
 def _store(name: str, content: bytes) -> str:
     # A fixed name per submission and document: a re-run replaces the file
@@ -247,7 +254,10 @@ def pipeline_render_pdfs(*, submission_id: int, claim: Claim | None = None) -> S
     files (fixed names), so there is never a second copy or a half-done step.
     """
     with locked_step(
-        Submission.objects, pk=submission_id, skip=_unless_failed("pdfs_rendered_at"), claim=claim
+        _SUBMISSION_WITH_DOCUMENT_DATA,
+        pk=submission_id,
+        skip=_unless_failed("pdfs_rendered_at"),
+        claim=claim,
     ) as step:
         if step.skip:
             return step.outcome
@@ -255,29 +265,33 @@ def pipeline_render_pdfs(*, submission_id: int, claim: Claim | None = None) -> S
         office_pdf = render_office_copy(submission=submission)
         receipt_pdf = render_receipt(submission=submission)
         folder = f"pdfs/{submission.reference}"
-        office_pdf_name = _store(f"{folder}/antrag-{submission.reference}.pdf", office_pdf)
-        receipt_pdf_name = _store(
+        now = timezone.now()
+        # On the row before the deliveries start: the inbox delivers a case with its office copy.
+        submission.office_pdf = _store(f"{folder}/antrag-{submission.reference}.pdf", office_pdf)
+        submission.receipt_pdf = _store(
             f"{folder}/eingangsbestaetigung-{submission.reference}.pdf", receipt_pdf
         )
-        now = timezone.now()
-        step.complete(
-            event="pdfs_rendered",
-            at=now,
-            office_pdf=office_pdf_name,
-            receipt_pdf=receipt_pdf_name,
-            pdfs_rendered_at=now,
-        )
+        submission.pdfs_rendered_at = now
+        recorded = _Record(fields=["office_pdf", "receipt_pdf", "pdfs_rendered_at"])
         if submission.office_id is not None:
-            _deliveries_start(submission=submission, now=now)
+            recorded.add(_deliveries_start(submission=submission, now=now))
         if submission.citizen_notified_at is None:
             # The receipt goes out in parallel with the deliveries; this row
             # records it as enqueued (the sweeper's clue if the task is lost).
-            Submission.objects.filter(pk=submission_id).update(enqueued_at=now)
+            submission.enqueued_at = now
+            recorded.fields.append("enqueued_at")
             task_enqueue_on_commit(
                 task=task_named(TASK_NOTIFY_CITIZEN),
                 args=(submission_id,),
                 about=f"submission {submission.reference}",
             )
+        # One UPDATE of the row and one INSERT of the events record it all.
+        step.complete(
+            event="pdfs_rendered",
+            at=now,
+            events=recorded.events,
+            **{name: getattr(submission, name) for name in recorded.fields},
+        )
     return Step.DONE
 
 
@@ -290,30 +304,75 @@ def _cannot_deliver(submission: Submission) -> Step | None:
     return None
 
 
-def _deliveries_start(*, submission: Submission, now: datetime.datetime) -> None:
+@dataclass
+class _Record:
+    """What a step records on the submission row it holds, besides its own columns.
+
+    The step writes it with its own save: ``fields`` are the columns already
+    set on the row in memory, ``events`` the unsaved history events.
+    """
+
+    fields: list[str] = field(default_factory=list)
+    events: list[SubmissionEvent] = field(default_factory=list)
+
+    def add(self, other: _Record) -> None:
+        self.fields.extend(name for name in other.fields if name not in self.fields)
+        self.events.extend(other.events)
+
+
+def _deliveries_start(*, submission: Submission, now: datetime.datetime) -> _Record:
     """Create the submission's Delivery rows (once: unique per channel) and start the pending ones.
 
-    Must run inside the transaction that holds the submission row. In-portal
-    channels (the back-office inbox) are delivered right here, in that
-    transaction: their "sending" is a write to our own database, not worth a
-    task of its own. Each outside channel gets a task of its own, so they run
-    in parallel, each on its own row with its own claim, idempotency key and
-    retry schedule.
+    Must run inside the transaction that holds the submission row; returns
+    what the caller records on that row. In-portal channels (the back-office
+    inbox) are delivered right here, in that transaction: their "sending" is
+    a write to our own database, not worth a task of its own. Each outside
+    channel gets a task of its own, so they run in parallel, each on its own
+    row with its own claim, idempotency key and retry schedule. New rows are
+    inserted in one statement, already recorded as enqueued (in the same
+    transaction as their task's publication on commit: the sweeper never sees
+    a new delivery before it is recorded as enqueued, or it would enqueue it
+    too); a pending row from an earlier run goes through ``delivery_enqueue``.
     """
-    for channel in channels_for_office(office=submission.office):
-        Delivery.objects.get_or_create(
+    existing = list(submission.deliveries.all())
+    have = {delivery.channel for delivery in existing}
+    new = [
+        Delivery(
             submission=submission,
-            channel=channel,
-            defaults={"next_attempt_at": now, "window_started_at": now},
+            channel=name,
+            next_attempt_at=now,
+            window_started_at=now,
+            enqueued_at=None if channel_get(name).in_portal else now,
         )
-    pending = list(submission.deliveries.filter(status=Delivery.Status.PENDING).order_by("pk"))
-    for delivery in pending:
-        delivery.submission = submission
-        if channel_get(delivery.channel).in_portal and _deliver_in_portal_now(delivery):
+        for name in channels_for_office(office=submission.office)
+        if name not in have
+    ]
+    Delivery.objects.bulk_create(new)
+    new_pks = {delivery.pk for delivery in new}
+    recorded = _Record()
+    deliveries = sorted([*existing, *new], key=lambda delivery: delivery.pk)
+    for delivery in deliveries:
+        if delivery.status != Delivery.Status.PENDING:
             continue
-        # In the same transaction as the rows: the sweeper never sees a new
-        # delivery before it is recorded as enqueued (it would enqueue it too).
-        delivery_enqueue(delivery_id=delivery.pk)
+        delivery.submission = submission
+        if channel_get(delivery.channel).in_portal:
+            if _deliver_in_portal_now(delivery):
+                recorded.add(_in_portal_delivered(submission=submission, delivery=delivery))
+                continue
+            # Left to its task: recorded as enqueued like an outside channel.
+            delivery_enqueue(delivery_id=delivery.pk)
+        elif delivery.pk in new_pks:
+            task_enqueue_on_commit(
+                task=task_named(TASK_DELIVER_DELIVERY),
+                args=(delivery.pk,),
+                about=f"delivery {delivery.pk} ({delivery.channel}) of {submission.reference}",
+            )
+        else:
+            delivery_enqueue(delivery_id=delivery.pk)
+    if deliveries and all(d.status == Delivery.Status.DELIVERED for d in deliveries):
+        submission.delivered_at = now
+        recorded.fields.append("delivered_at")
+    return recorded
 
 
 def _deliver_in_portal_now(delivery: Delivery) -> bool:
@@ -329,7 +388,6 @@ def _deliver_in_portal_now(delivery: Delivery) -> bool:
             delivery.last_status_code = status_code
             delivery.last_error = ""
             _delivery_mark_delivered(delivery)
-            _delivered_in_portal_on_submission(delivery)
     except Exception:
         logger.warning(
             "in-portal delivery %s (%s) left to its task",
@@ -357,10 +415,13 @@ def pipeline_prepare_deliveries(*, submission_id: int, claim: Claim | None = Non
             return step.outcome
         submission = step.row
         now = timezone.now()
-        _deliveries_start(submission=submission, now=now)
+        recorded = _deliveries_start(submission=submission, now=now)
         # The submission's next step is the citizen's e-mail.
         submission.pipeline_progress_at = now
-        submission.save(update_fields=["pipeline_progress_at"])
+        submission.save(
+            update_fields=[*recorded.fields, "pipeline_progress_at", *step.claim_cleared()]
+        )
+        SubmissionEvent.objects.bulk_create(recorded.events)
     return Step.DONE
 
 
@@ -431,7 +492,8 @@ def _delivery_failed(delivery: Delivery, error: str) -> None:
     )
 
 
-def _delivery_mark_delivered(delivery: Delivery) -> None:
+def _delivery_mark_delivered(delivery: Delivery, *, also: Sequence[str] = ()) -> None:
+    """Save ``delivery`` as delivered, with its attempt's columns and ``also`` (already set)."""
     delivery.status = Delivery.Status.DELIVERED
     delivery.delivered_at = timezone.now()
     delivery.next_attempt_at = None
@@ -443,39 +505,96 @@ def _delivery_mark_delivered(delivery: Delivery) -> None:
             "attempts",
             "last_status_code",
             "last_error",
+            *also,
         ]
     )
 
 
-def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
-    """Record an in-portal delivery (the inbox) on its submission: the office sees the case,
-    the citizen is told."""
-    now = timezone.now()
-    submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
-    _event(submission, f"delivered_{delivery.channel}")
-    fields = ["pipeline_progress_at"]
-    submission.pipeline_progress_at = now
+def _in_portal_delivered(*, submission: Submission, delivery: Delivery) -> _Record:
+    """What an in-portal delivery (the inbox) changes on its submission, set on the row in memory.
+
+    The office can now see the case, so for the citizen it is forwarded: the
+    status, its tallies (written here) and the history events. The caller
+    holds the submission row and saves the returned record.
+    """
+    delivered = SubmissionEvent(submission=submission, kind=f"delivered_{delivery.channel}")
+    recorded = _Record(events=[delivered])
     if submission.status == Submission.Status.RECEIVED:
-        # The office can now see the case: for the citizen it is forwarded.
         submission.status = Submission.Status.FORWARDED
-        fields.append("status")
+        recorded.fields.append("status")
         tally_status_changed(
             submission=submission,
             from_status=Submission.Status.RECEIVED,
             to_status=Submission.Status.FORWARDED,
         )
-        _event(
-            submission,
-            "status_changed",
-            from_status=Submission.Status.RECEIVED,
-            to_status=Submission.Status.FORWARDED,
-            visible_to_citizen=True,
+        recorded.events.append(
+            SubmissionEvent(
+                submission=submission,
+                kind="status_changed",
+                from_status=Submission.Status.RECEIVED,
+                to_status=Submission.Status.FORWARDED,
+                visible_to_citizen=True,
+            )
         )
+    return recorded
+
+
+def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
+    """Record an in-portal delivery made by its own task on its submission (locking its row)."""
+    now = timezone.now()
+    submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
+    recorded = _in_portal_delivered(submission=submission, delivery=delivery)
+    submission.pipeline_progress_at = now
+    recorded.fields.append("pipeline_progress_at")
     if not submission.deliveries.exclude(status=Delivery.Status.DELIVERED).exists():
         submission.delivered_at = now
-        fields.append("delivered_at")
-    submission.save(update_fields=fields)
+        recorded.fields.append("delivered_at")
+    submission.save(update_fields=recorded.fields)
+    SubmissionEvent.objects.bulk_create(recorded.events)
     # The citizen's e-mail was enqueued with the PDFs: it does not wait for this.
+
+
+def _delivery_recorded_at_once(delivery: Delivery, *, now: datetime.datetime) -> bool:
+    """Record a delivery over an outside channel on its submission in the delivery's transaction.
+
+    Only if no other transaction holds the submission row (``SKIP LOCKED``):
+    the delivery's commit must not wait for a lock. Few statements: one
+    ``UPDATE`` locks the row, records the progress and, if no other channel
+    is still open, ``delivered_at``; then the history event, unless the
+    channel has one already. False if the row was held: the caller records
+    it after the commit (``pipeline_record_deliveries``).
+
+    Which deliveries are open is read when the ``UPDATE`` starts: another
+    delivery committed by then counts as delivered; one not yet committed
+    finds this row held or, after this commit, sees this one delivered. So
+    the last delivery to be recorded always sets ``delivered_at``.
+    """
+    submission_id = delivery.submission_id
+    free = (
+        Submission.objects.filter(pk=submission_id)
+        .select_for_update(skip_locked=True)
+        .order_by()
+        .values("pk")
+    )
+    open_channels = (
+        Delivery.objects.filter(submission_id=submission_id)
+        .exclude(status=Delivery.Status.DELIVERED)
+        .exclude(pk=delivery.pk)
+    )
+    updated = Submission.objects.filter(pk__in=free).update(
+        pipeline_progress_at=now,
+        delivered_at=Case(
+            When(Q(delivered_at__isnull=True) & ~Exists(open_channels), then=Value(now)),
+            default=F("delivered_at"),
+        ),
+    )
+    if not updated:
+        return False
+    kind = f"delivered_{delivery.channel}"
+    # Once per channel, also when a delivery is made again (a re-run after a crash).
+    if not SubmissionEvent.objects.filter(submission_id=submission_id, kind=kind).exists():
+        _event(delivery.submission, kind)
+    return True
 
 
 def pipeline_record_deliveries(*, submission_id: int) -> None:
@@ -526,14 +645,17 @@ def pipeline_deliver(*, delivery_id: int, claim: Claim | None = None) -> Step:
     a worker killed mid-attempt rolls back and the attempt is made again
     (receivers deduplicate by the idempotency key = delivery id, e-mails carry
     a Message-ID per delivery). A success over an outside channel is committed
-    at once, before the SMTP QUIT and before ``pipeline_record_deliveries``.
+    at once, before the SMTP QUIT: with its record on the submission if that
+    row is free, otherwise followed by ``pipeline_record_deliveries``.
     """
     # The SMTP connection outlives the transaction: the send is committed as
     # delivered before the QUIT round trip, not after it.
     with (
         mail_connection() as connection,
         locked_step(
-            Delivery.objects.select_related("submission", "submission__office"),
+            Delivery.objects.select_related(
+                "submission", "submission__office", "submission__service", "submission__gemeinde"
+            ),
             pk=delivery_id,
             skip=_not_due,
             claim=claim,
@@ -578,6 +700,7 @@ def pipeline_deliver(*, delivery_id: int, claim: Claim | None = None) -> Step:
             delay = retry_delay(attempts=delivery.attempts)
             delivery.next_attempt_at = now + datetime.timedelta(seconds=delay)
             fields = ["attempts", "last_error", "last_status_code", "next_attempt_at"]
+            fields.extend(step.claim_cleared())
             if delay <= _setting("PORTAL_DELIVERY_MAX_COUNTDOWN_SECONDS", 300):
                 # Short waits ride on a countdown; longer ones on the beat sweeper,
                 # because Redis re-delivers a countdown longer than its visibility
@@ -601,14 +724,17 @@ def pipeline_deliver(*, delivery_id: int, claim: Claim | None = None) -> Step:
             return Step.STOPPED
         delivery.last_status_code = status_code
         delivery.last_error = ""
-        _delivery_mark_delivered(delivery)
+        _delivery_mark_delivered(delivery, also=step.claim_cleared())
         if channel.in_portal:
             # Its "sending" is a write of this transaction: one commit records all.
             _delivered_in_portal_on_submission(delivery)
             return Step.DONE
         # The office's server accepted it: only this commit comes between its
         # answer and our record, so only a crash in that moment sends it again.
-        # The submission's bookkeeping (which may wait for its row lock) follows.
+        # The submission's bookkeeping goes with it if its row is free now;
+        # otherwise (it would wait for the row's lock) it follows the commit.
+        if _delivery_recorded_at_once(delivery, now=now):
+            return Step.DONE
     pipeline_record_deliveries(submission_id=delivery.submission_id)
     return Step.DONE
 
@@ -635,7 +761,7 @@ def pipeline_notify_citizen(*, submission_id: int, claim: Claim | None = None) -
     with (
         mail_connection() as connection,
         locked_step(
-            Submission.objects,
+            Submission.objects.select_related("office", "service"),
             pk=submission_id,
             skip=_not_ready_to_notify,
             claim=claim,

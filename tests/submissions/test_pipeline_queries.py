@@ -1,0 +1,227 @@
+"""What each pipeline step costs the database, so a gain cannot silently regress.
+
+A submission's pipeline runs four tasks (PDFs, one per outside channel, the
+citizen's e-mail); PostgreSQL's share of the machine is what kept the
+backlog drain below its goal (README, "Benchmarks"). Each task claims its
+row in one autocommit statement, fetches what it reads in one query (plus
+the attachments), records its completion and clears its claim in one
+``UPDATE``, and writes its history events in one ``INSERT``. A delivery over
+an outside channel records itself on the submission in its own transaction
+when the row is free. The counts include BEGIN, COMMIT and savepoints: each
+is a round trip.
+
+The steps run in this process, not in a worker, so that every statement is
+seen; what they record is checked as well, so a cheaper step that records
+less fails here too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from submissions.models import Delivery, Submission, SubmissionTally
+from submissions.pipeline import (
+    Step,
+    pipeline_deliver,
+    pipeline_notify_citizen,
+    pipeline_render_pdfs,
+)
+from submissions.services import submission_submit
+from submissions.steps import Claim, claim_record
+from tests.submissions.conftest import make_answers, make_draft
+
+# claim; BEGIN; the submission with version, service, Gemeinde and office; its
+# attachments; its deliveries (none yet); INSERT of all three; the inbox in a
+# savepoint (SAVEPOINT, UPDATE, RELEASE); two tally upserts; the submission's
+# UPDATE; the events' INSERT; COMMIT.
+RENDER_STATEMENTS = 14
+# claim; BEGIN; the delivery with submission, office, service and Gemeinde;
+# its UPDATE; the submission's UPDATE; whether the channel's event exists; the
+# event; COMMIT.
+EMAIL_STATEMENTS = 8
+# The same plus the form version, its service and the attachments for the payload.
+WEBHOOK_STATEMENTS = 11
+# claim; BEGIN; the submission with office and service; its UPDATE; the event; COMMIT.
+NOTIFY_STATEMENTS = 6
+
+
+def a_claim(by: str = "test") -> Claim:
+    now = timezone.now()
+    return Claim(by=by, at=now, expires_at=now + datetime.timedelta(minutes=5))
+
+
+@pytest.fixture
+def all_channels(office_setup, webhook_receiver):
+    office = office_setup["office"]
+    office.notification_email = "eingang@example.org"
+    office.webhook_url = webhook_receiver.url
+    office.webhook_secret = "a-webhook-secret"
+    office.save()
+    return office_setup
+
+
+def statements(step) -> tuple[object, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        outcome = step()
+    return outcome, [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_step_records_everything_in_few_statements(
+    all_channels, _private_media, clean_broker, smtp_server, webhook_receiver
+):
+    submission, _ = submission_submit(
+        draft=make_draft(all_channels), answers=make_answers(), language="de"
+    )
+
+    outcome, sql = statements(
+        lambda: pipeline_render_pdfs(submission_id=submission.pk, claim=a_claim())
+    )
+    assert outcome is Step.DONE
+    assert len(sql) == RENDER_STATEMENTS, "\n".join(sql)
+    submission.refresh_from_db()
+    assert submission.pdfs_rendered_at and submission.office_pdf and submission.receipt_pdf
+    assert submission.status == Submission.Status.FORWARDED
+    assert (submission.claimed_at, submission.claimed_by) == (None, "")
+    assert submission.enqueued_at == submission.pdfs_rendered_at
+    deliveries = {d.channel: d for d in submission.deliveries.all()}
+    assert set(deliveries) == {"inbox", "email", "webhook"}
+    assert deliveries["inbox"].status == Delivery.Status.DELIVERED
+    for channel in ("email", "webhook"):
+        # Recorded as enqueued in the INSERT itself: the sweeper leaves them to their tasks.
+        assert deliveries[channel].status == Delivery.Status.PENDING
+        assert deliveries[channel].enqueued_at == submission.pdfs_rendered_at
+    assert submission.delivered_at is None
+    tallies = dict(
+        SubmissionTally.objects.filter(service=submission.service).values_list("status", "count")
+    )
+    assert tallies == {"received": 0, "forwarded": 1}
+
+    outcome, sql = statements(
+        lambda: pipeline_deliver(delivery_id=deliveries["email"].pk, claim=a_claim())
+    )
+    assert outcome is Step.DONE
+    assert len(sql) == EMAIL_STATEMENTS, "\n".join(sql)
+    assert len(smtp_server.messages) == 1
+    submission.refresh_from_db()
+    assert submission.delivered_at is None  # the webhook is still open
+
+    outcome, sql = statements(
+        lambda: pipeline_deliver(delivery_id=deliveries["webhook"].pk, claim=a_claim())
+    )
+    assert outcome is Step.DONE
+    assert len(sql) == WEBHOOK_STATEMENTS, "\n".join(sql)
+    assert len(webhook_receiver.requests) == 1
+    submission.refresh_from_db()
+    assert submission.delivered_at is not None  # the last channel through sets it
+
+    outcome, sql = statements(
+        lambda: pipeline_notify_citizen(submission_id=submission.pk, claim=a_claim())
+    )
+    assert outcome is Step.DONE
+    assert len(sql) == NOTIFY_STATEMENTS, "\n".join(sql)
+    submission.refresh_from_db()
+    assert submission.citizen_notified_at is not None
+    assert (submission.claimed_at, submission.claimed_by) == (None, "")
+    assert not Delivery.objects.filter(submission=submission).exclude(claimed_by="").exists()
+    kinds = list(submission.events.values_list("kind", flat=True))
+    for kind in (
+        "pdfs_rendered",
+        "delivered_inbox",
+        "delivered_email",
+        "delivered_webhook",
+        "citizen_notified",
+    ):
+        assert kinds.count(kind) == 1, kinds
+    assert kinds.count("status_changed") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_whose_submission_is_held_records_itself_after_its_commit(
+    all_channels, _private_media, clean_broker, smtp_server
+):
+    """While another transaction holds the submission (the citizen's e-mail, say), the
+    delivery commits first and records itself afterwards, once the row is free."""
+    submission, _ = submission_submit(
+        draft=make_draft(all_channels), answers=make_answers(), language="de"
+    )
+    pipeline_render_pdfs(submission_id=submission.pk)
+    email = submission.deliveries.get(channel="email")
+    webhook = submission.deliveries.get(channel="webhook")
+    Delivery.objects.filter(pk=webhook.pk).update(status=Delivery.Status.DELIVERED)
+
+    held, release, recorded_before_release = threading.Event(), threading.Event(), []
+
+    def hold_the_submission():
+        try:
+            with transaction.atomic():
+                Submission.objects.select_for_update().get(pk=submission.pk)
+                held.set()
+                release.wait(30)
+                recorded_before_release.append(
+                    Delivery.objects.get(pk=email.pk).status == Delivery.Status.DELIVERED
+                )
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_submission)
+    holder.start()
+    assert held.wait(10)
+    worker = threading.Thread(
+        target=lambda: (pipeline_deliver(delivery_id=email.pk), connections.close_all())
+    )
+    worker.start()
+    # The delivery's own commit does not wait for the held row.
+    deadline = timezone.now() + datetime.timedelta(seconds=10)
+    while Delivery.objects.get(pk=email.pk).status != Delivery.Status.DELIVERED:
+        assert timezone.now() < deadline, "the delivery waited for the submission's lock"
+    assert worker.is_alive()  # its bookkeeping waits for the row
+    release.set()
+    holder.join(10)
+    worker.join(10)
+    submission.refresh_from_db()
+    assert submission.delivered_at is not None
+    assert list(submission.events.filter(kind="delivered_email").values_list("kind", flat=True))
+    assert recorded_before_release == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_is_one_statement_and_leaves_a_held_row_alone(all_channels):
+    submission, _ = submission_submit(
+        draft=make_draft(all_channels), answers=make_answers(), language="de"
+    )
+    claim = a_claim("first")
+    _, sql = statements(lambda: claim_record(model=Submission, pk=submission.pk, claim=claim))
+    assert len(sql) == 1
+    submission.refresh_from_db()
+    assert (submission.claimed_by, submission.claim_expires_at) == ("first", claim.expires_at)
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Submission.objects.select_for_update().get(pk=submission.pk)
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    try:
+        assert claim_record(model=Submission, pk=submission.pk, claim=a_claim("second")) is False
+        assert claim_record(model=Submission, pk=0, claim=a_claim("third")) is False
+    finally:
+        release.set()
+        holder.join(10)
+    submission.refresh_from_db()
+    assert submission.claimed_by == "first"
+    assert claim_record(model=Submission, pk=submission.pk, claim=a_claim("fourth")) is True
