@@ -116,6 +116,21 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Prepared statements: PostgreSQL parses and plans a statement once per
+# connection instead of on every execution. The pipeline's workers and the
+# wizard run the same few statements over and over, and planning them was a
+# good part of PostgreSQL's CPU per submission (bench/bench_pipeline.py). Needs
+# parameters bound on the server (psycopg sends them apart from the SQL) and
+# psycopg's automatic preparation after a statement's fifth run; Django leaves
+# both off for connection poolers in transaction mode, which this deployment
+# does not use (docker-compose.yml connects to PostgreSQL directly): set
+# DATABASE_PREPARED_STATEMENTS=false behind such a pooler.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -------------------------------------------------------------------

@@ -76,8 +76,10 @@ DATABASES = {
         "PASSWORD": _db.password or "",
         "HOST": _db.hostname or "",
         "PORT": str(_db.port or ""),
-        # The portal keeps its connections open between requests; so does the baseline.
+        # The portal keeps its connections open between requests and prepares
+        # its statements (thueringen_portal/settings.py); so does the baseline.
         "CONN_MAX_AGE": 60,
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5},
     }
 }
 
