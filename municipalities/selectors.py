@@ -45,6 +45,9 @@ class NoResponsibleOffice(LookupError):
 # An exception valid on the day decides alone (an inactive exception office
 # means: nobody, not the rule's office); otherwise the newest valid rule's
 # level picks the Kreis's or the Verband's office (both one-to-one).
+# The columns are named, not `o.*`: the statement is prepared once per connection
+# (DATABASE_PREPARED_STATEMENTS), and a prepared result must not change when a
+# migration adds a column to the table.
 _RESOLVE_SQL = f"""
 WITH exc AS (
     SELECT office_id FROM {ResponsibilityException._meta.db_table}
@@ -57,7 +60,8 @@ WITH exc AS (
       AND valid_from <= %(day)s AND (valid_to IS NULL OR valid_to >= %(day)s)
     ORDER BY valid_from DESC, id DESC LIMIT 1
 )
-SELECT o.* FROM {Office._meta.db_table} o
+SELECT {", ".join(f'o."{field.column}"' for field in Office._meta.concrete_fields)}
+FROM {Office._meta.db_table} o
 WHERE o.is_active AND (
     o.id = (SELECT office_id FROM exc)
     OR (NOT EXISTS (SELECT 1 FROM exc) AND (

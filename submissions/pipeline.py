@@ -35,7 +35,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, Q, Value, When
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -369,7 +369,11 @@ def _deliveries_start(*, submission: Submission, now: datetime.datetime) -> _Rec
             )
         else:
             delivery_enqueue(delivery_id=delivery.pk)
-    if deliveries and all(d.status == Delivery.Status.DELIVERED for d in deliveries):
+    if (
+        submission.delivered_at is None
+        and deliveries
+        and all(d.status == Delivery.Status.DELIVERED for d in deliveries)
+    ):
         submission.delivered_at = now
         recorded.fields.append("delivered_at")
     return recorded
@@ -554,78 +558,56 @@ def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
     # The citizen's e-mail was enqueued with the PDFs: it does not wait for this.
 
 
-def _delivery_recorded_at_once(delivery: Delivery, *, now: datetime.datetime) -> bool:
-    """Record a delivery over an outside channel on its submission in the delivery's transaction.
-
-    Only if no other transaction holds the submission row (``SKIP LOCKED``):
-    the delivery's commit must not wait for a lock. Few statements: one
-    ``UPDATE`` locks the row, records the progress and, if no other channel
-    is still open, ``delivered_at``; then the history event, unless the
-    channel has one already. False if the row was held: the caller records
-    it after the commit (``pipeline_record_deliveries``).
-
-    Which deliveries are open is read when the ``UPDATE`` starts: another
-    delivery committed by then counts as delivered; one not yet committed
-    finds this row held or, after this commit, sees this one delivered. So
-    the last delivery to be recorded always sets ``delivered_at``.
-    """
-    submission_id = delivery.submission_id
-    free = (
-        Submission.objects.filter(pk=submission_id)
-        .select_for_update(skip_locked=True)
-        .order_by()
-        .values("pk")
-    )
-    open_channels = (
-        Delivery.objects.filter(submission_id=submission_id)
-        .exclude(status=Delivery.Status.DELIVERED)
-        .exclude(pk=delivery.pk)
-    )
-    updated = Submission.objects.filter(pk__in=free).update(
-        pipeline_progress_at=now,
-        delivered_at=Case(
-            When(Q(delivered_at__isnull=True) & ~Exists(open_channels), then=Value(now)),
-            default=F("delivered_at"),
-        ),
-    )
-    if not updated:
-        return False
-    kind = f"delivered_{delivery.channel}"
-    # Once per channel, also when a delivery is made again (a re-run after a crash).
-    if not SubmissionEvent.objects.filter(submission_id=submission_id, kind=kind).exists():
-        _event(delivery.submission, kind)
-    return True
-
-
-def pipeline_record_deliveries(*, submission_id: int) -> None:
+def pipeline_record_deliveries(*, submission_id: int, skip_locked: bool = False) -> bool:
     """Record on the submission what its deliveries over outside channels achieved. Idempotent.
 
-    Runs after the delivery itself was committed as delivered (e-mail,
-    webhook), in a transaction of its own: adds the missing ``delivered_*``
-    history events and sets ``delivered_at`` once every channel is through.
-    The sweeper calls it again for a submission whose worker died in between.
+    Adds the missing ``delivered_*`` history events (of every delivered
+    channel, not only the last: one whose own record was lost is repaired
+    here) and sets ``delivered_at`` once every channel is through. Runs in
+    the delivery's own transaction right after it succeeded, with
+    ``skip_locked`` (its commit must not wait for a lock: False, nothing
+    recorded, if another transaction holds the submission row), or in a
+    transaction of its own after that commit, waiting for the row; the
+    sweeper calls it for a submission whose worker died in between.
+
+    The row is locked by a statement of its own, before the deliveries are
+    read: each statement sees what was committed when it started, so the
+    read comes after any parallel delivery that held the row had committed,
+    and the last delivery to be recorded always sees every channel through.
     """
-    with transaction.atomic():
-        submission = Submission.objects.select_for_update().get(pk=submission_id)
-        deliveries = list(submission.deliveries.all())
-        recorded = set(
-            submission.events.filter(kind__startswith="delivered_").values_list("kind", flat=True)
+    with transaction.atomic(savepoint=False):
+        held = (
+            Submission.objects.select_for_update(skip_locked=skip_locked)
+            .filter(pk=submission_id)
+            .order_by()
+            .values_list("delivered_at", flat=True)
         )
-        for delivery in deliveries:
-            kind = f"delivered_{delivery.channel}"
-            if delivery.status == Delivery.Status.DELIVERED and kind not in recorded:
-                _event(submission, kind)
+        locked = list(held)
+        if not locked:
+            return False
+        statuses = dict(
+            Delivery.objects.filter(submission_id=submission_id).values_list("channel", "status")
+        )
+        recorded = set(
+            SubmissionEvent.objects.filter(
+                submission_id=submission_id, kind__startswith="delivered_"
+            ).values_list("kind", flat=True)
+        )
+        SubmissionEvent.objects.bulk_create(
+            SubmissionEvent(submission_id=submission_id, kind=f"delivered_{channel}")
+            for channel, status in statuses.items()
+            if status == Delivery.Status.DELIVERED and f"delivered_{channel}" not in recorded
+        )
         now = timezone.now()
-        submission.pipeline_progress_at = now
-        fields = ["pipeline_progress_at"]
+        fields = {"pipeline_progress_at": now}
         if (
-            submission.delivered_at is None
-            and deliveries
-            and all(d.status == Delivery.Status.DELIVERED for d in deliveries)
+            locked[0] is None
+            and statuses
+            and all(status == Delivery.Status.DELIVERED for status in statuses.values())
         ):
-            submission.delivered_at = now
-            fields.append("delivered_at")
-        submission.save(update_fields=fields)
+            fields["delivered_at"] = now
+        Submission.objects.filter(pk=submission_id).update(**fields)
+    return True
 
 
 def _not_due(delivery: Delivery) -> Step | None:
@@ -733,7 +715,7 @@ def pipeline_deliver(*, delivery_id: int, claim: Claim | None = None) -> Step:
         # answer and our record, so only a crash in that moment sends it again.
         # The submission's bookkeeping goes with it if its row is free now;
         # otherwise (it would wait for the row's lock) it follows the commit.
-        if _delivery_recorded_at_once(delivery, now=now):
+        if pipeline_record_deliveries(submission_id=delivery.submission_id, skip_locked=True):
             return Step.DONE
     pipeline_record_deliveries(submission_id=delivery.submission_id)
     return Step.DONE

@@ -45,11 +45,11 @@ from tests.submissions.conftest import make_answers, make_draft
 # UPDATE; the events' INSERT; COMMIT.
 RENDER_STATEMENTS = 14
 # claim; BEGIN; the delivery with submission, office, service and Gemeinde;
-# its UPDATE; the submission's UPDATE; whether the channel's event exists; the
-# event; COMMIT.
-EMAIL_STATEMENTS = 8
+# its UPDATE; then its record on the submission: the row locked, the channels'
+# states, the channels' events, the missing event, the submission's UPDATE; COMMIT.
+EMAIL_STATEMENTS = 10
 # The same plus the form version, its service and the attachments for the payload.
-WEBHOOK_STATEMENTS = 11
+WEBHOOK_STATEMENTS = 13
 # claim; BEGIN; the submission with office and service; its UPDATE; the event; COMMIT.
 NOTIFY_STATEMENTS = 6
 
@@ -221,3 +221,24 @@ def test_a_claim_is_one_statement_and_leaves_a_held_row_alone(all_channels):
     submission.refresh_from_db()
     assert submission.claimed_by == "first"
     assert claim_record(model=Submission, pk=submission.pk, claim=a_claim("fourth")) is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_whose_record_was_lost_is_recorded_by_the_next_channel(
+    all_channels, _private_media, clean_broker, smtp_server
+):
+    """The webhook was committed as delivered, then its worker died before recording it on
+    the submission; the office e-mail, delivered next, records both channels."""
+    submission, _ = submission_submit(
+        draft=make_draft(all_channels), answers=make_answers(), language="de"
+    )
+    pipeline_render_pdfs(submission_id=submission.pk)
+    Delivery.objects.filter(submission=submission, channel="webhook").update(
+        status=Delivery.Status.DELIVERED, delivered_at=timezone.now(), next_attempt_at=None
+    )
+    pipeline_deliver(delivery_id=submission.deliveries.get(channel="email").pk)
+    submission.refresh_from_db()
+    assert submission.delivered_at is not None
+    kinds = list(submission.events.values_list("kind", flat=True))
+    assert kinds.count("delivered_webhook") == 1
+    assert kinds.count("delivered_email") == 1
