@@ -544,22 +544,21 @@ def _in_portal_delivered(*, submission: Submission, delivery: Delivery) -> _Reco
 
 
 def _delivered_in_portal_on_submission(delivery: Delivery) -> None:
-    """Record an in-portal delivery made by its own task on its submission (locking its row)."""
-    now = timezone.now()
+    """Record an in-portal delivery made by its own task on its submission (locking its row).
+
+    The status change and its events, then what every delivery records
+    (``pipeline_record_deliveries``: progress, ``delivered_at``).
+    """
     submission = Submission.objects.select_for_update().get(pk=delivery.submission_id)
     recorded = _in_portal_delivered(submission=submission, delivery=delivery)
-    submission.pipeline_progress_at = now
-    recorded.fields.append("pipeline_progress_at")
-    if not submission.deliveries.exclude(status=Delivery.Status.DELIVERED).exists():
-        submission.delivered_at = now
-        recorded.fields.append("delivered_at")
     submission.save(update_fields=recorded.fields)
     SubmissionEvent.objects.bulk_create(recorded.events)
+    pipeline_record_deliveries(submission_id=submission.pk)
     # The citizen's e-mail was enqueued with the PDFs: it does not wait for this.
 
 
 def pipeline_record_deliveries(*, submission_id: int, skip_locked: bool = False) -> bool:
-    """Record on the submission what its deliveries over outside channels achieved. Idempotent.
+    """Record on the submission what its deliveries achieved. Idempotent.
 
     Adds the missing ``delivered_*`` history events (of every delivered
     channel, not only the last: one whose own record was lost is repaired

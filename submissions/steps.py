@@ -16,6 +16,7 @@ left behind past its expiry is how a lost task shows (``recovery``).
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Claim:
 CLAIM_CLEARED = {"claimed_at": None, "claimed_by": "", "claim_expires_at": None}
 
 
+@functools.cache
 def _claim_sql(model: type[models.Model], *, wait: bool) -> str:
     """``UPDATE`` of the claim columns of one row, as one statement (names from the model).
 
@@ -54,7 +56,7 @@ def _claim_sql(model: type[models.Model], *, wait: bool) -> str:
     round trips and commits are a good part of what the database does per
     submission. The ORM cannot say it (it allows ``FOR UPDATE`` only inside
     a transaction), hence SQL; names come from the model's metadata, values
-    are parameters.
+    are parameters. Built once per model and mode.
     """
     quote = connection.ops.quote_name
     meta = model._meta
